@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
+  // Sources import './x.js' (nodenext); map that back to the .ts file for ts-jest.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 120000,
   // Tests that start the server share the 2 cores with ONNX Runtime; run files one at a time.
   maxWorkers: 1,

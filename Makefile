@@ -1,0 +1,54 @@
+# twinlens: `make run` starts the service on its defaults, `make test` runs the test suite.
+# Both install what they need first (npm packages only; nothing downloads at run time).
+
+SHELL := /bin/bash
+NODE_BIN := node_modules/.bin
+DATA ?= ../shared/data/grocery-dev
+PORT ?= 50051
+export ONNXRUNTIME_NODE_INSTALL := skip
+
+.PHONY: setup build run test proto lint model eval bench clean
+
+# npm ci only when the lock file changed since the last install.
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+setup: node_modules/.installed build
+
+build: node_modules/.installed
+	$(NODE_BIN)/tsc -p tsconfig.json
+
+run: setup
+	node dist/cli/main.js serve --port $(PORT)
+
+test: setup
+	$(NODE_BIN)/jest
+
+# Regenerates the TypeScript types and the descriptor set that reflection serves, from proto/.
+proto: node_modules/.installed
+	$(NODE_BIN)/buf lint
+	$(NODE_BIN)/buf generate
+	$(NODE_BIN)/buf build -o proto/twinlens.binpb
+
+lint: node_modules/.installed
+	$(NODE_BIN)/buf lint
+	$(NODE_BIN)/tsc -p tsconfig.test.json
+
+# Converts the pretrained MobileNetV2-1.4 in the nsfwjs npm package to ONNX (offline) and
+# records the TF.js reference outputs the conversion test checks against.
+model: node_modules/.installed
+	@/usr/bin/python3 -c 'import onnx, numpy' || { echo "make model needs: apt-get install -y python3-onnx python3-numpy"; exit 1; }
+	node models/convert/extract-tfjs-weights.js
+	/usr/bin/python3 models/convert/build_onnx.py
+	node models/convert/record-tfjs-reference.js
+
+# Recall@1/@5 and MRR on the benchmark in $(DATA), overall and per top_category.
+eval: setup
+	node dist/cli/main.js eval --catalog $(DATA)/catalog.csv --queries $(DATA)/queries.csv
+
+bench: setup
+	node dist/cli/main.js bench
+
+clean:
+	rm -rf dist data

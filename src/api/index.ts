@@ -1,0 +1,4 @@
+export { createTwinlensServer, createEngine, type TwinlensServer, HEALTH_SERVICES } from './server.js';
+export { statusFromError, type StatusObject } from './status-from-error.js';
+export { type Logger, consoleLogger, silentLogger } from './logger.js';
+export { DESCRIPTOR_SET_PATH } from './reflection.js';

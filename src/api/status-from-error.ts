@@ -1,0 +1,44 @@
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { isTwinlensError } from '../errors/index.js';
+
+/** A gRPC status: what the edge sends for an error. */
+export interface StatusObject {
+  code: status;
+  details: string;
+}
+
+/**
+ * The one place an error becomes a gRPC status. Known errors keep their meaning; anything else is
+ * a bug or an infrastructure failure, so the caller gets INTERNAL with a generic message and the
+ * stack goes to the log (never to the client).
+ */
+export function statusFromError(e: unknown, log: (message: string, error: unknown) => void): StatusObject {
+  if (isTwinlensError(e)) {
+    switch (e.kind) {
+      // The caller sent something unusable; retrying the same request cannot help.
+      case 'invalid-image':
+      case 'invalid-argument':
+        return { code: status.INVALID_ARGUMENT, details: e.message };
+      // The request names an item that is not in the catalog.
+      case 'not-found':
+        return { code: status.NOT_FOUND, details: e.message };
+      // A transient condition; the client may retry.
+      case 'unavailable':
+        return { code: status.UNAVAILABLE, details: e.message };
+    }
+  }
+  // The client went away or gave up: say so rather than reporting a failure of ours.
+  if (e instanceof Error && e.name === 'AbortError') return { code: status.CANCELLED, details: 'request was cancelled' };
+  log('internal error', e);
+  return { code: status.INTERNAL, details: 'internal error; the server log has the details' };
+}
+
+/** The status as the error object grpc-js callbacks take. */
+export function serviceErrorFrom(s: StatusObject): Partial<ServiceError> {
+  return { code: s.code, details: s.details, message: s.details };
+}
+
+/** `INVALID_ARGUMENT` from 3, for ItemError.code_name. */
+export function statusName(code: status): string {
+  return status[code] ?? 'UNKNOWN';
+}

@@ -1,0 +1,104 @@
+import * as lancedb from '@lancedb/lancedb';
+import { Field, FixedSizeList, Float32, Float64, Schema, Utf8 } from 'apache-arrow';
+
+/** One row of the catalog table. */
+export interface CatalogRow {
+  itemId: string;
+  metadata: Record<string, string>;
+  embedding: Float32Array;
+  modelVersion: string;
+  imageSha256: string;
+  imageBytes: number;
+  updatedAtMs: number;
+}
+
+const TABLE = 'items';
+
+function schemaFor(dim: number): Schema {
+  return new Schema([
+    new Field('item_id', new Utf8(), false),
+    new Field('metadata_json', new Utf8(), false),
+    new Field('vector', new FixedSizeList(dim, new Field('item', new Float32(), true)), false),
+    new Field('model_version', new Utf8(), false),
+    new Field('image_sha256', new Utf8(), false),
+    new Field('image_bytes', new Float64(), false),
+    new Field('updated_at_ms', new Float64(), false),
+  ]);
+}
+
+function toRecord(r: CatalogRow): Record<string, unknown> {
+  return {
+    item_id: r.itemId,
+    metadata_json: JSON.stringify(r.metadata),
+    vector: Array.from(r.embedding),
+    model_version: r.modelVersion,
+    image_sha256: r.imageSha256,
+    image_bytes: r.imageBytes,
+    updated_at_ms: r.updatedAtMs,
+  };
+}
+
+/**
+ * The durable half of the catalog: a LanceDB table. Every write is one Lance commit (new data
+ * files, then an atomically written manifest), so a crash leaves the previous version readable.
+ * Item ids are validated by the caller to a charset without quotes, so they are safe in predicates.
+ */
+export class CatalogTable {
+  private writesSinceOptimize = 0;
+
+  private constructor(private readonly table: lancedb.Table) {}
+
+  static async open(dir: string, dim: number): Promise<CatalogTable> {
+    const db = await lancedb.connect(dir);
+    const names = await db.tableNames();
+    const table = names.includes(TABLE)
+      ? await db.openTable(TABLE)
+      : await db.createEmptyTable(TABLE, schemaFor(dim), { mode: 'create', existOk: true });
+    return new CatalogTable(table);
+  }
+
+  /** Every row, for building the in-memory index at start-up. */
+  async readAll(): Promise<CatalogRow[]> {
+    const rows = await this.table.query().toArray();
+    return rows.map((r) => ({
+      itemId: r.item_id,
+      metadata: JSON.parse(r.metadata_json),
+      embedding: Float32Array.from(r.vector.toArray ? r.vector.toArray() : r.vector),
+      modelVersion: r.model_version,
+      imageSha256: r.image_sha256,
+      imageBytes: Number(r.image_bytes),
+      updatedAtMs: Number(r.updated_at_ms),
+    }));
+  }
+
+  /** Inserts or replaces rows by item id, in one commit. */
+  async upsert(rows: CatalogRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.table
+      .mergeInsert('item_id')
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute(rows.map(toRecord));
+    await this.maybeOptimize();
+  }
+
+  async delete(itemId: string): Promise<void> {
+    await this.table.delete(`item_id = '${itemId}'`);
+    await this.maybeOptimize();
+  }
+
+  async count(): Promise<number> {
+    return this.table.countRows();
+  }
+
+  /** Lance adds a fragment and a version per write; compact them now and then. */
+  private async maybeOptimize(): Promise<void> {
+    if (++this.writesSinceOptimize < 50) return;
+    this.writesSinceOptimize = 0;
+    await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+  }
+
+  close(): void {
+    this.table.close();
+  }
+}

@@ -1,0 +1,227 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { InvalidArgumentError, ItemNotFoundError } from '../errors/index.js';
+import { ExactIndex, type IndexHit, type MetadataFilter } from '../search/exact-index.js';
+import { BlobStore } from './blob-store.js';
+import { CatalogTable, type CatalogRow } from './catalog-table.js';
+
+/** What a caller hands the catalog to store: an embedded image. */
+export interface NewCatalogItem {
+  itemId: string;
+  metadata: Record<string, string>;
+  image: Uint8Array;
+  embedding: Float32Array;
+}
+
+/** A stored item, without its vector. */
+export type CatalogItemInfo = Omit<CatalogRow, 'embedding'>;
+
+/** Limits on what an item may carry. */
+export const ITEM_ID_PATTERN = /^[A-Za-z0-9._\-:/]{1,256}$/;
+export const MAX_METADATA_ENTRIES = 64;
+export const MAX_METADATA_BYTES = 16 * 1024;
+
+/** Throws InvalidArgumentError unless `itemId` is a valid item id. */
+export function validateItemId(itemId: string, field = 'item_id'): void {
+  if (!ITEM_ID_PATTERN.test(itemId ?? '')) {
+    throw new InvalidArgumentError(
+      field,
+      `'${String(itemId).slice(0, 64)}' is not a valid item id (1-256 characters: letters, digits and . _ - : /)`,
+    );
+  }
+}
+
+/** Throws InvalidArgumentError unless `metadata` is within the limits. */
+export function validateMetadata(metadata: Record<string, string>): void {
+  const keys = Object.keys(metadata);
+  if (keys.length > MAX_METADATA_ENTRIES) {
+    throw new InvalidArgumentError('metadata', `${keys.length} entries, the limit is ${MAX_METADATA_ENTRIES}`);
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(metadata));
+  if (bytes > MAX_METADATA_BYTES) {
+    throw new InvalidArgumentError('metadata', `${bytes} bytes, the limit is ${MAX_METADATA_BYTES}`);
+  }
+}
+
+/** Serialises async sections: catalog writes run one at a time, reads never wait. */
+class WriteLock {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/**
+ * The persistent catalog: rows in LanceDB (durable, atomic commits), source images in a blob
+ * store, and an in-memory exact index for search. The table is the truth; the index is rebuilt
+ * from it at open and updated after each write commits, so a search never sees an item that a
+ * crash could lose.
+ */
+export class Catalog {
+  private readonly lock = new WriteLock();
+
+  private constructor(
+    readonly dataDir: string,
+    readonly modelVersion: string,
+    private readonly table: CatalogTable,
+    private readonly blobs: BlobStore,
+    private readonly index: ExactIndex,
+    private readonly info: Map<string, CatalogItemInfo>,
+  ) {}
+
+  /**
+   * Opens (or creates) the catalog in `dataDir`. Rows whose model version differs from
+   * `modelVersion` are returned in `stale` and kept out of the index until re-embedded
+   * (`Catalog.reembed`): queries never mix versions.
+   */
+  static async open(dataDir: string, dim: number, modelVersion: string): Promise<{ catalog: Catalog; stale: CatalogRow[] }> {
+    await fs.mkdir(dataDir, { recursive: true });
+    const table = await CatalogTable.open(path.join(dataDir, 'catalog.lance'), dim);
+    const blobs = new BlobStore(path.join(dataDir, 'images'));
+    const index = new ExactIndex(dim);
+    const info = new Map<string, CatalogItemInfo>();
+    const stale: CatalogRow[] = [];
+    for (const row of await table.readAll()) {
+      if (row.modelVersion !== modelVersion || row.embedding.length !== dim) {
+        stale.push(row);
+        continue;
+      }
+      const { embedding, ...rest } = row;
+      index.upsert({ itemId: row.itemId, metadata: row.metadata }, embedding);
+      info.set(row.itemId, rest);
+    }
+    return { catalog: new Catalog(dataDir, modelVersion, table, blobs, index, info), stale };
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  get dim(): number {
+    return this.index.dim;
+  }
+
+  /**
+   * Stores items durably (images first, then one table commit), then makes them searchable.
+   * Returns, per item, whether it replaced an existing one.
+   */
+  upsert(items: NewCatalogItem[]): Promise<boolean[]> {
+    for (const item of items) {
+      validateItemId(item.itemId);
+      validateMetadata(item.metadata);
+      if (item.embedding.length !== this.dim) {
+        throw new RangeError(`embedding of '${item.itemId}' has ${item.embedding.length} dims, the catalog ${this.dim}`);
+      }
+    }
+    return this.lock.run(async () => {
+      const now = Date.now();
+      const rows: CatalogRow[] = [];
+      // The last occurrence of an id in one call wins, as if they had been sent one by one.
+      const byId = new Map<string, NewCatalogItem>();
+      for (const item of items) byId.set(item.itemId, item);
+      for (const item of byId.values()) {
+        const sha = await this.blobs.put(item.image);
+        rows.push({
+          itemId: item.itemId,
+          metadata: item.metadata,
+          embedding: item.embedding,
+          modelVersion: this.modelVersion,
+          imageSha256: sha,
+          imageBytes: item.image.length,
+          updatedAtMs: now,
+        });
+      }
+      const existed = new Set(items.filter((i) => this.info.has(i.itemId)).map((i) => i.itemId));
+      await this.table.upsert(rows);
+      for (const row of rows) {
+        const { embedding, ...rest } = row;
+        this.index.upsert({ itemId: row.itemId, metadata: row.metadata }, embedding);
+        this.info.set(row.itemId, rest);
+      }
+      const seen = new Set<string>();
+      return items.map((i) => {
+        const replaced = existed.has(i.itemId) || seen.has(i.itemId);
+        seen.add(i.itemId);
+        return replaced;
+      });
+    });
+  }
+
+  /** Deletes an item; false when there was none. */
+  delete(itemId: string): Promise<boolean> {
+    validateItemId(itemId);
+    return this.lock.run(async () => {
+      if (!this.info.has(itemId)) return false;
+      await this.table.delete(itemId);
+      this.index.delete(itemId);
+      this.info.delete(itemId);
+      return true;
+    });
+  }
+
+  has(itemId: string): boolean {
+    return this.info.has(itemId);
+  }
+
+  /** The stored item; throws ItemNotFoundError when there is none. */
+  get(itemId: string): CatalogItemInfo {
+    validateItemId(itemId);
+    const item = this.info.get(itemId);
+    if (!item) throw new ItemNotFoundError(itemId);
+    return item;
+  }
+
+  /** The item's stored embedding; throws ItemNotFoundError when there is none. */
+  embeddingOf(itemId: string): Float32Array {
+    validateItemId(itemId);
+    const entry = this.index.get(itemId);
+    if (!entry) throw new ItemNotFoundError(itemId);
+    return entry.vector;
+  }
+
+  /** The item's stored source image. */
+  async imageOf(itemId: string): Promise<Buffer> {
+    return this.blobs.get(this.get(itemId).imageSha256);
+  }
+
+  /** Source image bytes by hash (for re-embedding rows of another model version). */
+  imageBySha(sha256: string): Promise<Buffer> {
+    return this.blobs.get(sha256);
+  }
+
+  /** Items with ids greater than `afterId`, in id order, at most `limit`. */
+  list(afterId: string, limit: number): { items: CatalogItemInfo[]; more: boolean } {
+    const ids = this.index.sortedIds().filter((id) => id > afterId);
+    return { items: ids.slice(0, limit).map((id) => this.info.get(id)!), more: ids.length > limit };
+  }
+
+  /** Exact search over the current items. */
+  search(query: Float32Array, k: number, filter?: MetadataFilter): { hits: IndexHit[]; scanned: number } {
+    return this.index.search(query, k, filter);
+  }
+
+  get indexBytes(): number {
+    return this.index.memoryBytes;
+  }
+
+  /** Bytes under the data directory. */
+  async dataBytes(): Promise<number> {
+    return duBytes(this.dataDir);
+  }
+
+  close(): void {
+    this.table.close();
+  }
+}
+
+async function duBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await duBytes(p);
+    else if (entry.isFile()) total += (await fs.stat(p)).size;
+  }
+  return total;
+}

@@ -1,0 +1,12 @@
+export {
+  Catalog,
+  type NewCatalogItem,
+  type CatalogItemInfo,
+  ITEM_ID_PATTERN,
+  MAX_METADATA_ENTRIES,
+  MAX_METADATA_BYTES,
+  validateItemId,
+  validateMetadata,
+} from './catalog.js';
+export { type CatalogRow } from './catalog-table.js';
+export { BlobStore } from './blob-store.js';

@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError as CliArgumentError, Option } from 'commander';
+import { DEFAULT_OPTIONS, type ExecutionProviderName, optionsFromEnv, type TwinlensOptions } from '../config/index.js';
+import { evalCommand } from './commands/eval.js';
+import { indexCommand } from './commands/index-catalog.js';
+import { compareCommand, searchCommand } from './commands/query.js';
+import { serveCommand } from './commands/serve.js';
+
+const VERSION: string = require('../../package.json').version;
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new CliArgumentError(`expected an integer, received '${value}'`);
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Options shared by the commands that load the model in-process. */
+function modelOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--model <manifest>', 'model manifest.json').default(DEFAULT_OPTIONS.modelManifest, 'bundled MobileNetV2-1.4'))
+    .option('--providers <list>', 'execution providers in order of preference', DEFAULT_OPTIONS.executionProviders.join(','));
+}
+
+/** Options object from the model/provider flags (environment variables fill what flags leave). */
+function serviceOptionsFrom(o: { model?: string; providers?: string }): Partial<TwinlensOptions> {
+  return {
+    ...optionsFromEnv(),
+    modelManifest: o.model,
+    executionProviders: o.providers?.split(',').map((s) => s.trim()) as ExecutionProviderName[] | undefined,
+  };
+}
+
+const defaultServer = `127.0.0.1:${DEFAULT_OPTIONS.port}`;
+const program = new Command('twinlens')
+  .description('Visual similarity search and same-item verification over gRPC')
+  .version(VERSION);
+
+modelOptions(
+  program
+    .command('serve')
+    .description('run the gRPC service (seeds an empty catalog with generated demo watches)')
+    .option('--host <host>', 'address to bind', DEFAULT_OPTIONS.host)
+    .option('--port <n>', 'port (0: any free one)', int, DEFAULT_OPTIONS.port)
+    .option('--data <dir>', 'catalog data directory', DEFAULT_OPTIONS.dataDir)
+    .option('--max-batch-size <n>', 'micro-batch size (1 turns batching off)', int, DEFAULT_OPTIONS.maxBatchSize)
+    .option('--max-batch-wait-ms <ms>', 'longest wait for a micro-batch to fill', Number, DEFAULT_OPTIONS.maxBatchWaitMs)
+    .option('--no-demo', 'do not seed an empty catalog with demo watches'),
+).action((o) =>
+  serveCommand({
+    ...serviceOptionsFrom(o),
+    host: o.host,
+    port: o.port,
+    dataDir: o.data,
+    maxBatchSize: o.maxBatchSize,
+    maxBatchWaitMs: o.maxBatchWaitMs,
+    seedDemoCatalog: o.demo,
+  }),
+);
+
+program
+  .command('index <source>')
+  .description('upload a folder of images or a catalog.csv to a running server')
+  .option('--server <address>', 'server address', defaultServer)
+  .option('--chunk <n>', 'items per UpsertItems call', int, 256)
+  .action((source, o) => indexCommand(source, o));
+
+program
+  .command('search <image>')
+  .description('print the top catalog hits for an image')
+  .option('--server <address>', 'server address', defaultServer)
+  .option('-k, --top-k <n>', 'number of hits', int, 10)
+  .option('--filter <key=value>', 'metadata filter (repeatable)', collect, [])
+  .option('--json', 'print the raw response as JSON')
+  .action((image, o) => searchCommand(image, o));
+
+program
+  .command('compare <a> <b>')
+  .description('score two images (a path, or item:ID for a catalog item)')
+  .option('--server <address>', 'server address', defaultServer)
+  .option('--json', 'print the raw response as JSON')
+  .action((a, b, o) => compareCommand(a, b, o));
+
+modelOptions(
+  program
+    .command('eval')
+    .description('Recall@1/@5 and MRR of a benchmark (catalog.csv + queries.csv), in-process')
+    .requiredOption('--catalog <file>', 'catalog.csv')
+    .requiredOption('--queries <file>', 'queries.csv')
+    .option('--json', 'print one JSON object'),
+).action((o) => evalCommand({ catalog: o.catalog, queries: o.queries, json: o.json, service: serviceOptionsFrom(o) }));
+
+program
+  .command('bench')
+  .description('print model, ingest and search speed figures (make bench)')
+  .option('--quick', 'a few seconds of smoke-test sizes')
+  .option('--json', 'print one JSON object')
+  .action(async (o) => {
+    const { runBench, formatBenchReport } = await import('../bench/index.js');
+    const report = await runBench({ quick: Boolean(o.quick) });
+    console.log(o.json ? JSON.stringify(report) : formatBenchReport(report));
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  const err = e as { details?: string; message?: string };
+  console.error(`twinlens: ${err.details ?? err.message ?? String(e)}`);
+  process.exit(1);
+});

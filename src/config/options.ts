@@ -1,0 +1,134 @@
+import * as path from 'node:path';
+
+/** The repository (or installed package) root: `src/config` and `dist/config` both sit two levels below it. */
+export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Execution providers twinlens knows how to ask ONNX Runtime for. */
+export type ExecutionProviderName = 'cuda' | 'cpu';
+
+/**
+ * Everything a twinlens service can be configured with. `validateOptions` fills the defaults
+ * documented here; the CLI and environment variables (`optionsFromEnv`) feed it.
+ */
+export interface TwinlensOptions {
+  /** Address to bind. Default `127.0.0.1`: loopback only, nothing is exposed by accident. */
+  host: string;
+  /** TCP port; 0 picks a free one (tests). Default 50051, the customary gRPC port. */
+  port: number;
+  /** Where the catalog lives (LanceDB table plus source images). Default `./data`. */
+  dataDir: string;
+  /** The model's `manifest.json`. Default: the bundled `models/mobilenet_v2_140/manifest.json`. */
+  modelManifest: string;
+  /**
+   * Execution providers in order of preference. Default `['cuda', 'cpu']`: CUDA where it loads,
+   * otherwise CPU with the reason logged (onnxruntime-node throws rather than falling back).
+   */
+  executionProviders: ExecutionProviderName[];
+  /** ONNX Runtime intra-op threads. Default 0: one per core (ORT's own default). */
+  intraOpThreads: number;
+  /** Most images embedded in one ONNX Runtime run. 1 turns micro-batching off. Default 16. */
+  maxBatchSize: number;
+  /**
+   * How long the first request of a batch may wait for others, in ms. Default 2: short next to
+   * one embed call (~25 ms on 2 cores), long enough to gather concurrent requests.
+   */
+  maxBatchWaitMs: number;
+  /** Largest encoded image accepted, in bytes. Default 20 MiB. */
+  maxImageBytes: number;
+  /** Largest decoded image accepted, in pixels (width x height); guards against decompression bombs. Default 50 Mpx. */
+  maxImagePixels: number;
+  /** Largest gRPC message accepted, in bytes. Default 32 MiB (an image plus metadata). */
+  maxMessageBytes: number;
+  /** Hits returned by Search when the request says 0. Default 10. */
+  defaultTopK: number;
+  /** Candidates the shortlist passes to the rerank when the request says 0. Default 50. */
+  defaultShortlistK: number;
+  /** Pairs of one CompareStream worked on at once; the stream stops reading beyond it. Default 8. */
+  compareStreamMaxInFlight: number;
+  /** Seed an empty catalog with the generated demo watches at start-up. Default false (the CLI's `serve` turns it on). */
+  seedDemoCatalog: boolean;
+  /** Number of demo watches to seed. Default 60. */
+  demoCatalogSize: number;
+}
+
+/** The defaults, in one place. */
+export const DEFAULT_OPTIONS: Readonly<TwinlensOptions> = Object.freeze({
+  host: '127.0.0.1',
+  port: 50051,
+  dataDir: './data',
+  modelManifest: path.join(PACKAGE_ROOT, 'models', 'mobilenet_v2_140', 'manifest.json'),
+  executionProviders: ['cuda', 'cpu'] as ExecutionProviderName[],
+  intraOpThreads: 0,
+  maxBatchSize: 16,
+  maxBatchWaitMs: 2,
+  maxImageBytes: 20 * 1024 * 1024,
+  maxImagePixels: 50_000_000,
+  maxMessageBytes: 32 * 1024 * 1024,
+  defaultTopK: 10,
+  defaultShortlistK: 50,
+  compareStreamMaxInFlight: 8,
+  seedDemoCatalog: false,
+  demoCatalogSize: 60,
+});
+
+const PROVIDERS: readonly ExecutionProviderName[] = ['cuda', 'cpu'];
+
+function checkInteger(name: keyof TwinlensOptions, value: number, min: number, max: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`option ${name}: expected an integer, received ${JSON.stringify(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(`option ${name}: expected ${min}..${max}, received ${value}`);
+  }
+}
+
+/** Fills defaults, checks types and ranges, and returns a fully populated, frozen options object. */
+export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonly<TwinlensOptions> {
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const o: TwinlensOptions = { ...DEFAULT_OPTIONS, ...defined };
+  checkInteger('port', o.port, 0, 65535);
+  checkInteger('intraOpThreads', o.intraOpThreads, 0, 1024);
+  checkInteger('maxBatchSize', o.maxBatchSize, 1, 1024);
+  checkInteger('maxImageBytes', o.maxImageBytes, 1, 2 ** 31 - 1);
+  checkInteger('maxImagePixels', o.maxImagePixels, 1, 2 ** 31 - 1);
+  checkInteger('maxMessageBytes', o.maxMessageBytes, 1024, 2 ** 31 - 1);
+  checkInteger('defaultTopK', o.defaultTopK, 1, 10_000);
+  checkInteger('defaultShortlistK', o.defaultShortlistK, 1, 10_000);
+  checkInteger('compareStreamMaxInFlight', o.compareStreamMaxInFlight, 1, 1024);
+  checkInteger('demoCatalogSize', o.demoCatalogSize, 1, 10_000);
+  if (typeof o.maxBatchWaitMs !== 'number' || !(o.maxBatchWaitMs >= 0 && o.maxBatchWaitMs <= 1000)) {
+    throw new RangeError(`option maxBatchWaitMs: expected 0..1000 ms, received ${o.maxBatchWaitMs}`);
+  }
+  if (!Array.isArray(o.executionProviders) || o.executionProviders.length === 0) {
+    throw new TypeError('option executionProviders: expected a non-empty list such as ["cuda","cpu"]');
+  }
+  for (const p of o.executionProviders) {
+    if (!PROVIDERS.includes(p)) {
+      throw new RangeError(`option executionProviders: unknown provider '${p}', expected one of ${PROVIDERS.join(', ')}`);
+    }
+  }
+  if (typeof o.host !== 'string' || o.host.length === 0) throw new TypeError('option host: expected a non-empty string');
+  return Object.freeze({ ...o, executionProviders: [...o.executionProviders] });
+}
+
+/**
+ * Options from `TWINLENS_*` environment variables, e.g. `TWINLENS_PORT=6000`,
+ * `TWINLENS_EXECUTION_PROVIDERS=cpu`, `TWINLENS_MAX_BATCH_SIZE=1`. Unset variables stay undefined.
+ */
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<TwinlensOptions> {
+  const num = (name: string): number | undefined => (env[name] === undefined ? undefined : Number(env[name]));
+  return {
+    host: env.TWINLENS_HOST,
+    port: num('TWINLENS_PORT'),
+    dataDir: env.TWINLENS_DATA_DIR,
+    modelManifest: env.TWINLENS_MODEL,
+    executionProviders: env.TWINLENS_EXECUTION_PROVIDERS?.split(',').map((s) => s.trim()) as
+      | ExecutionProviderName[]
+      | undefined,
+    intraOpThreads: num('TWINLENS_INTRA_OP_THREADS'),
+    maxBatchSize: num('TWINLENS_MAX_BATCH_SIZE'),
+    maxBatchWaitMs: num('TWINLENS_MAX_BATCH_WAIT_MS'),
+    maxImageBytes: num('TWINLENS_MAX_IMAGE_BYTES'),
+    maxImagePixels: num('TWINLENS_MAX_IMAGE_PIXELS'),
+  };
+}

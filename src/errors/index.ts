@@ -1,0 +1,8 @@
+export {
+  TwinlensError,
+  InvalidImageError,
+  InvalidArgumentError,
+  ItemNotFoundError,
+  ServiceUnavailableError,
+  isTwinlensError,
+} from './errors.js';

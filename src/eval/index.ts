@@ -1,0 +1,3 @@
+export { type BenchmarkItem, type BenchmarkQuery, readCatalogCsv, readQueriesCsv } from './benchmark-csv.js';
+export { type RetrievalMetrics, type EvalReport, type QueryOutcome, metricsOf, reportOf } from './metrics.js';
+export { type RunEvalOptions, runEval, indexBenchmarkCatalog } from './run-eval.js';

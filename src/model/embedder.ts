@@ -1,0 +1,127 @@
+import * as ort from 'onnxruntime-node';
+import type { ExecutionProviderName } from '../config/index.js';
+import type { DecodedImage } from '../imaging/index.js';
+import { createProviderSession } from './create-session.js';
+import type { LoadedManifest, ModelInputSpec } from './manifest.js';
+import { createMicroBatcher, type MicroBatcher } from './micro-batcher.js';
+
+/** The twin's embedding network: one image in, one L2-normalised vector out. */
+export interface Embedder {
+  readonly dim: number;
+  readonly modelName: string;
+  readonly modelVersion: string;
+  /** The provider the network runs on. */
+  readonly provider: ExecutionProviderName;
+  readonly providerFallbackReason: string;
+  /** Embeds one image; concurrent calls may be batched together. */
+  embed(image: DecodedImage): Promise<Float32Array>;
+  /** Embeds several images in one ONNX Runtime run (no queueing). */
+  embedBatch(images: DecodedImage[]): Promise<Float32Array[]>;
+  /** Items waiting for the model. */
+  readonly queueDepth: number;
+  close(): Promise<void>;
+}
+
+export interface OnnxEmbedderOptions {
+  providers: ExecutionProviderName[];
+  intraOpThreads: number;
+  /** 1 turns micro-batching off: every call runs alone, concurrently. */
+  maxBatchSize: number;
+  maxBatchWaitMs: number;
+  log?: (message: string) => void;
+}
+
+/** Writes `images` into one NCHW float tensor, normalised as the manifest says. */
+export function tensorFromImages(images: DecodedImage[], input: ModelInputSpec): Float32Array {
+  const { size, scale, mean, std } = input;
+  const plane = size * size;
+  const out = new Float32Array(images.length * 3 * plane);
+  images.forEach((img, n) => {
+    if (img.size !== size) throw new Error(`image is ${img.size}px, the model wants ${size}px`);
+    const base = n * 3 * plane;
+    const rgb = img.rgb;
+    for (let c = 0; c < 3; c++) {
+      const a = scale / std[c];
+      const b = -mean[c] / std[c];
+      const o = base + c * plane;
+      for (let p = 0, q = c; p < plane; p++, q += 3) out[o + p] = rgb[q] * a + b;
+    }
+  });
+  return out;
+}
+
+/** Scales `v` to unit length in place and returns it. */
+export function l2Normalize(v: Float32Array): Float32Array {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+  for (let i = 0; i < v.length; i++) v[i] *= inv;
+  return v;
+}
+
+/** The production embedder: the manifest's ONNX network on ONNX Runtime, with micro-batching. */
+export class OnnxEmbedder implements Embedder {
+  readonly dim: number;
+  readonly modelName: string;
+  readonly modelVersion: string;
+  readonly provider: ExecutionProviderName;
+  readonly providerFallbackReason: string;
+  private readonly batcher?: MicroBatcher<DecodedImage, Float32Array>;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly manifest: LoadedManifest,
+    provider: ExecutionProviderName,
+    fallbackReason: string,
+    options: OnnxEmbedderOptions,
+  ) {
+    this.dim = manifest.embeddingDim;
+    this.modelName = manifest.name;
+    this.modelVersion = manifest.version;
+    this.provider = provider;
+    this.providerFallbackReason = fallbackReason;
+    if (options.maxBatchSize > 1) {
+      this.batcher = createMicroBatcher((items) => this.embedBatch(items), {
+        maxBatchSize: options.maxBatchSize,
+        maxWaitMs: options.maxBatchWaitMs,
+      });
+    }
+  }
+
+  /** Loads the network on the first provider that works. */
+  static async create(manifest: LoadedManifest, options: OnnxEmbedderOptions): Promise<OnnxEmbedder> {
+    const { session, provider, fallbackReason } = await createProviderSession(manifest.modelPath, {
+      providers: options.providers,
+      intraOpThreads: options.intraOpThreads,
+      log: options.log,
+    });
+    return new OnnxEmbedder(session, manifest, provider, fallbackReason, options);
+  }
+
+  get queueDepth(): number {
+    return this.batcher?.queueDepth ?? 0;
+  }
+
+  embed(image: DecodedImage): Promise<Float32Array> {
+    return this.batcher ? this.batcher.submit(image) : this.embedBatch([image]).then((v) => v[0]);
+  }
+
+  async embedBatch(images: DecodedImage[]): Promise<Float32Array[]> {
+    if (images.length === 0) return [];
+    const { input, outputs, embeddingDim } = this.manifest;
+    const data = tensorFromImages(images, input);
+    const tensor = new ort.Tensor('float32', data, [images.length, 3, input.size, input.size]);
+    const result = await this.session.run({ [input.name]: tensor });
+    const out = result[outputs.embedding];
+    if (!out) throw new Error(`model has no output '${outputs.embedding}'`);
+    const flat = out.data as Float32Array;
+    if (flat.length !== images.length * embeddingDim) {
+      throw new Error(`model output has ${flat.length} values, expected ${images.length} x ${embeddingDim}`);
+    }
+    return images.map((_, i) => l2Normalize(flat.slice(i * embeddingDim, (i + 1) * embeddingDim)));
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,169 @@
+import { performance } from 'node:perf_hooks';
+import type { Catalog, CatalogRow } from '../catalog/index.js';
+import { InvalidArgumentError } from '../errors/index.js';
+import type { ImageDecoder } from '../imaging/index.js';
+import type { Embedder } from '../model/index.js';
+import type { MetadataFilter } from './exact-index.js';
+
+/** Milliseconds spent per stage. */
+export interface Timings {
+  decodeMs: number;
+  embedMs: number;
+  shortlistMs: number;
+  rerankMs: number;
+  totalMs: number;
+}
+
+/** Which stage produced an order or a score. */
+export type RankedBy = 'embedding' | 'pair_head';
+
+export interface SearchParams {
+  topK: number;
+  shortlistK: number;
+  filter?: MetadataFilter;
+}
+
+export interface SearchResult {
+  hits: { itemId: string; score: number; coarseScore: number; metadata: Record<string, string> }[];
+  rankedBy: RankedBy;
+  scanned: number;
+  timings: Timings;
+  modelVersion: string;
+}
+
+export interface CompareResult {
+  score: number;
+  match: boolean;
+  threshold: number;
+  scoredBy: RankedBy;
+  modelVersion: string;
+  timings: Timings;
+}
+
+export interface EmbedResult {
+  embedding: Float32Array;
+  modelVersion: string;
+  timings: Timings;
+}
+
+/** One side of a comparison. */
+export type ImageSource = { image: Uint8Array } | { itemId: string };
+
+/** The most hits or candidates one request may ask for. */
+export const MAX_TOP_K = 1000;
+
+const zeroTimings = (): Timings => ({ decodeMs: 0, embedMs: 0, shortlistMs: 0, rerankMs: 0, totalMs: 0 });
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * The twin pipeline: decode, embed with the shared-weight network, shortlist by embedding
+ * similarity, then rerank with the pairwise head when the model has one. No model in this
+ * release ships a head, so results say they were ranked by embedding.
+ */
+export class TwinlensEngine {
+  constructor(
+    readonly decoder: ImageDecoder,
+    readonly embedder: Embedder,
+    readonly catalog: Catalog,
+    /** Compare's match threshold (the manifest's). */
+    readonly threshold: number,
+    /** Side of the model's square input, in pixels. */
+    readonly inputSize: number,
+  ) {}
+
+  get modelVersion(): string {
+    return this.embedder.modelVersion;
+  }
+
+  /** Decodes and embeds one image, adding to `t`. */
+  async embedImage(bytes: Uint8Array, t: Timings = zeroTimings()): Promise<Float32Array> {
+    let start = performance.now();
+    const decoded = await this.decoder.decode(bytes);
+    t.decodeMs += performance.now() - start;
+    start = performance.now();
+    const v = await this.embedder.embed(decoded);
+    t.embedMs += performance.now() - start;
+    return v;
+  }
+
+  async embed(bytes: Uint8Array): Promise<EmbedResult> {
+    const start = performance.now();
+    const timings = zeroTimings();
+    const embedding = await this.embedImage(bytes, timings);
+    timings.totalMs = performance.now() - start;
+    return { embedding, modelVersion: this.modelVersion, timings };
+  }
+
+  async search(bytes: Uint8Array, params: SearchParams): Promise<SearchResult> {
+    const { topK } = params;
+    if (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) {
+      throw new InvalidArgumentError('top_k', `expected 1..${MAX_TOP_K}, received ${topK}`);
+    }
+    if (!Number.isInteger(params.shortlistK) || params.shortlistK < 0 || params.shortlistK > MAX_TOP_K) {
+      throw new InvalidArgumentError('shortlist_k', `expected 0..${MAX_TOP_K}, received ${params.shortlistK}`);
+    }
+    const shortlistK = Math.max(topK, params.shortlistK);
+    const start = performance.now();
+    const timings = zeroTimings();
+    const query = await this.embedImage(bytes, timings);
+    const t0 = performance.now();
+    const { hits, scanned } = this.catalog.search(query, shortlistK, params.filter);
+    timings.shortlistMs = performance.now() - t0;
+    // Rerank stage: the embedding order stands until a model ships a pair head (issue #3).
+    const ranked = hits.slice(0, topK).map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata }));
+    timings.totalMs = performance.now() - start;
+    return { hits: ranked, rankedBy: 'embedding', scanned, timings, modelVersion: this.modelVersion };
+  }
+
+  async compare(a: ImageSource, b: ImageSource): Promise<CompareResult> {
+    const start = performance.now();
+    const timings = zeroTimings();
+    const [va, vb] = await Promise.all([this.vectorOf(a, 'a', timings), this.vectorOf(b, 'b', timings)]);
+    const score = dot(va, vb);
+    timings.totalMs = performance.now() - start;
+    return {
+      score,
+      match: score >= this.threshold,
+      threshold: this.threshold,
+      scoredBy: 'embedding',
+      modelVersion: this.modelVersion,
+      timings,
+    };
+  }
+
+  private async vectorOf(source: ImageSource, field: string, t: Timings): Promise<Float32Array> {
+    if ('itemId' in source) return this.catalog.embeddingOf(source.itemId);
+    if (!source.image || source.image.length === 0) {
+      throw new InvalidArgumentError(field, 'set either image (non-empty bytes) or item_id');
+    }
+    return this.embedImage(source.image, t);
+  }
+
+  /**
+   * Re-embeds rows stored under another model version from their source images and writes
+   * them back, in batches. Called at start-up before serving, so queries never mix versions.
+   */
+  async reembed(rows: CatalogRow[], onProgress?: (done: number, total: number) => void): Promise<void> {
+    const batch = 16;
+    for (let i = 0; i < rows.length; i += batch) {
+      const slice = rows.slice(i, i + batch);
+      const items = await Promise.all(
+        slice.map(async (r) => {
+          const image = await this.catalog.imageBySha(r.imageSha256);
+          const decoded = await this.decoder.decode(image);
+          return { r, image, decoded };
+        }),
+      );
+      const vectors = await this.embedder.embedBatch(items.map((x) => x.decoded));
+      await this.catalog.upsert(
+        items.map((x, j) => ({ itemId: x.r.itemId, metadata: x.r.metadata, image: x.image, embedding: vectors[j] })),
+      );
+      onProgress?.(Math.min(i + batch, rows.length), rows.length);
+    }
+  }
+}

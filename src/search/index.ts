@@ -1,0 +1,12 @@
+export { ExactIndex, type IndexEntry, type IndexHit, type MetadataFilter, matchesFilter } from './exact-index.js';
+export {
+  TwinlensEngine,
+  type SearchParams,
+  type SearchResult,
+  type CompareResult,
+  type EmbedResult,
+  type Timings,
+  type RankedBy,
+  type ImageSource,
+  MAX_TOP_K,
+} from './engine.js';

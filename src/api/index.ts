@@ -1,4 +1,6 @@
-export { createTwinlensServer, createEngine, type TwinlensServer, HEALTH_SERVICES } from './server.js';
+export { createTwinlensServer, type TwinlensServer, HEALTH_SERVICES } from './server.js';
+export { createEngine } from './create-engine.js';
+export { seedDemoCatalog } from './seed-demo-catalog.js';
 export { statusFromError, type StatusObject } from './status-from-error.js';
 export { type Logger, consoleLogger, silentLogger } from './logger.js';
 export { DESCRIPTOR_SET_PATH } from './reflection.js';

@@ -1,15 +1,13 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { Catalog } from '../catalog/index.js';
 import { type TwinlensOptions, validateOptions } from '../config/index.js';
-import { generateDemoCatalog } from '../demo/index.js';
 import { CatalogServiceService, TwinlensServiceService } from '../gen/twinlens/v1/twinlens.js';
-import { createSharpDecoder } from '../imaging/index.js';
-import { loadManifest, OnnxEmbedder } from '../model/index.js';
-import { TwinlensEngine } from '../search/index.js';
+import type { TwinlensEngine } from '../search/index.js';
 import { createCatalogService } from './catalog-service.js';
+import { createEngine } from './create-engine.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { addReflection } from './reflection.js';
+import { seedDemoCatalog } from './seed-demo-catalog.js';
 import { createTwinlensService } from './twinlens-service.js';
 
 /** Service names reported by grpc.health.v1 ("" is the whole server). */
@@ -26,41 +24,6 @@ export interface TwinlensServer {
   close(): Promise<void>;
 }
 
-/**
- * Builds the engine from options: the manifest's model on the first execution provider that
- * loads, the sharp decoder, and the catalog (re-embedding rows of another model version first).
- */
-export async function createEngine(options: Readonly<TwinlensOptions>, log: Logger = consoleLogger): Promise<TwinlensEngine> {
-  const manifest = await loadManifest(options.modelManifest);
-  const embedder = await OnnxEmbedder.create(manifest, {
-    providers: options.executionProviders,
-    intraOpThreads: options.intraOpThreads,
-    maxBatchSize: options.maxBatchSize,
-    maxBatchWaitMs: options.maxBatchWaitMs,
-    log: log.info,
-  });
-  log.info(`model ${manifest.name} ${manifest.version} on ${embedder.provider}`);
-  const decoder = createSharpDecoder({
-    size: manifest.input.size,
-    maxImageBytes: options.maxImageBytes,
-    maxImagePixels: options.maxImagePixels,
-  });
-  const { catalog, stale } = await Catalog.open(options.dataDir, manifest.embeddingDim, manifest.version);
-  const engine = new TwinlensEngine(decoder, embedder, catalog, manifest.threshold, manifest.input.size);
-  if (stale.length > 0) {
-    log.info(`re-embedding ${stale.length} catalog items stored under another model version`);
-    await engine.reembed(stale, (done, total) => log.info(`re-embedded ${done}/${total}`));
-  }
-  if (options.seedDemoCatalog && catalog.size === 0) {
-    const demo = await generateDemoCatalog({ count: options.demoCatalogSize });
-    const decoded = await Promise.all(demo.map((d) => decoder.decode(d.image)));
-    const vectors = await embedder.embedBatch(decoded);
-    await catalog.upsert(demo.map((d, i) => ({ itemId: d.itemId, metadata: d.metadata, image: d.image, embedding: vectors[i] })));
-    log.info(`seeded the empty catalog with ${demo.length} generated demo watches`);
-  }
-  return engine;
-}
-
 /** Creates the engine and serves it over gRPC, with health checking and reflection. */
 export async function createTwinlensServer(
   partial: Partial<TwinlensOptions> = {},
@@ -68,6 +31,7 @@ export async function createTwinlensServer(
 ): Promise<TwinlensServer> {
   const options = validateOptions(partial);
   const engine = await createEngine(options, log);
+  if (options.seedDemoCatalog && engine.catalog.size === 0) await seedDemoCatalog(engine, options.demoCatalogSize, log);
   const server = new Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createEngine, silentLogger } from '../api/index.js';
+import { createEngine } from '../api/create-engine.js';
+import { silentLogger } from '../api/logger.js';
 import { type TwinlensOptions, validateOptions } from '../config/index.js';
 import type { TwinlensEngine } from '../search/index.js';
 import { readCatalogCsv, readQueriesCsv, type BenchmarkItem } from './benchmark-csv.js';

@@ -1,0 +1,35 @@
+import { Catalog } from '../catalog/index.js';
+import type { TwinlensOptions } from '../config/index.js';
+import { createSharpDecoder } from '../imaging/index.js';
+import { loadManifest, OnnxEmbedder } from '../model/index.js';
+import { TwinlensEngine } from '../search/index.js';
+import { consoleLogger, type Logger } from './logger.js';
+
+/**
+ * Builds the engine from options: the manifest's model on the first execution provider that
+ * loads, the sharp decoder, and the catalog (re-embedding rows of another model version first).
+ */
+export async function createEngine(options: Readonly<TwinlensOptions>, log: Logger = consoleLogger): Promise<TwinlensEngine> {
+  const manifest = await loadManifest(options.modelManifest);
+  const embedder = await OnnxEmbedder.create(manifest, {
+    providers: options.executionProviders,
+    intraOpThreads: options.intraOpThreads,
+    maxBatchSize: options.maxBatchSize,
+    maxBatchWaitMs: options.maxBatchWaitMs,
+    log: log.info,
+  });
+  log.info(`model ${manifest.name} ${manifest.version} on ${embedder.provider}`);
+  const decoder = createSharpDecoder({
+    size: manifest.input.size,
+    maxImageBytes: options.maxImageBytes,
+    maxImagePixels: options.maxImagePixels,
+  });
+  const { catalog, stale } = await Catalog.open(options.dataDir, manifest.embeddingDim, manifest.version);
+  const engine = new TwinlensEngine(decoder, embedder, catalog, manifest.threshold, manifest.input.size);
+  if (stale.length > 0) {
+    log.info(`re-embedding ${stale.length} catalog items stored under another model version`);
+    await engine.reembed(stale, (done, total) => log.info(`re-embedded ${done}/${total}`));
+  }
+  return engine;
+}
+

@@ -7,7 +7,7 @@ DATA ?= ../shared/data/grocery-dev
 PORT ?= 50051
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: setup build run test proto lint model eval bench clean
+.PHONY: setup build run test proto lint model calibrate eval bench clean
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.installed: package-lock.json
@@ -42,6 +42,10 @@ model: node_modules/.installed
 	node models/convert/extract-tfjs-weights.js
 	/usr/bin/python3 models/convert/build_onnx.py
 	node models/convert/record-tfjs-reference.js
+
+# Compare's match threshold, calibrated on generated watch pairs (never on benchmark photos).
+calibrate: setup
+	node dist/cli/main.js calibrate --write
 
 # Recall@1/@5 and MRR on the benchmark in $(DATA), overall and per top_category.
 eval: setup

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError as CliArgumentError, Option } from 'commander';
 import { DEFAULT_OPTIONS, type ExecutionProviderName, optionsFromEnv, type TwinlensOptions } from '../config/index.js';
+import { calibrateCommand } from './commands/calibrate.js';
 import { evalCommand } from './commands/eval.js';
 import { indexCommand } from './commands/index-catalog.js';
 import { compareCommand, searchCommand } from './commands/query.js';
@@ -92,6 +93,14 @@ modelOptions(
     .requiredOption('--queries <file>', 'queries.csv')
     .option('--json', 'print one JSON object'),
 ).action((o) => evalCommand({ catalog: o.catalog, queries: o.queries, json: o.json, service: serviceOptionsFrom(o) }));
+
+modelOptions(
+  program
+    .command('calibrate')
+    .description("calibrate Compare's match threshold on generated watch pairs")
+    .option('--items <n>', 'generated items (one positive and five negative pairs each)', int, 80)
+    .option('--write', "store the threshold in the model's manifest"),
+).action((o) => calibrateCommand({ write: o.write, items: o.items, service: serviceOptionsFrom(o) }));
 
 program
   .command('bench')

@@ -64,7 +64,9 @@ function handleCompareStream(engine: TwinlensEngine, maxInFlight: number, log: L
 
     (async () => {
       const pending = new Set<Promise<void>>();
-      for await (const req of call as AsyncIterable<CompareStreamRequest>) {
+      // destroyOnReturn: false: a plain `for await` destroys the duplex when its read side ends
+      // (the client half-closes), and responses still in flight then can never be written.
+      for await (const req of call.iterator({ destroyOnReturn: false }) as AsyncIterable<CompareStreamRequest>) {
         while (inFlight >= maxInFlight && !cancelled) await new Promise<void>((r) => waiters.push(r));
         if (cancelled) break;
         inFlight++;

@@ -52,8 +52,9 @@ export function createSharpDecoder(options: SharpDecoderOptions): ImageDecoder {
         throw new InvalidImageError(`image is ${bytes.length} bytes, over the limit of ${maxImageBytes} bytes`);
       }
       const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-      // failOn 'error': a truncated JPEG is an error (libvips would otherwise fill in grey and carry on).
-      const sharpOptions: sharp.SharpOptions = { limitInputPixels: maxImagePixels, failOn: 'error', pages: 1 };
+      // failOn 'warning' (the strictest): a truncated JPEG, or one whose header claims more pixels
+      // than its data holds, is refused instead of being padded with grey and embedded.
+      const sharpOptions: sharp.SharpOptions = { limitInputPixels: maxImagePixels, failOn: 'warning', pages: 1 };
       let meta: sharp.Metadata;
       try {
         meta = await sharp(input, sharpOptions).metadata();

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Catalog, CatalogRow } from '../catalog/index.js';
-import { InvalidArgumentError } from '../errors/index.js';
+import { InvalidArgumentError, InvalidImageError } from '../errors/index.js';
 import type { ImageDecoder } from '../imaging/index.js';
 import type { Embedder } from '../model/index.js';
 import type { MetadataFilter } from './exact-index.js';
@@ -141,7 +141,13 @@ export class TwinlensEngine {
     if (!source.image || source.image.length === 0) {
       throw new InvalidArgumentError(field, 'set either image (non-empty bytes) or item_id');
     }
-    return this.embedImage(source.image, t);
+    try {
+      return await this.embedImage(source.image, t);
+    } catch (e) {
+      // Say which side was bad: with two images the client cannot tell otherwise.
+      if (e instanceof InvalidImageError) throw new InvalidImageError(`${field}: ${e.message}`, { cause: e });
+      throw e;
+    }
   }
 
   /**

@@ -117,22 +117,21 @@ export class Catalog {
     }
     return this.lock.run(async () => {
       const now = Date.now();
-      const rows: CatalogRow[] = [];
       // The last occurrence of an id in one call wins, as if they had been sent one by one.
       const byId = new Map<string, NewCatalogItem>();
       for (const item of items) byId.set(item.itemId, item);
-      for (const item of byId.values()) {
-        const sha = await this.blobs.put(item.image);
-        rows.push({
+      // Image files first (their fsyncs overlap), then the commit that references them.
+      const rows: CatalogRow[] = await Promise.all(
+        [...byId.values()].map(async (item) => ({
           itemId: item.itemId,
           metadata: item.metadata,
           embedding: item.embedding,
           modelVersion: this.modelVersion,
-          imageSha256: sha,
+          imageSha256: await this.blobs.put(item.image),
           imageBytes: item.image.length,
           updatedAtMs: now,
-        });
-      }
+        })),
+      );
       const existed = new Set(items.filter((i) => this.info.has(i.itemId)).map((i) => i.itemId));
       await this.table.upsert(rows);
       for (const row of rows) {

@@ -109,7 +109,7 @@ program
   .option('--json', 'print one JSON object')
   .action(async (o) => {
     const { runBench, formatBenchReport } = await import('../bench/index.js');
-    const report = await runBench({ quick: Boolean(o.quick) });
+    const report = await runBench({ quick: Boolean(o.quick), log: (line) => process.stderr.write(`${line}\n`) });
     console.log(o.json ? JSON.stringify(report) : formatBenchReport(report));
   });
 

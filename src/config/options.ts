@@ -29,8 +29,9 @@ export interface TwinlensOptions {
   /** Most images embedded in one ONNX Runtime run. 1 turns micro-batching off. Default 16. */
   maxBatchSize: number;
   /**
-   * How long the first request of a batch may wait for others, in ms. Default 2: short next to
-   * one embed call (~25 ms on 2 cores), long enough to gather concurrent requests.
+   * How long an idle model holds the first request for others to join its batch, in ms. Default 0:
+   * a lone request runs at once (a wait would only add latency at low load), and requests that
+   * arrive while a batch runs form the next batch, so batches grow with load by themselves.
    */
   maxBatchWaitMs: number;
   /** Largest encoded image accepted, in bytes. Default 20 MiB. */
@@ -60,7 +61,7 @@ export const DEFAULT_OPTIONS: Readonly<TwinlensOptions> = Object.freeze({
   executionProviders: ['cuda', 'cpu'] as ExecutionProviderName[],
   intraOpThreads: 0,
   maxBatchSize: 16,
-  maxBatchWaitMs: 2,
+  maxBatchWaitMs: 0,
   maxImageBytes: 20 * 1024 * 1024,
   maxImagePixels: 50_000_000,
   maxMessageBytes: 32 * 1024 * 1024,

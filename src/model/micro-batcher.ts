@@ -2,7 +2,10 @@
 export interface MicroBatcherOptions {
   /** Most items in one batch. */
   maxBatchSize: number;
-  /** How long the oldest queued item may wait for company before its batch runs, in ms. */
+  /**
+   * How long an idle batcher holds the first item for company before running it, in ms. 0 runs
+   * it at once: batches then form only from items that arrive while a run is in progress.
+   */
   maxWaitMs: number;
 }
 
@@ -22,8 +25,8 @@ interface Pending<I, O> {
 /**
  * One batch runs at a time (on 2 cores a second concurrent run only competes for the same
  * threads). While it runs, new items queue; when it ends, the queue runs at once, up to
- * `maxBatchSize`. An idle batcher holds the first item for at most `maxWaitMs` so concurrent
- * arrivals can join it. `runBatch` must return one output per input, in order.
+ * `maxBatchSize`. An idle batcher holds the first item for at most `maxWaitMs` (0: not at all)
+ * so concurrent arrivals can join it. `runBatch` must return one output per input, in order.
  */
 export function createMicroBatcher<I, O>(
   runBatch: (items: I[]) => Promise<O[]>,

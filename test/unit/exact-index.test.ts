@@ -69,3 +69,23 @@ function mulberry(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+describe('ExactIndex paths agree', () => {
+  it('the SIMD scan (no filter) and the filtered scan (a filter every item passes) rank alike', () => {
+    const index = new ExactIndex(64);
+    const rand = (seed: number) => () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+    const r = rand(42);
+    for (let i = 0; i < 300; i++) {
+      const v = Float32Array.from({ length: 64 }, r);
+      const n = Math.hypot(...v);
+      index.upsert({ itemId: `i${i}`, metadata: { all: 'yes' } }, v.map((x) => x / n));
+    }
+    const q = index.get('i17')!.vector;
+    const simd = index.search(q, 10);
+    const filtered = index.search(q, 10, { all: 'yes' });
+    expect(simd.hits.map((h) => h.itemId)).toEqual(filtered.hits.map((h) => h.itemId));
+    expect(simd.hits[0]).toMatchObject({ itemId: 'i17' });
+    expect(simd.hits[0].score).toBeCloseTo(1, 5);
+    simd.hits.forEach((h, i) => expect(h.score).toBeCloseTo(filtered.hits[i].score, 5));
+  });
+});

@@ -12,6 +12,7 @@ import type {
 import { catalogItemFrom } from './convert.js';
 import type { Logger } from './logger.js';
 import { serviceErrorFrom, statusFromError, statusName } from './status-from-error.js';
+import { requestSignal } from './request-signal.js';
 import { unary } from './unary.js';
 
 /** Items embedded concurrently during an upload; reading pauses beyond it. */
@@ -28,6 +29,9 @@ const MAX_PAGE_SIZE = 1000;
 function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
   return (call: ServerReadableStream<UpsertItemsRequest, UpsertItemsResponse>, callback: sendUnaryData<UpsertItemsResponse>): void => {
     const outcomes: UpsertOutcome[] = [];
+    // Items wait for model capacity (the upload bounds its own items in flight) and stop when
+    // the client cancels or the deadline passes.
+    const { signal, done } = requestSignal(call);
     const ready: { index: number; item: NewCatalogItem }[] = [];
     const failWith = (index: number, itemId: string, e: unknown): void => {
       const s = statusFromError(e, log.error);
@@ -49,7 +53,7 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
         validateItemId(req.itemId);
         validateMetadata(req.metadata);
         if (!req.image?.length) throw new InvalidArgumentError('image', 'empty: every item needs its image');
-        const embedding = await engine.embedImage(req.image);
+        const embedding = await engine.embedImage(req.image, undefined, { signal, waitForCapacity: true });
         ready.push({ index, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding } });
       } catch (e) {
         failWith(index, req.itemId, e);
@@ -71,7 +75,9 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
       await commit();
       const upserted = outcomes.filter((o) => o.ok).length;
       callback(null, { outcomes, upserted, failed: outcomes.length - upserted });
-    })().catch((e) => callback(serviceErrorFrom(statusFromError(e, log.error))));
+    })()
+      .catch((e) => callback(serviceErrorFrom(statusFromError(e, log.error))))
+      .finally(done);
   };
 }
 

@@ -23,9 +23,17 @@ export async function createEngine(options: Readonly<TwinlensOptions>, log: Logg
     size: manifest.input.size,
     maxImageBytes: options.maxImageBytes,
     maxImagePixels: options.maxImagePixels,
+    maxImageFrames: options.maxImageFrames,
   });
   const { catalog, stale } = await Catalog.open(options.dataDir, manifest.embeddingDim, manifest.version);
-  const engine = new TwinlensEngine(decoder, embedder, catalog, manifest.threshold, manifest.input.size);
+  const engine = new TwinlensEngine(
+    decoder,
+    embedder,
+    catalog,
+    manifest.threshold,
+    manifest.input.size,
+    options.maxImagesInProgress,
+  );
   if (stale.length > 0) {
     log.info(`re-embedding ${stale.length} catalog items stored under another model version`);
     await engine.reembed(stale, (done, total) => log.info(`re-embedded ${done}/${total}`));

@@ -1,8 +1,9 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { type TwinlensOptions, validateOptions } from '../config/index.js';
 import { CatalogServiceService, TwinlensServiceService } from '../gen/twinlens/v1/twinlens.js';
 import type { TwinlensEngine } from '../search/index.js';
+import { serverSecurityFrom } from '../security/index.js';
 import { createCatalogService } from './catalog-service.js';
 import { createEngine } from './create-engine.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -20,7 +21,11 @@ export interface TwinlensServer {
   address: string;
   engine: TwinlensEngine;
   options: Readonly<TwinlensOptions>;
-  /** Stops accepting calls, lets running ones finish, releases the model and the catalog. */
+  /**
+   * Graceful shutdown: reports NOT_SERVING, stops accepting calls, lets running ones finish for up
+   * to `shutdownGraceMs` (then cancels them), waits for catalog writes to commit, and releases the
+   * model and the catalog. Calling it again returns the same promise.
+   */
   close(): Promise<void>;
 }
 
@@ -30,9 +35,14 @@ export async function createTwinlensServer(
   log: Logger = consoleLogger,
 ): Promise<TwinlensServer> {
   const options = validateOptions(partial);
+  // TLS and token files are read before the model loads, so a bad path fails fast.
+  const security = serverSecurityFrom(options);
   const engine = await createEngine(options, log);
   if (options.seedDemoCatalog && engine.catalog.size === 0) await seedDemoCatalog(engine, options.demoCatalogSize, log);
   const server = new Server({
+    // Auth first: grpc-js passes request metadata through the interceptors in list order, so a
+    // refused call never reaches a later interceptor or a handler (and admitted ones lose the token).
+    interceptors: [security.authInterceptor],
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
   });
@@ -43,10 +53,12 @@ export async function createTwinlensServer(
   addReflection(server);
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    server.bindAsync(`${options.host}:${options.port}`, security.credentials, (e, p) => (e ? reject(e) : resolve(p))),
   );
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   log.info(`serving on ${address} (catalog: ${engine.catalog.size} items in ${options.dataDir})`);
+  log.info(`security: ${security.summary}`);
+  for (const warning of security.warnings) log.info(`WARNING: ${warning}`);
 
   let closed: Promise<void> | undefined;
   return {
@@ -57,7 +69,19 @@ export async function createTwinlensServer(
     close() {
       closed ??= (async () => {
         HEALTH_SERVICES.forEach((s) => health.setStatus(s, 'NOT_SERVING'));
-        await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            log.info(`shutdown: calls still running after ${options.shutdownGraceMs} ms are cancelled`);
+            server.forceShutdown();
+            resolve();
+          }, options.shutdownGraceMs);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+        // A cancelled upload may still be committing: let the catalog's write queue drain.
+        await engine.catalog.flush();
         engine.catalog.close();
         await engine.embedder.close();
       })();

@@ -25,6 +25,14 @@ export function statusFromError(e: unknown, log: (message: string, error: unknow
       // A transient condition; the client may retry.
       case 'unavailable':
         return { code: status.UNAVAILABLE, details: e.message };
+      // Refused at admission so memory stays bounded; the client should back off and retry.
+      case 'overloaded':
+        return { code: status.RESOURCE_EXHAUSTED, details: e.message };
+      // The caller gave up: its work was dropped before (or instead of) reaching the model.
+      case 'cancelled':
+        return { code: status.CANCELLED, details: e.message };
+      case 'deadline-exceeded':
+        return { code: status.DEADLINE_EXCEEDED, details: e.message };
     }
   }
   // The client went away or gave up: say so rather than reporting a failure of ours.

@@ -1,6 +1,6 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { TwinlensOptions } from '../config/index.js';
-import type { TwinlensEngine } from '../search/index.js';
+import type { RequestContext, TwinlensEngine } from '../search/index.js';
 import {
   type CompareResponse,
   type CompareStreamRequest,
@@ -10,13 +10,19 @@ import {
 import { imageSourceFrom, rankingStageFrom, stageTimingsFrom } from './convert.js';
 import type { Logger } from './logger.js';
 import { serviceErrorFrom, statusFromError, statusName } from './status-from-error.js';
+import { requestSignal } from './request-signal.js';
 import { unary } from './unary.js';
 
 /** Package version, reported by GetServiceInfo. */
 const SERVER_VERSION: string = require('../../package.json').version;
 
-async function compareOne(engine: TwinlensEngine, a: CompareStreamRequest['a'], b: CompareStreamRequest['b']): Promise<CompareResponse> {
-  const r = await engine.compare(imageSourceFrom(a, 'a'), imageSourceFrom(b, 'b'));
+async function compareOne(
+  engine: TwinlensEngine,
+  a: CompareStreamRequest['a'],
+  b: CompareStreamRequest['b'],
+  ctx: RequestContext,
+): Promise<CompareResponse> {
+  const r = await engine.compare(imageSourceFrom(a, 'a'), imageSourceFrom(b, 'b'), ctx);
   return {
     score: r.score,
     match: r.match,
@@ -37,6 +43,10 @@ function handleCompareStream(engine: TwinlensEngine, maxInFlight: number, log: L
   return (call: ServerDuplexStream<CompareStreamRequest, CompareStreamResponse>): void => {
     let inFlight = 0;
     let cancelled = false;
+    // Pairs wait for model capacity (this stream bounds its own pairs in flight) and are dropped
+    // when the client cancels or the stream's deadline passes.
+    const { signal, done } = requestSignal(call);
+    const ctx: RequestContext = { signal, waitForCapacity: true };
     const waiters: (() => void)[] = [];
     const release = (): void => {
       inFlight--;
@@ -54,7 +64,7 @@ function handleCompareStream(engine: TwinlensEngine, maxInFlight: number, log: L
     const work = async (req: CompareStreamRequest): Promise<void> => {
       let response: CompareStreamResponse;
       try {
-        response = { clientId: req.clientId, outcome: { $case: 'result', value: await compareOne(engine, req.a, req.b) } };
+        response = { clientId: req.clientId, outcome: { $case: 'result', value: await compareOne(engine, req.a, req.b, ctx) } };
       } catch (e) {
         const s = statusFromError(e, log.error);
         response = { clientId: req.clientId, outcome: { $case: 'error', value: { code: s.code, codeName: statusName(s.code), message: s.details } } };
@@ -76,22 +86,24 @@ function handleCompareStream(engine: TwinlensEngine, maxInFlight: number, log: L
       }
       await Promise.all(pending);
       if (!cancelled) call.end();
-    })().catch((e) => {
-      if (cancelled) return;
-      call.emit('error', serviceErrorFrom(statusFromError(e, log.error)));
-    });
+    })()
+      .catch((e) => {
+        if (cancelled) return;
+        call.emit('error', serviceErrorFrom(statusFromError(e, log.error)));
+      })
+      .finally(done);
   };
 }
 
 /** The TwinlensService handlers over an engine. */
 export function createTwinlensService(engine: TwinlensEngine, options: Readonly<TwinlensOptions>, log: Logger): TwinlensServiceServer {
   return {
-    search: unary(log, async (req) => {
-      const r = await engine.search(req.image, {
-        topK: req.topK || options.defaultTopK,
-        shortlistK: req.shortlistK || options.defaultShortlistK,
-        filter: req.filter,
-      });
+    search: unary(log, async (req, signal) => {
+      const r = await engine.search(
+        req.image,
+        { topK: req.topK || options.defaultTopK, shortlistK: req.shortlistK || options.defaultShortlistK, filter: req.filter },
+        { signal },
+      );
       return {
         hits: r.hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.coarseScore, metadata: h.metadata })),
         rankedBy: rankingStageFrom(r.rankedBy),
@@ -100,10 +112,10 @@ export function createTwinlensService(engine: TwinlensEngine, options: Readonly<
         candidatesScanned: r.scanned,
       };
     }),
-    compare: unary(log, (req) => compareOne(engine, req.a, req.b)),
+    compare: unary(log, (req, signal) => compareOne(engine, req.a, req.b, { signal })),
     compareStream: handleCompareStream(engine, options.compareStreamMaxInFlight, log),
-    embed: unary(log, async (req) => {
-      const r = await engine.embed(req.image);
+    embed: unary(log, async (req, signal) => {
+      const r = await engine.embed(req.image, { signal });
       return { embedding: Array.from(r.embedding), modelVersion: r.modelVersion, timings: stageTimingsFrom(r.timings) };
     }),
     getServiceInfo: unary(log, async () => {

@@ -51,6 +51,10 @@ class WriteLock {
     this.tail = next.catch(() => undefined);
     return next;
   }
+  /** Resolves when every write queued so far has finished. */
+  idle(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
 }
 
 /**
@@ -208,6 +212,11 @@ export class Catalog {
   /** Bytes under the data directory. */
   async dataBytes(): Promise<number> {
     return duBytes(this.dataDir);
+  }
+
+  /** Resolves when every write started so far has committed (or failed). */
+  flush(): Promise<void> {
+    return this.lock.idle();
   }
 
   close(): void {

@@ -1,4 +1,6 @@
 import * as path from 'node:path';
+import { isWellFormedToken, MIN_TOKEN_LENGTH } from '../security/bearer-token.js';
+import { DEFAULT_AUTH_EXEMPT_SERVICES } from '../security/method-permissions.js';
 
 /** The repository (or installed package) root: `src/config` and `dist/config` both sit two levels below it. */
 export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
@@ -46,10 +48,57 @@ export interface TwinlensOptions {
   defaultShortlistK: number;
   /** Pairs of one CompareStream worked on at once; the stream stops reading beyond it. Default 8. */
   compareStreamMaxInFlight: number;
+  /**
+   * Most images in progress at once (decoding, queued for the model, or in it). A unary request
+   * beyond it gets RESOURCE_EXHAUSTED at once; streamed items wait. Default 64: four full batches,
+   * about half a second of model time on 2 cores, and at most a few hundred MB of decoded pixels.
+   */
+  maxImagesInProgress: number;
+  /** Most frames an animated image may declare (only the first is used). Default 256. */
+  maxImageFrames: number;
+  /** On shutdown, how long running calls may take to finish before they are cancelled, in ms. Default 10,000. */
+  shutdownGraceMs: number;
   /** Seed an empty catalog with the generated demo watches at start-up. Default false (the CLI's `serve` turns it on). */
   seedDemoCatalog: boolean;
   /** Number of demo watches to seed. Default 60. */
   demoCatalogSize: number;
+  /**
+   * PEM certificate chain the server presents; with tlsKeyFile it turns TLS on. Default '':
+   * plaintext, which suits loopback; set it (or terminate TLS in front) before exposing the port.
+   * Env `TWINLENS_TLS_CERT`.
+   */
+  tlsCertFile: string;
+  /** PEM private key of tlsCertFile. Default ''. Env `TWINLENS_TLS_KEY`. */
+  tlsKeyFile: string;
+  /**
+   * PEM CA certificate(s) for mutual TLS: set, every client must present a certificate signed by
+   * it. Needs tlsCertFile. Default '': clients present none. Env `TWINLENS_TLS_CLIENT_CA`.
+   */
+  tlsClientCaFile: string;
+  /**
+   * Bearer tokens that may call the read methods (Search, Compare, CompareStream, Embed,
+   * GetServiceInfo, GetItem, ListItems, GetCatalogStats). Default []: with no read, write or file
+   * token at all, authentication is off. A token is 16+ characters of A-Z a-z 0-9 - . _ ~ + /
+   * (and trailing =). Env `TWINLENS_READ_TOKENS`, comma-separated.
+   */
+  readTokens: string[];
+  /**
+   * Bearer tokens that may call every method, catalog changes (UpsertItems, DeleteItem) included.
+   * Default []. Env `TWINLENS_WRITE_TOKENS`, comma-separated.
+   */
+  writeTokens: string[];
+  /**
+   * A file of more tokens, one `read:<token>` or `write:<token>` per line (blank lines and `#`
+   * comments ignored), read at start; keeps tokens off command lines. Default ''. Env `TWINLENS_AUTH_TOKEN_FILE`.
+   */
+  authTokenFile: string;
+  /**
+   * Services callable without a token while authentication is on, by full name. Default
+   * grpc.health.v1.Health and server reflection v1 and v1alpha: probes and `grpcurl list` keep
+   * working, and they reveal only liveness and the schema. `[]` puts everything behind a token.
+   * Env `TWINLENS_AUTH_EXEMPT_SERVICES`, comma-separated (empty: none).
+   */
+  authExemptServices: string[];
 }
 
 /** The defaults, in one place. */
@@ -68,8 +117,18 @@ export const DEFAULT_OPTIONS: Readonly<TwinlensOptions> = Object.freeze({
   defaultTopK: 10,
   defaultShortlistK: 50,
   compareStreamMaxInFlight: 8,
+  maxImagesInProgress: 64,
+  maxImageFrames: 256,
+  shutdownGraceMs: 10_000,
   seedDemoCatalog: false,
   demoCatalogSize: 60,
+  tlsCertFile: '',
+  tlsKeyFile: '',
+  tlsClientCaFile: '',
+  readTokens: [] as string[],
+  writeTokens: [] as string[],
+  authTokenFile: '',
+  authExemptServices: [...DEFAULT_AUTH_EXEMPT_SERVICES],
 });
 
 const PROVIDERS: readonly ExecutionProviderName[] = ['cuda', 'cpu'];
@@ -81,6 +140,52 @@ function checkInteger(name: keyof TwinlensOptions, value: number, min: number, m
   if (value < min || value > max) {
     throw new RangeError(`option ${name}: expected ${min}..${max}, received ${value}`);
   }
+}
+
+/**
+ * Checks the TLS and token options and copies their lists (the files are read at start, by
+ * security/serverSecurityFrom). Messages never include a token.
+ */
+function checkSecurityOptions(o: TwinlensOptions): void {
+  for (const name of ['tlsCertFile', 'tlsKeyFile', 'tlsClientCaFile', 'authTokenFile'] as const) {
+    if (typeof o[name] !== 'string') throw new TypeError(`option ${name}: expected a file path, received ${typeof o[name]}`);
+  }
+  if (Boolean(o.tlsCertFile) !== Boolean(o.tlsKeyFile)) {
+    throw new RangeError('options tlsCertFile and tlsKeyFile: set both (TLS) or neither (plaintext)');
+  }
+  if (o.tlsClientCaFile && !o.tlsCertFile) {
+    throw new RangeError('option tlsClientCaFile: mutual TLS needs the server certificate too (tlsCertFile, tlsKeyFile)');
+  }
+  for (const name of ['readTokens', 'writeTokens'] as const) {
+    if (!Array.isArray(o[name])) throw new TypeError(`option ${name}: expected a list of tokens`);
+    o[name].forEach((token, i) => {
+      if (!isWellFormedToken(token)) {
+        throw new RangeError(
+          `option ${name}: entry ${i} is not a usable bearer token (expected ${MIN_TOKEN_LENGTH}+ characters of A-Z a-z 0-9 - . _ ~ + / and trailing =; value not shown)`,
+        );
+      }
+    });
+    o[name] = [...o[name]];
+  }
+  if (!Array.isArray(o.authExemptServices) || !o.authExemptServices.every((s) => typeof s === 'string' && /^[A-Za-z_][\w.]*$/.test(s))) {
+    throw new TypeError("option authExemptServices: expected a list of full service names such as 'grpc.health.v1.Health'");
+  }
+  o.authExemptServices = [...o.authExemptServices];
+}
+
+/** The TLS and token options of the `TWINLENS_*` environment (see the fields' docs); lists are comma-separated. */
+function securityOptionsFromEnv(env: NodeJS.ProcessEnv): Partial<TwinlensOptions> {
+  const list = (name: string): string[] | undefined =>
+    env[name] === undefined ? undefined : env[name].split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    tlsCertFile: env.TWINLENS_TLS_CERT,
+    tlsKeyFile: env.TWINLENS_TLS_KEY,
+    tlsClientCaFile: env.TWINLENS_TLS_CLIENT_CA,
+    readTokens: list('TWINLENS_READ_TOKENS'),
+    writeTokens: list('TWINLENS_WRITE_TOKENS'),
+    authTokenFile: env.TWINLENS_AUTH_TOKEN_FILE,
+    authExemptServices: list('TWINLENS_AUTH_EXEMPT_SERVICES'),
+  };
 }
 
 /** Fills defaults, checks types and ranges, and returns a fully populated, frozen options object. */
@@ -96,6 +201,9 @@ export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonl
   checkInteger('defaultTopK', o.defaultTopK, 1, 10_000);
   checkInteger('defaultShortlistK', o.defaultShortlistK, 1, 10_000);
   checkInteger('compareStreamMaxInFlight', o.compareStreamMaxInFlight, 1, 1024);
+  checkInteger('maxImagesInProgress', o.maxImagesInProgress, 1, 100_000);
+  checkInteger('maxImageFrames', o.maxImageFrames, 1, 100_000);
+  checkInteger('shutdownGraceMs', o.shutdownGraceMs, 0, 3_600_000);
   checkInteger('demoCatalogSize', o.demoCatalogSize, 1, 10_000);
   if (typeof o.maxBatchWaitMs !== 'number' || !(o.maxBatchWaitMs >= 0 && o.maxBatchWaitMs <= 1000)) {
     throw new RangeError(`option maxBatchWaitMs: expected 0..1000 ms, received ${o.maxBatchWaitMs}`);
@@ -109,6 +217,7 @@ export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonl
     }
   }
   if (typeof o.host !== 'string' || o.host.length === 0) throw new TypeError('option host: expected a non-empty string');
+  checkSecurityOptions(o);
   return Object.freeze({ ...o, executionProviders: [...o.executionProviders] });
 }
 
@@ -119,6 +228,7 @@ export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonl
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<TwinlensOptions> {
   const num = (name: string): number | undefined => (env[name] === undefined ? undefined : Number(env[name]));
   return {
+    ...securityOptionsFromEnv(env),
     host: env.TWINLENS_HOST,
     port: num('TWINLENS_PORT'),
     dataDir: env.TWINLENS_DATA_DIR,
@@ -131,5 +241,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tw
     maxBatchWaitMs: num('TWINLENS_MAX_BATCH_WAIT_MS'),
     maxImageBytes: num('TWINLENS_MAX_IMAGE_BYTES'),
     maxImagePixels: num('TWINLENS_MAX_IMAGE_PIXELS'),
+    maxImagesInProgress: num('TWINLENS_MAX_IMAGES_IN_PROGRESS'),
+    shutdownGraceMs: num('TWINLENS_SHUTDOWN_GRACE_MS'),
   };
 }

@@ -5,7 +5,14 @@
 
 /** Base class: every twinlens error carries a stable machine-readable `kind`. */
 export abstract class TwinlensError extends Error {
-  abstract readonly kind: 'invalid-image' | 'invalid-argument' | 'not-found' | 'unavailable';
+  abstract readonly kind:
+    | 'invalid-image'
+    | 'invalid-argument'
+    | 'not-found'
+    | 'unavailable'
+    | 'overloaded'
+    | 'cancelled'
+    | 'deadline-exceeded';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -41,6 +48,27 @@ export class ItemNotFoundError extends TwinlensError {
 /** The service cannot do the work now (model not loaded, shutting down). */
 export class ServiceUnavailableError extends TwinlensError {
   readonly kind = 'unavailable' as const;
+}
+
+/** The server is at capacity; the request was refused at once rather than queued without bound. */
+export class OverloadedError extends TwinlensError {
+  readonly kind = 'overloaded' as const;
+}
+
+/** The client cancelled the request; its work was dropped. */
+export class RequestCancelledError extends TwinlensError {
+  readonly kind = 'cancelled' as const;
+  constructor(message = 'the client cancelled the request') {
+    super(message);
+  }
+}
+
+/** The request's deadline passed; its work was dropped. */
+export class DeadlineExceededError extends TwinlensError {
+  readonly kind = 'deadline-exceeded' as const;
+  constructor(message = 'the deadline passed before the work was done') {
+    super(message);
+  }
 }
 
 /** Guard: is `e` one of ours? */

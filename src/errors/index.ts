@@ -4,5 +4,8 @@ export {
   InvalidArgumentError,
   ItemNotFoundError,
   ServiceUnavailableError,
+  OverloadedError,
+  RequestCancelledError,
+  DeadlineExceededError,
   isTwinlensError,
 } from './errors.js';

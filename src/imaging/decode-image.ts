@@ -30,6 +30,8 @@ export interface SharpDecoderOptions {
   maxImageBytes: number;
   /** Largest decoded image accepted, in pixels; sharp checks it from the header, before decoding. */
   maxImagePixels: number;
+  /** Most frames an animated image may declare; only the first is decoded. Default 256. */
+  maxImageFrames?: number;
 }
 
 function formatOf(meta: sharp.Metadata): AcceptedFormat | undefined {
@@ -44,7 +46,7 @@ function formatOf(meta: sharp.Metadata): AcceptedFormat | undefined {
  * an animation, and squashes the image to `size` x `size` (the pretrained baseline was measured so).
  */
 export function createSharpDecoder(options: SharpDecoderOptions): ImageDecoder {
-  const { size, maxImageBytes, maxImagePixels } = options;
+  const { size, maxImageBytes, maxImagePixels, maxImageFrames = 256 } = options;
   return {
     async decode(bytes: Uint8Array): Promise<DecodedImage> {
       if (!bytes || bytes.length === 0) throw new InvalidImageError('image is empty (0 bytes)');
@@ -66,6 +68,9 @@ export function createSharpDecoder(options: SharpDecoderOptions): ImageDecoder {
         throw new InvalidImageError(
           `image format '${meta.format ?? 'unknown'}' is not accepted; send one of ${ACCEPTED_FORMATS.join(', ')}`,
         );
+      }
+      if ((meta.pages ?? 1) > maxImageFrames) {
+        throw new InvalidImageError(`image has ${meta.pages} frames, over the limit of ${maxImageFrames}`);
       }
       const width = meta.width ?? 0;
       const height = meta.pageHeight ?? meta.height ?? 0;

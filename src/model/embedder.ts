@@ -13,8 +13,8 @@ export interface Embedder {
   /** The provider the network runs on. */
   readonly provider: ExecutionProviderName;
   readonly providerFallbackReason: string;
-  /** Embeds one image; concurrent calls may be batched together. */
-  embed(image: DecodedImage): Promise<Float32Array>;
+  /** Embeds one image; concurrent calls may be batched together. An aborted `signal` drops it from the queue. */
+  embed(image: DecodedImage, signal?: AbortSignal): Promise<Float32Array>;
   /** Embeds several images in one ONNX Runtime run (no queueing). */
   embedBatch(images: DecodedImage[]): Promise<Float32Array[]>;
   /** Items waiting for the model. */
@@ -102,8 +102,10 @@ export class OnnxEmbedder implements Embedder {
     return this.batcher?.queueDepth ?? 0;
   }
 
-  embed(image: DecodedImage): Promise<Float32Array> {
-    return this.batcher ? this.batcher.submit(image) : this.embedBatch([image]).then((v) => v[0]);
+  embed(image: DecodedImage, signal?: AbortSignal): Promise<Float32Array> {
+    if (this.batcher) return this.batcher.submit(image, signal);
+    signal?.throwIfAborted();
+    return this.embedBatch([image]).then((v) => v[0]);
   }
 
   async embedBatch(images: DecodedImage[]): Promise<Float32Array[]> {

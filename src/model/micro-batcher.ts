@@ -11,7 +11,8 @@ export interface MicroBatcherOptions {
 
 /** Gathers concurrent single-item calls into batched calls of `runBatch`. */
 export interface MicroBatcher<I, O> {
-  submit(item: I): Promise<O>;
+  /** Queues an item; if `signal` aborts while it waits, it leaves the queue and rejects with the reason. */
+  submit(item: I, signal?: AbortSignal): Promise<O>;
   /** Items waiting for a batch. */
   readonly queueDepth: number;
 }
@@ -58,9 +59,28 @@ export function createMicroBatcher<I, O>(
   };
 
   return {
-    submit(item: I): Promise<O> {
+    submit(item: I, signal?: AbortSignal): Promise<O> {
+      if (signal?.aborted) return Promise.reject(signal.reason);
       return new Promise<O>((resolve, reject) => {
-        queue.push({ item, resolve, reject });
+        const pending: Pending<I, O> = { item, resolve, reject };
+        if (signal) {
+          // Work whose caller gave up is dropped before it reaches the model.
+          const onAbort = (): void => {
+            const i = queue.indexOf(pending);
+            if (i >= 0) {
+              queue.splice(i, 1);
+              reject(signal.reason);
+            }
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+          const settle = <T>(f: (v: T) => void) => (v: T): void => {
+            signal.removeEventListener('abort', onAbort);
+            f(v);
+          };
+          pending.resolve = settle(resolve);
+          pending.reject = settle(reject);
+        }
+        queue.push(pending);
         if (running) return;
         if (queue.length >= options.maxBatchSize || options.maxWaitMs === 0) flush();
         else if (!timer) timer = setTimeout(flush, options.maxWaitMs);

@@ -3,6 +3,7 @@ import type { Catalog, CatalogRow } from '../catalog/index.js';
 import { InvalidArgumentError, InvalidImageError } from '../errors/index.js';
 import type { ImageDecoder } from '../imaging/index.js';
 import type { Embedder } from '../model/index.js';
+import { AdmissionGate } from './admission-gate.js';
 import type { MetadataFilter } from './exact-index.js';
 
 /** Milliseconds spent per stage. */
@@ -21,6 +22,17 @@ export interface SearchParams {
   topK: number;
   shortlistK: number;
   filter?: MetadataFilter;
+}
+
+/** How one request's images enter the model. */
+export interface RequestContext {
+  /** Aborts when the client cancels or the deadline passes; its work is then dropped. */
+  signal?: AbortSignal;
+  /**
+   * Wait for a free slot instead of failing with RESOURCE_EXHAUSTED when the server is at
+   * capacity. For streamed items, whose streams bound their own items in flight.
+   */
+  waitForCapacity?: boolean;
 }
 
 export interface SearchResult {
@@ -66,6 +78,9 @@ function dot(a: Float32Array, b: Float32Array): number {
  * release ships a head, so results say they were ranked by embedding.
  */
 export class TwinlensEngine {
+  /** Images in progress (decoding, queued, in the model), bounded. */
+  readonly gate: AdmissionGate;
+
   constructor(
     readonly decoder: ImageDecoder,
     readonly embedder: Embedder,
@@ -74,32 +89,49 @@ export class TwinlensEngine {
     readonly threshold: number,
     /** Side of the model's square input, in pixels. */
     readonly inputSize: number,
-  ) {}
+    /** Most images in progress at once; unary requests beyond it get RESOURCE_EXHAUSTED. */
+    maxImagesInProgress = 64,
+  ) {
+    this.gate = new AdmissionGate(maxImagesInProgress);
+  }
 
   get modelVersion(): string {
     return this.embedder.modelVersion;
   }
 
-  /** Decodes and embeds one image, adding to `t`. */
-  async embedImage(bytes: Uint8Array, t: Timings = zeroTimings()): Promise<Float32Array> {
-    let start = performance.now();
-    const decoded = await this.decoder.decode(bytes);
-    t.decodeMs += performance.now() - start;
-    start = performance.now();
-    const v = await this.embedder.embed(decoded);
-    t.embedMs += performance.now() - start;
-    return v;
+  /**
+   * Decodes and embeds one image, adding to `t`. Takes a slot of the admission gate for the whole
+   * time, and checks the request's signal before each stage so abandoned work stops early.
+   */
+  async embedImage(bytes: Uint8Array, t: Timings = zeroTimings(), ctx: RequestContext = {}): Promise<Float32Array> {
+    const { signal } = ctx;
+    signal?.throwIfAborted();
+    if (ctx.waitForCapacity) await this.gate.enterWhenFree(signal);
+    else this.gate.enter();
+    try {
+      signal?.throwIfAborted();
+      let start = performance.now();
+      const decoded = await this.decoder.decode(bytes);
+      t.decodeMs += performance.now() - start;
+      signal?.throwIfAborted();
+      start = performance.now();
+      const v = await this.embedder.embed(decoded, signal);
+      t.embedMs += performance.now() - start;
+      return v;
+    } finally {
+      this.gate.leave();
+    }
   }
 
-  async embed(bytes: Uint8Array): Promise<EmbedResult> {
+  async embed(bytes: Uint8Array, ctx: RequestContext = {}): Promise<EmbedResult> {
     const start = performance.now();
     const timings = zeroTimings();
-    const embedding = await this.embedImage(bytes, timings);
+    const embedding = await this.embedImage(bytes, timings, ctx);
     timings.totalMs = performance.now() - start;
     return { embedding, modelVersion: this.modelVersion, timings };
   }
 
-  async search(bytes: Uint8Array, params: SearchParams): Promise<SearchResult> {
+  async search(bytes: Uint8Array, params: SearchParams, ctx: RequestContext = {}): Promise<SearchResult> {
     const { topK } = params;
     if (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) {
       throw new InvalidArgumentError('top_k', `expected 1..${MAX_TOP_K}, received ${topK}`);
@@ -110,7 +142,7 @@ export class TwinlensEngine {
     const shortlistK = Math.max(topK, params.shortlistK);
     const start = performance.now();
     const timings = zeroTimings();
-    const query = await this.embedImage(bytes, timings);
+    const query = await this.embedImage(bytes, timings, ctx);
     const t0 = performance.now();
     const { hits, scanned } = this.catalog.search(query, shortlistK, params.filter);
     timings.shortlistMs = performance.now() - t0;
@@ -120,10 +152,10 @@ export class TwinlensEngine {
     return { hits: ranked, rankedBy: 'embedding', scanned, timings, modelVersion: this.modelVersion };
   }
 
-  async compare(a: ImageSource, b: ImageSource): Promise<CompareResult> {
+  async compare(a: ImageSource, b: ImageSource, ctx: RequestContext = {}): Promise<CompareResult> {
     const start = performance.now();
     const timings = zeroTimings();
-    const [va, vb] = await Promise.all([this.vectorOf(a, 'a', timings), this.vectorOf(b, 'b', timings)]);
+    const [va, vb] = await Promise.all([this.vectorOf(a, 'a', timings, ctx), this.vectorOf(b, 'b', timings, ctx)]);
     const score = dot(va, vb);
     timings.totalMs = performance.now() - start;
     return {
@@ -136,13 +168,13 @@ export class TwinlensEngine {
     };
   }
 
-  private async vectorOf(source: ImageSource, field: string, t: Timings): Promise<Float32Array> {
+  private async vectorOf(source: ImageSource, field: string, t: Timings, ctx: RequestContext): Promise<Float32Array> {
     if ('itemId' in source) return this.catalog.embeddingOf(source.itemId);
     if (!source.image || source.image.length === 0) {
       throw new InvalidArgumentError(field, 'set either image (non-empty bytes) or item_id');
     }
     try {
-      return await this.embedImage(source.image, t);
+      return await this.embedImage(source.image, t, ctx);
     } catch (e) {
       // Say which side was bad: with two images the client cannot tell otherwise.
       if (e instanceof InvalidImageError) throw new InvalidImageError(`${field}: ${e.message}`, { cause: e });

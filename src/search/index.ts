@@ -8,5 +8,7 @@ export {
   type Timings,
   type RankedBy,
   type ImageSource,
+  type RequestContext,
   MAX_TOP_K,
 } from './engine.js';
+export { AdmissionGate } from './admission-gate.js';

@@ -43,3 +43,27 @@ describe('createMicroBatcher', () => {
     await expect(b.submit(3)).resolves.toBe(3);
   });
 });
+
+describe('createMicroBatcher with abort signals', () => {
+  it('drops a queued item whose signal aborts, before it reaches runBatch', async () => {
+    const seen: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const b = createMicroBatcher(async (xs: number[]) => {
+      seen.push(...xs);
+      await gate;
+      return xs;
+    }, { maxBatchSize: 8, maxWaitMs: 0 });
+    const first = b.submit(1); // runs at once and blocks on the gate
+    const controller = new AbortController();
+    const dropped = b.submit(2, controller.signal);
+    const kept = b.submit(3);
+    controller.abort(new Error('client went away'));
+    await expect(dropped).rejects.toThrow('client went away');
+    release();
+    await expect(first).resolves.toBe(1);
+    await expect(kept).resolves.toBe(3);
+    expect(seen).toEqual([1, 3]);
+    await expect(b.submit(4, AbortSignal.abort(new Error('already gone')))).rejects.toThrow('already gone');
+  });
+});

@@ -113,6 +113,8 @@ describe('deadlines and cancellation', () => {
     const queued = Array.from({ length: 10 }, () => searchWithDeadline(ts, image, 300).catch((e: ServiceError) => e));
     await until(() => ts.server.engine.embedder.queueDepth === 10);
     const results = await Promise.all(queued); // the deadlines pass while the model is held
+    // The client times out on its own clock; wait for the server's side to drop the queued work.
+    await until(() => ts.server.engine.embedder.queueDepth === 0, 2000);
     release();
     await blocker;
     for (const r of results) expect((r as ServiceError).code).toBe(status.DEADLINE_EXCEEDED);

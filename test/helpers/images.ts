@@ -1,18 +1,7 @@
 /** Test images, made with sharp: distinct pictures, every accepted format, and deliberately bad bytes. */
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
-
-/** A small deterministic PRNG (mulberry32), so test images are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createRng } from '../../src/demo/index.js';
 
 export type Format = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff';
 
@@ -21,7 +10,7 @@ export type Format = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff';
  * background, `size` x `size`, encoded as `format`. Different seeds give visibly different images.
  */
 export async function patternImage(seed: number, format: Format = 'jpeg', size = 256): Promise<Buffer> {
-  const rnd = mulberry32(seed * 7919 + 17);
+  const rnd = createRng(seed * 7919 + 17);
   const color = (): string => `rgb(${Math.floor(rnd() * 256)},${Math.floor(rnd() * 256)},${Math.floor(rnd() * 256)})`;
   const shapes: string[] = [];
   for (let i = 0; i < 6; i++) {
@@ -68,7 +57,7 @@ export async function truncatedJpeg(): Promise<Buffer> {
 
 /** `n` pseudo-random bytes (deterministic), which are no image format. */
 export function randomBytes(n = 4096, seed = 99): Buffer {
-  const rnd = mulberry32(seed);
+  const rnd = createRng(seed);
   const b = Buffer.alloc(n);
   for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
   // Make sure it does not start with any image signature by accident.

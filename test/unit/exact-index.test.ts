@@ -1,3 +1,4 @@
+import { createRng } from '../../src/demo/index.js';
 import { ExactIndex } from '../../src/search/index.js';
 
 function unit(v: number[]): Float32Array {
@@ -8,7 +9,7 @@ function unit(v: number[]): Float32Array {
 describe('ExactIndex', () => {
   it('returns the k nearest by inner product, best first, and agrees with a brute-force sort', () => {
     const index = new ExactIndex(8, 2); // tiny capacity: forces growth
-    const rand = mulberry(1);
+    const rand = createRng(1);
     const vectors = new Map<string, Float32Array>();
     for (let i = 0; i < 200; i++) {
       const v = unit(Array.from({ length: 8 }, () => rand() - 0.5));
@@ -59,24 +60,12 @@ describe('ExactIndex', () => {
   });
 });
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('ExactIndex paths agree', () => {
   it('the SIMD scan (no filter) and the filtered scan (a filter every item passes) rank alike', () => {
     const index = new ExactIndex(64);
-    const rand = (seed: number) => () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
-    const r = rand(42);
+    const r = createRng(42);
     for (let i = 0; i < 300; i++) {
-      const v = Float32Array.from({ length: 64 }, r);
+      const v = Float32Array.from({ length: 64 }, () => r() - 0.5);
       const n = Math.hypot(...v);
       index.upsert({ itemId: `i${i}`, metadata: { all: 'yes' } }, v.map((x) => x / n));
     }

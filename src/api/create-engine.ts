@@ -1,15 +1,20 @@
 import { Catalog } from '../catalog/index.js';
 import type { TwinlensOptions } from '../config/index.js';
 import { createSharpDecoder } from '../imaging/index.js';
-import { loadManifest, OnnxEmbedder } from '../model/index.js';
+import { loadManifest, OnnxEmbedder, type OnnxEmbedderOptions } from '../model/index.js';
 import { TwinlensEngine } from '../search/index.js';
 import { consoleLogger, type Logger } from './logger.js';
 
 /**
  * Builds the engine from options: the manifest's model on the first execution provider that
  * loads, the sharp decoder, and the catalog (re-embedding rows of another model version first).
+ * `hooks.onBatch` observes every model run (metrics).
  */
-export async function createEngine(options: Readonly<TwinlensOptions>, log: Logger = consoleLogger): Promise<TwinlensEngine> {
+export async function createEngine(
+  options: Readonly<TwinlensOptions>,
+  log: Logger = consoleLogger,
+  hooks: Pick<OnnxEmbedderOptions, 'onBatch'> = {},
+): Promise<TwinlensEngine> {
   const manifest = await loadManifest(options.modelManifest);
   const embedder = await OnnxEmbedder.create(manifest, {
     providers: options.executionProviders,
@@ -17,8 +22,14 @@ export async function createEngine(options: Readonly<TwinlensOptions>, log: Logg
     maxBatchSize: options.maxBatchSize,
     maxBatchWaitMs: options.maxBatchWaitMs,
     log: log.info,
+    onBatch: hooks.onBatch,
   });
-  log.info(`model ${manifest.name} ${manifest.version} on ${embedder.provider}`);
+  log.info('model loaded', {
+    model: manifest.name,
+    version: manifest.version,
+    provider: embedder.provider,
+    ...(embedder.providerFallbackReason ? { providerFallbackReason: embedder.providerFallbackReason } : {}),
+  });
   const decoder = createSharpDecoder({
     size: manifest.input.size,
     maxImageBytes: options.maxImageBytes,

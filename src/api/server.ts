@@ -2,11 +2,12 @@ import { Server } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { type TwinlensOptions, validateOptions } from '../config/index.js';
 import { CatalogServiceService, TwinlensServiceService } from '../gen/twinlens/v1/twinlens.js';
+import { createObservability } from '../observability/index.js';
 import type { TwinlensEngine } from '../search/index.js';
 import { serverSecurityFrom } from '../security/index.js';
 import { createCatalogService } from './catalog-service.js';
 import { createEngine } from './create-engine.js';
-import { consoleLogger, type Logger } from './logger.js';
+import { createPinoLogger, type Logger } from './logger.js';
 import { addReflection } from './reflection.js';
 import { seedDemoCatalog } from './seed-demo-catalog.js';
 import { createTwinlensService } from './twinlens-service.js';
@@ -21,6 +22,8 @@ export interface TwinlensServer {
   address: string;
   engine: TwinlensEngine;
   options: Readonly<TwinlensOptions>;
+  /** The bound port of the metrics HTTP server (the real one when options.metricsPort was 0); null when off. */
+  metricsPort: number | null;
   /**
    * Graceful shutdown: reports NOT_SERVING, stops accepting calls, lets running ones finish for up
    * to `shutdownGraceMs` (then cancels them), waits for catalog writes to commit, and releases the
@@ -29,20 +32,31 @@ export interface TwinlensServer {
   close(): Promise<void>;
 }
 
-/** Creates the engine and serves it over gRPC, with health checking and reflection. */
+/**
+ * Creates the engine and serves it over gRPC, with health checking and reflection, one log line
+ * per call, and Prometheus metrics when `metricsPort` is set. Logs go to `logger`, by default
+ * pino JSON lines on stderr at `options.logLevel`.
+ */
 export async function createTwinlensServer(
   partial: Partial<TwinlensOptions> = {},
-  log: Logger = consoleLogger,
+  logger?: Logger,
 ): Promise<TwinlensServer> {
   const options = validateOptions(partial);
+  const log = logger ?? createPinoLogger({ level: options.logLevel });
   // TLS and token files are read before the model loads, so a bad path fails fast.
   const security = serverSecurityFrom(options);
-  const engine = await createEngine(options, log);
+  const observability = createObservability({
+    metricsPort: options.metricsPort,
+    metricsHost: options.metricsHost ?? options.host,
+    log,
+  });
+  const engine = await createEngine(options, log, { onBatch: observability.onModelRun });
   if (options.seedDemoCatalog && engine.catalog.size === 0) await seedDemoCatalog(engine, options.demoCatalogSize, log);
   const server = new Server({
-    // Auth first: grpc-js passes request metadata through the interceptors in list order, so a
-    // refused call never reaches a later interceptor or a handler (and admitted ones lose the token).
-    interceptors: [security.authInterceptor],
+    // Observability outermost: it only watches (and adds x-request-id), so it sees every call's
+    // real status, UNAUTHENTICATED and PERMISSION_DENIED included. Auth comes next, before any
+    // handler: a refused call never starts one, so no message is read or decoded.
+    interceptors: [...observability.interceptors, security.authInterceptor],
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
   });
@@ -56,7 +70,19 @@ export async function createTwinlensServer(
     server.bindAsync(`${options.host}:${options.port}`, security.credentials, (e, p) => (e ? reject(e) : resolve(p))),
   );
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  log.info(`serving on ${address} (catalog: ${engine.catalog.size} items in ${options.dataDir})`);
+  const metrics = await observability.start(engine).catch(async (e: unknown) => {
+    // The metrics port is taken (or the like): release what started, then fail.
+    server.forceShutdown();
+    engine.catalog.close();
+    await engine.embedder.close();
+    throw e;
+  });
+  log.info('serving', {
+    address,
+    catalogItems: engine.catalog.size,
+    dataDir: options.dataDir,
+    metrics: metrics?.url ?? null,
+  });
   log.info(`security: ${security.summary}`);
   for (const warning of security.warnings) log.info(`WARNING: ${warning}`);
 
@@ -66,6 +92,7 @@ export async function createTwinlensServer(
     address,
     engine,
     options,
+    metricsPort: metrics?.port ?? null,
     close() {
       closed ??= (async () => {
         HEALTH_SERVICES.forEach((s) => health.setStatus(s, 'NOT_SERVING'));
@@ -80,6 +107,7 @@ export async function createTwinlensServer(
             resolve();
           });
         });
+        await observability.close();
         // A cancelled upload may still be committing: let the catalog's write queue drain.
         await engine.catalog.flush();
         engine.catalog.close();

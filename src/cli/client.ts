@@ -1,11 +1,12 @@
 import { once } from 'node:events';
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import {
   CatalogServiceClient,
   TwinlensServiceClient,
   type UpsertItemsRequest,
   type UpsertItemsResponse,
 } from '../gen/twinlens/v1/twinlens.js';
+import { type ClientSecurityOptions, clientSecurityFrom } from '../security/index.js';
 
 /** Clients of both services at one address. */
 export interface TwinlensClients {
@@ -14,11 +15,28 @@ export interface TwinlensClients {
   close(): void;
 }
 
-/** Connects (plaintext) to a twinlens server, e.g. `127.0.0.1:50051`. */
-export function connect(address: string, maxMessageBytes = 32 * 1024 * 1024): TwinlensClients {
-  const opts = { 'grpc.max_send_message_length': maxMessageBytes, 'grpc.max_receive_message_length': maxMessageBytes };
-  const twinlens = new TwinlensServiceClient(address, credentials.createInsecure(), opts);
-  const catalog = new CatalogServiceClient(address, credentials.createInsecure(), opts);
+/** How to reach a server: message size limit, TLS and bearer token. */
+export interface ConnectOptions extends ClientSecurityOptions {
+  /** Largest message sent or received, in bytes. Default 32 MiB, the server's default limit. */
+  maxMessageBytes?: number;
+}
+
+/**
+ * Connects to a twinlens server, e.g. `127.0.0.1:50051`: plaintext and without a token by default,
+ * TLS / mutual TLS and `authorization: Bearer` as `options` say. A number is taken as
+ * `{ maxMessageBytes }`.
+ */
+export function connect(address: string, options: ConnectOptions | number = {}): TwinlensClients {
+  const o = typeof options === 'number' ? { maxMessageBytes: options } : options;
+  const maxMessageBytes = o.maxMessageBytes ?? 32 * 1024 * 1024;
+  const security = clientSecurityFrom(o);
+  const opts = {
+    'grpc.max_send_message_length': maxMessageBytes,
+    'grpc.max_receive_message_length': maxMessageBytes,
+    interceptors: security.interceptors,
+  };
+  const twinlens = new TwinlensServiceClient(address, security.credentials, opts);
+  const catalog = new CatalogServiceClient(address, security.credentials, opts);
   return {
     twinlens,
     catalog,

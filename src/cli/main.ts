@@ -6,6 +6,8 @@ import { evalCommand } from './commands/eval.js';
 import { indexCommand } from './commands/index-catalog.js';
 import { compareCommand, searchCommand } from './commands/query.js';
 import { serveCommand } from './commands/serve.js';
+import { addClientSecurityFlags, addServeSecurityFlags, serveSecurityOptionsFrom } from './security-flags.js';
+import { addServeObservabilityFlags, serveObservabilityOptionsFrom } from './observability-flags.js';
 
 const VERSION: string = require('../../package.json').version;
 
@@ -26,12 +28,28 @@ function modelOptions(cmd: Command): Command {
     .option('--providers <list>', 'execution providers in order of preference', DEFAULT_OPTIONS.executionProviders.join(','));
 }
 
-/** Options object from the model/provider flags (environment variables fill what flags leave). */
-function serviceOptionsFrom(o: { model?: string; providers?: string }): Partial<TwinlensOptions> {
+/** `obj` without its undefined fields, so spreading it never erases a value set earlier. */
+function definedOnly<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A flag's value when it was given on the command line; undefined when commander filled in its default. */
+function given<T>(cmd: Command, key: string): T | undefined {
+  return cmd.getOptionValueSource(key) === 'cli' ? (cmd.opts()[key] as T) : undefined;
+}
+
+/**
+ * Service options for commands that load the model: TWINLENS_* environment variables, overridden
+ * by the flags actually given (a flag's default never hides an environment value).
+ */
+function serviceOptionsFrom(cmd: Command, flags: Partial<TwinlensOptions> = {}): Partial<TwinlensOptions> {
   return {
-    ...optionsFromEnv(),
-    modelManifest: o.model,
-    executionProviders: o.providers?.split(',').map((s) => s.trim()) as ExecutionProviderName[] | undefined,
+    ...definedOnly(optionsFromEnv()),
+    ...definedOnly({
+      modelManifest: given<string>(cmd, 'model'),
+      executionProviders: given<string>(cmd, 'providers')?.split(',').map((s) => s.trim()) as ExecutionProviderName[] | undefined,
+      ...flags,
+    }),
   };
 }
 
@@ -50,15 +68,18 @@ modelOptions(
     .option('--max-batch-size <n>', 'micro-batch size (1 turns batching off)', int, DEFAULT_OPTIONS.maxBatchSize)
     .option('--max-batch-wait-ms <ms>', 'longest wait for a micro-batch to fill', Number, DEFAULT_OPTIONS.maxBatchWaitMs)
     .option('--no-demo', 'do not seed an empty catalog with demo watches'),
-).action((o) =>
+).action((o, cmd: Command) =>
   serveCommand({
-    ...serviceOptionsFrom(o),
-    host: o.host,
-    port: o.port,
-    dataDir: o.data,
-    maxBatchSize: o.maxBatchSize,
-    maxBatchWaitMs: o.maxBatchWaitMs,
-    seedDemoCatalog: o.demo,
+    ...serviceOptionsFrom(cmd, {
+      host: given(cmd, 'host'),
+      port: given(cmd, 'port'),
+      dataDir: given(cmd, 'data'),
+      maxBatchSize: given(cmd, 'maxBatchSize'),
+      maxBatchWaitMs: given(cmd, 'maxBatchWaitMs'),
+      seedDemoCatalog: o.demo,
+      ...serveSecurityOptionsFrom(o),
+    }),
+    ...serveObservabilityOptionsFrom(o, optionsFromEnv().metricsPort),
   }),
 );
 
@@ -92,7 +113,7 @@ modelOptions(
     .requiredOption('--catalog <file>', 'catalog.csv')
     .requiredOption('--queries <file>', 'queries.csv')
     .option('--json', 'print one JSON object'),
-).action((o) => evalCommand({ catalog: o.catalog, queries: o.queries, json: o.json, service: serviceOptionsFrom(o) }));
+).action((o, cmd: Command) => evalCommand({ catalog: o.catalog, queries: o.queries, json: o.json, service: serviceOptionsFrom(cmd) }));
 
 modelOptions(
   program
@@ -100,7 +121,7 @@ modelOptions(
     .description("calibrate Compare's match threshold on generated watch pairs")
     .option('--items <n>', 'generated items (one positive and five negative pairs each)', int, 80)
     .option('--write', "store the threshold in the model's manifest"),
-).action((o) => calibrateCommand({ write: o.write, items: o.items, service: serviceOptionsFrom(o) }));
+).action((o, cmd: Command) => calibrateCommand({ write: o.write, items: o.items, service: serviceOptionsFrom(cmd) }));
 
 program
   .command('bench')
@@ -112,6 +133,14 @@ program
     const report = await runBench({ quick: Boolean(o.quick), log: (line) => process.stderr.write(`${line}\n`) });
     console.log(o.json ? JSON.stringify(report) : formatBenchReport(report));
   });
+
+// TLS and bearer-token flags (security-flags.ts): the server side on serve, the client side on the commands that call one.
+for (const c of program.commands) {
+  if (c.name() === 'serve') addServeSecurityFlags(c);
+  if (['index', 'search', 'compare'].includes(c.name())) addClientSecurityFlags(c);
+}
+// Metrics and log flags (observability-flags.ts) on serve.
+program.commands.filter((c) => c.name() === 'serve').forEach((c) => addServeObservabilityFlags(c));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e as { details?: string; message?: string };

@@ -1,6 +1,8 @@
 export {
   type TwinlensOptions,
   type ExecutionProviderName,
+  type LogLevel,
+  LOG_LEVELS,
   DEFAULT_OPTIONS,
   PACKAGE_ROOT,
   validateOptions,

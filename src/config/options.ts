@@ -8,6 +8,12 @@ export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 /** Execution providers twinlens knows how to ask ONNX Runtime for. */
 export type ExecutionProviderName = 'cuda' | 'cpu';
 
+/** pino log levels, most to least severe; `silent` writes nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** One of LOG_LEVELS. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /**
  * Everything a twinlens service can be configured with. `validateOptions` fills the defaults
  * documented here; the CLI and environment variables (`optionsFromEnv`) feed it.
@@ -58,6 +64,22 @@ export interface TwinlensOptions {
   maxImageFrames: number;
   /** On shutdown, how long running calls may take to finish before they are cancelled, in ms. Default 10,000. */
   shutdownGraceMs: number;
+  /**
+   * Port of the HTTP server for Prometheus (`GET /metrics`) and liveness (`GET /healthz`); 0 picks
+   * a free one (tests). Default null: no metrics server and no metrics kept (library use, tests);
+   * the CLI's `serve` turns it on at 9464. Env `TWINLENS_METRICS_PORT` (`off`: null).
+   */
+  metricsPort: number | null;
+  /**
+   * Address the metrics server binds. Default null: the gRPC `host` (loopback unless changed), so
+   * metrics are never exposed wider than the service. Env `TWINLENS_METRICS_HOST`.
+   */
+  metricsHost: string | null;
+  /**
+   * Lowest level of the JSON log lines on stderr (start-up lines, one line per request). Default
+   * `info`; `warn` drops the request lines of successful and client-error calls. Env `TWINLENS_LOG_LEVEL`.
+   */
+  logLevel: LogLevel;
   /** Seed an empty catalog with the generated demo watches at start-up. Default false (the CLI's `serve` turns it on). */
   seedDemoCatalog: boolean;
   /** Number of demo watches to seed. Default 60. */
@@ -120,6 +142,9 @@ export const DEFAULT_OPTIONS: Readonly<TwinlensOptions> = Object.freeze({
   maxImagesInProgress: 64,
   maxImageFrames: 256,
   shutdownGraceMs: 10_000,
+  metricsPort: null,
+  metricsHost: null,
+  logLevel: 'info',
   seedDemoCatalog: false,
   demoCatalogSize: 60,
   tlsCertFile: '',
@@ -188,6 +213,27 @@ function securityOptionsFromEnv(env: NodeJS.ProcessEnv): Partial<TwinlensOptions
   };
 }
 
+/** Checks the metrics and log options. */
+function checkObservabilityOptions(o: TwinlensOptions): void {
+  if (o.metricsPort !== null) checkInteger('metricsPort', o.metricsPort, 0, 65535);
+  if (o.metricsHost !== null && (typeof o.metricsHost !== 'string' || o.metricsHost.length === 0)) {
+    throw new TypeError(`option metricsHost: expected a non-empty string or null, received ${JSON.stringify(o.metricsHost)}`);
+  }
+  if (!LOG_LEVELS.includes(o.logLevel)) {
+    throw new RangeError(`option logLevel: expected one of ${LOG_LEVELS.join(', ')}, received ${JSON.stringify(o.logLevel)}`);
+  }
+}
+
+/** The metrics and log options of the `TWINLENS_*` environment (see the fields' docs). */
+function observabilityOptionsFromEnv(env: NodeJS.ProcessEnv): Partial<TwinlensOptions> {
+  const port = env.TWINLENS_METRICS_PORT;
+  return {
+    metricsPort: port === undefined ? undefined : port === 'off' ? null : Number(port),
+    metricsHost: env.TWINLENS_METRICS_HOST,
+    logLevel: env.TWINLENS_LOG_LEVEL as LogLevel | undefined,
+  };
+}
+
 /** Fills defaults, checks types and ranges, and returns a fully populated, frozen options object. */
 export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonly<TwinlensOptions> {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
@@ -218,6 +264,7 @@ export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonl
   }
   if (typeof o.host !== 'string' || o.host.length === 0) throw new TypeError('option host: expected a non-empty string');
   checkSecurityOptions(o);
+  checkObservabilityOptions(o);
   return Object.freeze({ ...o, executionProviders: [...o.executionProviders] });
 }
 
@@ -229,6 +276,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tw
   const num = (name: string): number | undefined => (env[name] === undefined ? undefined : Number(env[name]));
   return {
     ...securityOptionsFromEnv(env),
+    ...observabilityOptionsFromEnv(env),
     host: env.TWINLENS_HOST,
     port: num('TWINLENS_PORT'),
     dataDir: env.TWINLENS_DATA_DIR,

@@ -29,6 +29,8 @@ export interface OnnxEmbedderOptions {
   maxBatchSize: number;
   maxBatchWaitMs: number;
   log?: (message: string) => void;
+  /** Called after each ONNX Runtime run with its batch size and duration in seconds (metrics). Default none. */
+  onBatch?: (batchSize: number, seconds: number) => void;
 }
 
 /** Writes `images` into one NCHW float tensor, normalised as the manifest says. */
@@ -67,6 +69,7 @@ export class OnnxEmbedder implements Embedder {
   readonly provider: ExecutionProviderName;
   readonly providerFallbackReason: string;
   private readonly batcher?: MicroBatcher<DecodedImage, Float32Array>;
+  private readonly onBatch?: (batchSize: number, seconds: number) => void;
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -80,6 +83,7 @@ export class OnnxEmbedder implements Embedder {
     this.modelVersion = manifest.version;
     this.provider = provider;
     this.providerFallbackReason = fallbackReason;
+    this.onBatch = options.onBatch;
     if (options.maxBatchSize > 1) {
       this.batcher = createMicroBatcher((items) => this.embedBatch(items), {
         maxBatchSize: options.maxBatchSize,
@@ -113,7 +117,9 @@ export class OnnxEmbedder implements Embedder {
     const { input, outputs, embeddingDim } = this.manifest;
     const data = tensorFromImages(images, input);
     const tensor = new ort.Tensor('float32', data, [images.length, 3, input.size, input.size]);
+    const started = performance.now();
     const result = await this.session.run({ [input.name]: tensor });
+    this.onBatch?.(images.length, (performance.now() - started) / 1000);
     const out = result[outputs.embedding];
     if (!out) throw new Error(`model has no output '${outputs.embedding}'`);
     const flat = out.data as Float32Array;

@@ -14,7 +14,7 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { createTwinlensServer, silentLogger, type TwinlensServer } from '../../src/api/index.js';
+import { createTwinlensServer, type Logger, silentLogger, type TwinlensServer } from '../../src/api/index.js';
 import type { TwinlensOptions } from '../../src/config/index.js';
 import {
   CatalogServiceClient,
@@ -87,7 +87,8 @@ export interface Rpc {
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- fromPartial's Exact<> typing does not accept a Partial<T> variable. */
-function makeRpc(twinlens: TwinlensServiceClient, catalog: CatalogServiceClient, health: HealthClient): Rpc {
+/** Promisified calls over the given clients (test/security builds them with TLS and tokens). */
+export function makeRpc(twinlens: TwinlensServiceClient, catalog: CatalogServiceClient, health: HealthClient): Rpc {
   return {
     search: (req) => call(twinlens.search.bind(twinlens), SearchRequest.fromPartial(req as any)),
     compare: (req) => call(twinlens.compare.bind(twinlens), CompareRequest.fromPartial(req as any)),
@@ -147,16 +148,16 @@ export function makeTempDir(prefix = 'twinlens-test-'): Promise<string> {
 
 /**
  * Starts the real server on 127.0.0.1, an ephemeral port, the CPU provider, no demo seeding and a
- * fresh temporary data directory (unless `overrides.dataDir` names one), with a silent logger.
+ * fresh temporary data directory (unless `overrides.dataDir` names one), logging to `log` (default silent).
  */
-export async function startTestServer(overrides: Partial<TwinlensOptions> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<TwinlensOptions> = {}, log: Logger = silentLogger): Promise<TestServer> {
   const ownDir = overrides.dataDir === undefined;
   const dataDir = overrides.dataDir ?? (await makeTempDir());
   let server: TwinlensServer;
   try {
     server = await createTwinlensServer(
       { host: '127.0.0.1', port: 0, executionProviders: ['cpu'], seedDemoCatalog: false, ...overrides, dataDir },
-      silentLogger,
+      log,
     );
   } catch (e) {
     if (ownDir) await fs.rm(dataDir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { readCatalogCsv } from '../../eval/index.js';
 import type { UpsertItemsRequest } from '../../gen/twinlens/v1/twinlens.js';
 import { connect, upsertItems } from '../client.js';
+import { type ClientSecurityFlags, clientSecurityOptionsFrom } from '../security-flags.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif', '.gif', '.tif', '.tiff']);
 
@@ -38,9 +39,9 @@ export async function sourceItems(source: string): Promise<SourceItem[]> {
 }
 
 /** `twinlens index SOURCE`: uploads a folder or catalog.csv to a running server, with progress. */
-export async function indexCommand(source: string, opts: { server: string; chunk: number }): Promise<void> {
+export async function indexCommand(source: string, opts: { server: string; chunk: number } & ClientSecurityFlags): Promise<void> {
   const items = await sourceItems(source);
-  const clients = connect(opts.server);
+  const clients = connect(opts.server, clientSecurityOptionsFrom(opts));
   const started = Date.now();
   let ok = 0;
   const failures: string[] = [];

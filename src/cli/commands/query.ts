@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import type { ImageRef } from '../../gen/twinlens/v1/twinlens.js';
 import { connect, unaryCall } from '../client.js';
+import { type ClientSecurityFlags, clientSecurityOptionsFrom } from '../security-flags.js';
 import { formatTable } from '../format-table.js';
 
 /** `item:ID` names a catalog item; anything else is an image file. */
@@ -12,7 +13,7 @@ async function imageRefFrom(arg: string): Promise<ImageRef> {
 /** `twinlens search IMAGE`: the top hits as a table (or JSON). */
 export async function searchCommand(
   image: string,
-  opts: { server: string; topK: number; filter: string[]; json?: boolean },
+  opts: { server: string; topK: number; filter: string[]; json?: boolean } & ClientSecurityFlags,
 ): Promise<void> {
   const filter = Object.fromEntries(
     opts.filter.map((f) => {
@@ -21,7 +22,7 @@ export async function searchCommand(
       return [f.slice(0, at), f.slice(at + 1)];
     }),
   );
-  const c = connect(opts.server);
+  const c = connect(opts.server, clientSecurityOptionsFrom(opts));
   try {
     const r = await unaryCall(c.twinlens.search.bind(c.twinlens), { image: await fs.readFile(image), topK: opts.topK, shortlistK: 0, filter });
     if (opts.json) return void console.log(JSON.stringify(r, null, 2));
@@ -42,8 +43,12 @@ export async function searchCommand(
 }
 
 /** `twinlens compare A B`: the score and the match decision. */
-export async function compareCommand(a: string, b: string, opts: { server: string; json?: boolean }): Promise<void> {
-  const c = connect(opts.server);
+export async function compareCommand(
+  a: string,
+  b: string,
+  opts: { server: string; json?: boolean } & ClientSecurityFlags,
+): Promise<void> {
+  const c = connect(opts.server, clientSecurityOptionsFrom(opts));
   try {
     const r = await unaryCall(c.twinlens.compare.bind(c.twinlens), { a: await imageRefFrom(a), b: await imageRefFrom(b) });
     if (opts.json) return void console.log(JSON.stringify(r, null, 2));

@@ -1,12 +1,20 @@
-import { createTwinlensServer } from '../../api/index.js';
+import { createPinoLogger, createTwinlensServer } from '../../api/index.js';
 import type { TwinlensOptions } from '../../config/index.js';
 
-/** `twinlens serve`: runs the service until SIGINT or SIGTERM, then shuts down gracefully. */
+/**
+ * `twinlens serve`: runs the service until SIGINT or SIGTERM, then shuts down gracefully. JSON log
+ * lines go to stderr; stdout gets the human-facing "listening" line (and where the metrics are).
+ */
 export async function serveCommand(options: Partial<TwinlensOptions>): Promise<void> {
-  const server = await createTwinlensServer({ seedDemoCatalog: true, ...options });
+  const log = createPinoLogger({ level: options.logLevel });
+  const server = await createTwinlensServer({ seedDemoCatalog: true, ...options }, log);
   console.log(`twinlens listening on ${server.address}`);
+  if (server.metricsPort !== null) {
+    const host = server.options.metricsHost ?? server.options.host;
+    console.log(`metrics on http://${host.includes(':') ? `[${host}]` : host}:${server.metricsPort}/metrics`);
+  }
   const stop = async (signal: string): Promise<void> => {
-    console.error(`[twinlens] ${signal}: shutting down`);
+    log.info('shutting down', { signal });
     await server.close();
     process.exit(0);
   };

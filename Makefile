@@ -7,7 +7,7 @@ DATA ?= ../shared/data/grocery-dev
 PORT ?= 50051
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: setup build run test proto lint model calibrate eval bench clean
+.PHONY: setup build run test proto lint model calibrate eval bench fuzz loadtest clean
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.installed: package-lock.json
@@ -53,6 +53,17 @@ eval: setup
 
 bench: setup
 	node dist/cli/main.js bench
+
+# Mutated images through a server child process (the CI test sends fewer); FUZZ_SEED picks the cases.
+FUZZ_COUNT ?= 10000
+FUZZ_SEED ?= 1
+fuzz: setup
+	node dist/cli/main.js fuzz --count $(FUZZ_COUNT) --seed $(FUZZ_SEED)
+
+# 64 clients (Search, Compare, UpsertItems) for LOADTEST_DURATION_S against a server child process on loopback.
+LOADTEST_DURATION_S ?= 300
+loadtest: setup
+	node dist/cli/main.js loadtest --duration $(LOADTEST_DURATION_S)
 
 clean:
 	rm -rf dist data

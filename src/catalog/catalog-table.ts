@@ -46,7 +46,11 @@ function toRecord(r: CatalogRow): Record<string, unknown> {
 export class CatalogTable {
   private writesSinceOptimize = 0;
 
-  private constructor(private readonly table: lancedb.Table) {}
+  private constructor(
+    private readonly dir: string,
+    private db: lancedb.Connection,
+    private table: lancedb.Table,
+  ) {}
 
   static async open(dir: string, dim: number): Promise<CatalogTable> {
     const db = await lancedb.connect(dir);
@@ -54,7 +58,7 @@ export class CatalogTable {
     const table = names.includes(TABLE)
       ? await db.openTable(TABLE)
       : await db.createEmptyTable(TABLE, schemaFor(dim), { mode: 'create', existOk: true });
-    return new CatalogTable(table);
+    return new CatalogTable(dir, db, table);
   }
 
   /** Every row, for building the in-memory index at start-up. */
@@ -91,14 +95,27 @@ export class CatalogTable {
     return this.table.countRows();
   }
 
-  /** Lance adds a fragment and a version per write; compact them now and then. */
+  /**
+   * Lance adds a fragment and a version per write; compact them now and then. Then reconnect:
+   * LanceDB 0.31 keeps native memory per connection that grows with every commit, compacted or not,
+   * and frees it only with the connection (measured through Catalog: RSS +264 MB over 4,000 small
+   * commits on one connection and still rising ~45 KB a commit; flat after the first 1,000 when
+   * reconnecting here). Writes are serialised by the caller (Catalog's write lock), so nothing runs
+   * on the old connection when it is swapped.
+   */
   private async maybeOptimize(): Promise<void> {
     if (++this.writesSinceOptimize < 50) return;
     this.writesSinceOptimize = 0;
     await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+    const db = await lancedb.connect(this.dir);
+    const table = await db.openTable(TABLE);
+    this.close();
+    this.db = db;
+    this.table = table;
   }
 
   close(): void {
     this.table.close();
+    this.db.close();
   }
 }

@@ -8,6 +8,7 @@ import { compareCommand, searchCommand } from './commands/query.js';
 import { serveCommand } from './commands/serve.js';
 import { addClientSecurityFlags, addServeSecurityFlags, serveSecurityOptionsFrom } from './security-flags.js';
 import { addServeObservabilityFlags, serveObservabilityOptionsFrom } from './observability-flags.js';
+import { loadtestCommands } from '../loadtest/index.js';
 
 const VERSION: string = require('../../package.json').version;
 
@@ -133,6 +134,9 @@ program
     const report = await runBench({ quick: Boolean(o.quick), log: (line) => process.stderr.write(`${line}\n`) });
     console.log(o.json ? JSON.stringify(report) : formatBenchReport(report));
   });
+
+// `twinlens fuzz` and `twinlens loadtest` (make fuzz, make loadtest): a server child process on loopback.
+loadtestCommands().forEach((c) => program.addCommand(c));
 
 // TLS and bearer-token flags (security-flags.ts): the server side on serve, the client side on the commands that call one.
 for (const c of program.commands) {

@@ -5,6 +5,14 @@ import { InvalidImageError } from '../errors/index.js';
 export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff'] as const;
 export type AcceptedFormat = (typeof ACCEPTED_FORMATS)[number];
 
+/**
+ * Longest side accepted, in pixels: 65,535, the most JPEG and GIF can declare. PNG, TIFF and AVIF
+ * headers may declare up to 2^31, and libvips buffers whole rows, so a 200-byte PNG declaring
+ * 49,999,999 x 1 (under the pixel limit) made one decode take ~2 GB for seconds. Within the pixel
+ * limit a longer side means a strip over 86:1, never a photo; the model squashes it to a square anyway.
+ */
+export const MAX_IMAGE_SIDE = 65_535;
+
 /** An image ready for the model: `size` x `size` RGB, 8 bits, interleaved (HWC), on white. */
 export interface DecodedImage {
   /** Interleaved RGB bytes, `size * size * 3` long. */
@@ -74,6 +82,9 @@ export function createSharpDecoder(options: SharpDecoderOptions): ImageDecoder {
       }
       const width = meta.width ?? 0;
       const height = meta.pageHeight ?? meta.height ?? 0;
+      if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+        throw new InvalidImageError(`image is ${width}x${height} pixels, a side over the limit of ${MAX_IMAGE_SIDE} pixels`);
+      }
       if (width * height > maxImagePixels) {
         throw new InvalidImageError(`image is ${width}x${height} pixels, over the limit of ${maxImagePixels} pixels`);
       }

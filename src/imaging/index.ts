@@ -4,5 +4,6 @@ export {
   type SharpDecoderOptions,
   type AcceptedFormat,
   ACCEPTED_FORMATS,
+  MAX_IMAGE_SIDE,
   createSharpDecoder,
 } from './decode-image.js';

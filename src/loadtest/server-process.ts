@@ -1,0 +1,225 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { PACKAGE_ROOT } from '../config/index.js';
+
+/** The built CLI the child runs: `node dist/cli/main.js serve ...`. */
+export const SERVER_ENTRY = path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
+
+/** Options of {@link startServerProcess}. */
+export interface ServerProcessOptions {
+  /** Catalog directory (`--data`); created by the server when missing. */
+  dataDir: string;
+  /** Loopback port. Default: a free one, picked just before the start. */
+  port?: number;
+  /** Where the child's stdout and stderr go (appended). Default `<dataDir>/../server-<port>.log`. */
+  logFile?: string;
+  /**
+   * `TWINLENS_*` settings for the child, e.g. `{ TWINLENS_MAX_IMAGES_IN_PROGRESS: '64' }`. Every
+   * other `TWINLENS_*` variable of this process is dropped, so a run does not depend on the caller's
+   * shell. Default: metrics on a free port (as `serve` runs them, without a fixed port to collide on).
+   */
+  env?: Record<string, string>;
+  /** Further `serve` flags. Default none (`--no-demo` and `--providers cpu` are always given). */
+  args?: string[];
+  /** Longest wait for the server to answer Health SERVING, in ms. Default 120,000 (model load, re-embedding). */
+  readyTimeoutMs?: number;
+}
+
+/** How a child exited. */
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A `twinlens serve` child process on 127.0.0.1. */
+export interface ServerProcess {
+  pid: number;
+  port: number;
+  /** `127.0.0.1:<port>`. */
+  address: string;
+  logFile: string;
+  /** Resolves when the child exits (never rejects). */
+  exited: Promise<ProcessExit>;
+  /** The exit, once it happened; undefined while it runs. */
+  exit(): ProcessExit | undefined;
+  /** Resident memory now, in bytes (VmRSS); NaN once the child is gone or off Linux. */
+  rssBytes(): number;
+  /** Highest resident memory so far, in bytes (VmHWM); NaN once the child is gone or off Linux. */
+  peakRssBytes(): number;
+  /** Resets the peak that {@link peakRssBytes} reports to the current RSS (Linux `clear_refs` 5); false where refused. */
+  resetPeakRss(): boolean;
+  /** Sends `signal` (default SIGTERM) and resolves with the exit; SIGKILL after `killAfterMs` (default 60,000). */
+  stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<ProcessExit>;
+  /** The last `lines` lines of the log file (diagnostics). */
+  logTail(lines?: number): string;
+  /** The server's Prometheus endpoint, as its log announced it; undefined when metrics are off. */
+  metricsUrl(): string | undefined;
+}
+
+/** The V8 side of a server's memory, from its Prometheus process metrics. */
+export interface HeapMemory {
+  heapUsedMB: number;
+  heapTotalMB: number;
+  /** Memory of Buffers and other objects held outside the V8 heap. */
+  externalMB: number;
+}
+
+/** Reads `nodejs_heap_size_*` and `nodejs_external_memory_bytes` from a /metrics URL; undefined when unavailable. */
+export async function heapMemoryFrom(metricsUrl: string | undefined, timeoutMs = 2000): Promise<HeapMemory | undefined> {
+  if (!metricsUrl) return undefined;
+  try {
+    const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(timeoutMs) })).text();
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 1e6;
+    return { heapUsedMB: value('nodejs_heap_size_used_bytes'), heapTotalMB: value('nodejs_heap_size_total_bytes'), externalMB: value('nodejs_external_memory_bytes') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A port free on 127.0.0.1 right now (the OS picks it). */
+export async function freeLoopbackPort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface HealthClient {
+  Check(req: { service: string }, md: Metadata, opts: { deadline: number }, cb: (e: ServiceError | null, r: { status: string }) => void): void;
+  close(): void;
+}
+const HealthClientCtor = makeGenericClientConstructor(healthService, 'grpc.health.v1.Health') as unknown as new (
+  address: string,
+  creds: ReturnType<typeof credentials.createInsecure>,
+) => HealthClient;
+
+/** grpc.health.v1 Check of the whole server: the status name, or the error's message. */
+export async function healthStatus(address: string, timeoutMs = 2000): Promise<string> {
+  const client = new HealthClientCtor(address, credentials.createInsecure());
+  try {
+    return await new Promise<string>((resolve) =>
+      client.Check({ service: '' }, new Metadata(), { deadline: Date.now() + timeoutMs }, (e, r) => resolve(e ? `error: ${e.details || e.message}` : r.status)),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function tailOf(file: string, lines: number): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return text.split('\n').slice(-lines - 1).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Starts the real server as a child process (`node dist/cli/main.js serve --host 127.0.0.1 ...`,
+ * CPU provider, no demo catalog), so that its memory can be read from /proc, it can be sent
+ * SIGTERM, and a native crash cannot take the caller down. Resolves once Health says SERVING.
+ * Needs the build (`make build` or `npx tsc -p tsconfig.json`).
+ */
+export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  if (!fs.existsSync(SERVER_ENTRY)) {
+    throw new Error(`${SERVER_ENTRY} is missing: build first (make build, or npx tsc -p tsconfig.json)`);
+  }
+  const port = options.port ?? (await freeLoopbackPort());
+  const address = `127.0.0.1:${port}`;
+  const logFile = options.logFile ?? path.join(path.dirname(path.resolve(options.dataDir)), `server-${port}.log`);
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TWINLENS_')));
+  Object.assign(env, { TWINLENS_METRICS_PORT: '0' }, options.env);
+  const log = fs.openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      process.execPath,
+      [SERVER_ENTRY, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', options.dataDir, '--no-demo', '--providers', 'cpu', ...(options.args ?? [])],
+      { env, stdio: ['ignore', log, log] },
+    );
+  } finally {
+    fs.closeSync(log);
+  }
+  // The child must not outlive this process, whatever way it ends.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  let exit: ProcessExit | undefined;
+  const exited = new Promise<ProcessExit>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      process.removeListener('exit', killOnExit);
+      resolve(exit);
+    }),
+  );
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${SERVER_ENTRY}`);
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
+  try {
+    for (;;) {
+      if (exit) throw new Error(`server exited before serving (code ${exit.code}, signal ${exit.signal}); log ${logFile}:\n${tailOf(logFile, 20)}`);
+      if ((await healthStatus(address, 1000)) === 'SERVING') break;
+      if (Date.now() > deadline) {
+        throw new Error(`server did not report SERVING within ${options.readyTimeoutMs ?? 120_000} ms; log ${logFile}:\n${tailOf(logFile, 20)}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+
+  return {
+    pid,
+    port,
+    address,
+    logFile,
+    exited,
+    exit: () => exit,
+    rssBytes: () => (exit ? Number.NaN : procStatusBytes(pid, 'VmRSS')),
+    peakRssBytes: () => (exit ? Number.NaN : procStatusBytes(pid, 'VmHWM')),
+    resetPeakRss: () => {
+      try {
+        fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async stop(signal = 'SIGTERM', killAfterMs = 60_000) {
+      if (exit) return exit;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    logTail: (lines = 20) => tailOf(logFile, lines),
+    metricsUrl: () => {
+      try {
+        return /(http:\/\/[\w.:[\]-]+\/metrics)/.exec(fs.readFileSync(logFile, 'utf8'))?.[1];
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

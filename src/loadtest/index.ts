@@ -11,7 +11,6 @@ export {
   type HeapMemory,
   heapMemoryFrom,
   SERVER_ENTRY,
-  freeLoopbackPort,
   healthStatus,
   startServerProcess,
 } from './server-process.js';

@@ -1,7 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
@@ -14,9 +12,12 @@ export const SERVER_ENTRY = path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 export interface ServerProcessOptions {
   /** Catalog directory (`--data`); created by the server when missing. */
   dataDir: string;
-  /** Loopback port. Default: a free one, picked just before the start. */
+  /**
+   * Loopback port. Default 0: the child binds any free one and the port is read from its log
+   * ("listening on 127.0.0.1:<port>"), so no other process can take it between a pick and the bind.
+   */
   port?: number;
-  /** Where the child's stdout and stderr go (appended). Default `<dataDir>/../server-<port>.log`. */
+  /** Where the child's stdout and stderr go (appended). Default `<dataDir>/../server-<n>.log`. */
   logFile?: string;
   /**
    * `TWINLENS_*` settings for the child, e.g. `{ TWINLENS_MAX_IMAGES_IN_PROGRESS: '64' }`. Every
@@ -81,16 +82,6 @@ export async function heapMemoryFrom(metricsUrl: string | undefined, timeoutMs =
   }
 }
 
-/** A port free on 127.0.0.1 right now (the OS picks it). */
-export async function freeLoopbackPort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 interface HealthClient {
   Check(req: { service: string }, md: Metadata, opts: { deadline: number }, cb: (e: ServiceError | null, r: { status: string }) => void): void;
   close(): void;
@@ -131,6 +122,20 @@ function tailOf(file: string, lines: number): string {
   }
 }
 
+let serversStarted = 0;
+
+/** The port the server announced in its log (`listening on 127.0.0.1:<port>`, or the JSON `address`) after `from`; 0 until then. */
+function boundPortIn(logFile: string, from: number): number {
+  let text: string;
+  try {
+    text = fs.readFileSync(logFile, 'utf8').slice(from);
+  } catch {
+    return 0;
+  }
+  const m = /listening on 127\.0\.0\.1:(\d+)/.exec(text) ?? /"address":"127\.0\.0\.1:(\d+)"/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
 /**
  * Starts the real server as a child process (`node dist/cli/main.js serve --host 127.0.0.1 ...`,
  * CPU provider, no demo catalog), so that its memory can be read from /proc, it can be sent
@@ -141,9 +146,10 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   if (!fs.existsSync(SERVER_ENTRY)) {
     throw new Error(`${SERVER_ENTRY} is missing: build first (make build, or npx tsc -p tsconfig.json)`);
   }
-  const port = options.port ?? (await freeLoopbackPort());
-  const address = `127.0.0.1:${port}`;
-  const logFile = options.logFile ?? path.join(path.dirname(path.resolve(options.dataDir)), `server-${port}.log`);
+  const requestedPort = options.port ?? 0;
+  const logFile = options.logFile ?? path.join(path.dirname(path.resolve(options.dataDir)), `server-${process.pid}-${++serversStarted}.log`);
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TWINLENS_')));
   Object.assign(env, { TWINLENS_METRICS_PORT: '0' }, options.env);
   const log = fs.openSync(logFile, 'a');
@@ -151,7 +157,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   try {
     child = spawn(
       process.execPath,
-      [SERVER_ENTRY, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', options.dataDir, '--no-demo', '--providers', 'cpu', ...(options.args ?? [])],
+      [SERVER_ENTRY, 'serve', '--host', '127.0.0.1', '--port', String(requestedPort), '--data', options.dataDir, '--no-demo', '--providers', 'cpu', ...(options.args ?? [])],
       { env, stdio: ['ignore', log, log] },
     );
   } finally {
@@ -172,10 +178,12 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   if (pid === undefined) throw new Error(`could not start ${SERVER_ENTRY}`);
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
+  let port = requestedPort;
   try {
     for (;;) {
       if (exit) throw new Error(`server exited before serving (code ${exit.code}, signal ${exit.signal}); log ${logFile}:\n${tailOf(logFile, 20)}`);
-      if ((await healthStatus(address, 1000)) === 'SERVING') break;
+      if (port === 0) port = boundPortIn(logFile, logStart);
+      if (port !== 0 && (await healthStatus(`127.0.0.1:${port}`, 1000)) === 'SERVING') break;
       if (Date.now() > deadline) {
         throw new Error(`server did not report SERVING within ${options.readyTimeoutMs ?? 120_000} ms; log ${logFile}:\n${tailOf(logFile, 20)}`);
       }
@@ -189,7 +197,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   return {
     pid,
     port,
-    address,
+    address: `127.0.0.1:${port}`,
     logFile,
     exited,
     exit: () => exit,

@@ -24,17 +24,10 @@ export async function indexBenchmarkCatalog(
   items: BenchmarkItem[],
   onProgress?: (done: number, total: number) => void,
 ): Promise<void> {
-  const batch = 16;
-  for (let i = 0; i < items.length; i += batch) {
-    const slice = items.slice(i, i + batch);
-    const images = await Promise.all(slice.map((it) => fs.readFile(it.imagePath)));
-    const decoded = await Promise.all(images.map((b) => engine.decoder.decode(b)));
-    const vectors = await engine.embedder.embedBatch(decoded);
-    await engine.catalog.upsert(
-      slice.map((it, j) => ({ itemId: it.itemId, metadata: it.metadata, image: images[j], embedding: vectors[j] })),
-    );
-    onProgress?.(Math.min(i + batch, items.length), items.length);
-  }
+  await engine.ingest(
+    items.map((it) => ({ itemId: it.itemId, metadata: it.metadata, loadImage: () => fs.readFile(it.imagePath) })),
+    onProgress,
+  );
 }
 
 /**

@@ -58,6 +58,13 @@ export interface EmbedResult {
   timings: Timings;
 }
 
+/** An item for bulk ingest: its image is loaded when its batch comes up. */
+export interface IngestItem {
+  itemId: string;
+  metadata: Record<string, string>;
+  loadImage: () => Promise<Uint8Array>;
+}
+
 /** One side of a comparison. */
 export type ImageSource = { image: Uint8Array } | { itemId: string };
 
@@ -183,25 +190,32 @@ export class TwinlensEngine {
   }
 
   /**
-   * Re-embeds rows stored under another model version from their source images and writes
-   * them back, in batches. Called at start-up before serving, so queries never mix versions.
+   * Decodes, embeds and stores items in batches of 16 images per model run, loading each image
+   * only when its batch comes up. The bulk path for start-up and offline indexing (re-embedding,
+   * the demo catalog, eval); it bypasses the admission gate, which guards calls from clients.
    */
-  async reembed(rows: CatalogRow[], onProgress?: (done: number, total: number) => void): Promise<void> {
+  async ingest(items: IngestItem[], onProgress?: (done: number, total: number) => void): Promise<void> {
     const batch = 16;
-    for (let i = 0; i < rows.length; i += batch) {
-      const slice = rows.slice(i, i + batch);
-      const items = await Promise.all(
-        slice.map(async (r) => {
-          const image = await this.catalog.imageBySha(r.imageSha256);
-          const decoded = await this.decoder.decode(image);
-          return { r, image, decoded };
-        }),
-      );
-      const vectors = await this.embedder.embedBatch(items.map((x) => x.decoded));
+    for (let i = 0; i < items.length; i += batch) {
+      const slice = items.slice(i, i + batch);
+      const images = await Promise.all(slice.map((it) => it.loadImage()));
+      const decoded = await Promise.all(images.map((b) => this.decoder.decode(b)));
+      const vectors = await this.embedder.embedBatch(decoded);
       await this.catalog.upsert(
-        items.map((x, j) => ({ itemId: x.r.itemId, metadata: x.r.metadata, image: x.image, embedding: vectors[j] })),
+        slice.map((it, j) => ({ itemId: it.itemId, metadata: it.metadata, image: images[j], embedding: vectors[j] })),
       );
-      onProgress?.(Math.min(i + batch, rows.length), rows.length);
+      onProgress?.(Math.min(i + batch, items.length), items.length);
     }
+  }
+
+  /**
+   * Re-embeds rows stored under another model version from their source images and writes
+   * them back. Called at start-up before serving, so queries never mix versions.
+   */
+  reembed(rows: CatalogRow[], onProgress?: (done: number, total: number) => void): Promise<void> {
+    return this.ingest(
+      rows.map((r) => ({ itemId: r.itemId, metadata: r.metadata, loadImage: () => this.catalog.imageBySha(r.imageSha256) })),
+      onProgress,
+    );
   }
 }

@@ -9,6 +9,7 @@ export {
   type RankedBy,
   type ImageSource,
   type RequestContext,
+  type IngestItem,
   MAX_TOP_K,
 } from './engine.js';
 export { AdmissionGate } from './admission-gate.js';

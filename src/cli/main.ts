@@ -6,6 +6,7 @@ import { evalCommand } from './commands/eval.js';
 import { indexCommand } from './commands/index-catalog.js';
 import { compareCommand, searchCommand } from './commands/query.js';
 import { serveCommand } from './commands/serve.js';
+import { simulateCommand } from './commands/simulate.js';
 import { addClientSecurityFlags, addServeSecurityFlags, serveSecurityOptionsFrom } from './security-flags.js';
 import { addServeObservabilityFlags, serveObservabilityOptionsFrom } from './observability-flags.js';
 import { loadtestCommands } from '../loadtest/index.js';
@@ -123,6 +124,18 @@ modelOptions(
     .option('--items <n>', 'generated items (one positive and five negative pairs each)', int, 80)
     .option('--write', "store the threshold in the model's manifest"),
 ).action((o, cmd: Command) => calibrateCommand({ write: o.write, items: o.items, service: serviceOptionsFrom(cmd) }));
+
+program
+  .command('simulate')
+  .description('write simulated phone-photo views of catalog items, decoded as serving decodes them (training data)')
+  .option('--catalog <source>', 'catalog.csv or a folder of images')
+  .option('--queries <file>', 'also dump benchmark photos (queries.csv) through the same decoder: evaluation only')
+  .option('--views <k>', 'simulated views per item (each item also gets one clean view)', int, 16)
+  .requiredOption('--out <dir>', 'output folder (views.u8 + views.json, queries.u8 + queries.json)')
+  .option('--seed <n>', 'seed of every random choice', int, 1)
+  .option('--concurrency <n>', 'items simulated at once', int, 2)
+  .option('--model <manifest>', 'model whose input size the views are decoded to', DEFAULT_OPTIONS.modelManifest)
+  .action((o) => simulateCommand(o));
 
 program
   .command('bench')

@@ -5,6 +5,7 @@ import { CatalogServiceService, TwinlensServiceService } from '../gen/twinlens/v
 import { createObservability } from '../observability/index.js';
 import type { TwinlensEngine } from '../search/index.js';
 import { serverSecurityFrom } from '../security/index.js';
+import { type CallAdmission, createCallAdmission } from './call-admission.js';
 import { createCatalogService } from './catalog-service.js';
 import { createEngine } from './create-engine.js';
 import { createPinoLogger, type Logger } from './logger.js';
@@ -22,6 +23,8 @@ export interface TwinlensServer {
   address: string;
   engine: TwinlensEngine;
   options: Readonly<TwinlensOptions>;
+  /** Admission of Search, Compare and Embed calls on their headers (maxImageCallsInProgress). */
+  callAdmission: CallAdmission;
   /** The bound port of the metrics HTTP server (the real one when options.metricsPort was 0); null when off. */
   metricsPort: number | null;
   /**
@@ -52,11 +55,14 @@ export async function createTwinlensServer(
   });
   const engine = await createEngine(options, log, { onBatch: observability.onModelRun });
   if (options.seedDemoCatalog && engine.catalog.size === 0) await seedDemoCatalog(engine, options.demoCatalogSize, log);
+  const callAdmission = createCallAdmission({ maxCallsInProgress: options.maxImageCallsInProgress });
   const server = new Server({
     // Observability outermost: it only watches (and adds x-request-id), so it sees every call's
     // real status, UNAUTHENTICATED and PERMISSION_DENIED included. Auth comes next, before any
-    // handler: a refused call never starts one, so no message is read or decoded.
-    interceptors: [...observability.interceptors, security.authInterceptor],
+    // handler: a refused call never starts one, so no message is read or decoded. Admission last:
+    // an unauthenticated call is refused by auth and takes no slot; a call over capacity is
+    // refused on its headers, before its (image-sized) message is read.
+    interceptors: [...observability.interceptors, security.authInterceptor, callAdmission.interceptor],
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
   });
@@ -92,6 +98,7 @@ export async function createTwinlensServer(
     address,
     engine,
     options,
+    callAdmission,
     metricsPort: metrics?.port ?? null,
     close() {
       closed ??= (async () => {

@@ -60,6 +60,15 @@ export interface TwinlensOptions {
    * about half a second of model time on 2 cores, and at most a few hundred MB of decoded pixels.
    */
   maxImagesInProgress: number;
+  /**
+   * Most Search, Compare and Embed calls in progress at once, checked on the request headers,
+   * before the request message is read: a call beyond it gets RESOURCE_EXHAUSTED at once, without
+   * its body being read or buffered (the engine gate above acts only after grpc-js has read the
+   * whole message, which under a large burst took seconds). Default 128: twice maxImagesInProgress,
+   * so the gate stays full while admitted bodies arrive; admitted bodies buffer at most
+   * 128 x the message size (26 MB at 200 KB per image).
+   */
+  maxImageCallsInProgress: number;
   /** Most frames an animated image may declare (only the first is used). Default 256. */
   maxImageFrames: number;
   /** On shutdown, how long running calls may take to finish before they are cancelled, in ms. Default 10,000. */
@@ -140,6 +149,7 @@ export const DEFAULT_OPTIONS: Readonly<TwinlensOptions> = Object.freeze({
   defaultShortlistK: 50,
   compareStreamMaxInFlight: 8,
   maxImagesInProgress: 64,
+  maxImageCallsInProgress: 128,
   maxImageFrames: 256,
   shutdownGraceMs: 10_000,
   metricsPort: null,
@@ -248,6 +258,7 @@ export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonl
   checkInteger('defaultShortlistK', o.defaultShortlistK, 1, 10_000);
   checkInteger('compareStreamMaxInFlight', o.compareStreamMaxInFlight, 1, 1024);
   checkInteger('maxImagesInProgress', o.maxImagesInProgress, 1, 100_000);
+  checkInteger('maxImageCallsInProgress', o.maxImageCallsInProgress, 1, 100_000);
   checkInteger('maxImageFrames', o.maxImageFrames, 1, 100_000);
   checkInteger('shutdownGraceMs', o.shutdownGraceMs, 0, 3_600_000);
   checkInteger('demoCatalogSize', o.demoCatalogSize, 1, 10_000);
@@ -290,6 +301,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tw
     maxImageBytes: num('TWINLENS_MAX_IMAGE_BYTES'),
     maxImagePixels: num('TWINLENS_MAX_IMAGE_PIXELS'),
     maxImagesInProgress: num('TWINLENS_MAX_IMAGES_IN_PROGRESS'),
+    maxImageCallsInProgress: num('TWINLENS_MAX_IMAGE_CALLS_IN_PROGRESS'),
     shutdownGraceMs: num('TWINLENS_SHUTDOWN_GRACE_MS'),
   };
 }

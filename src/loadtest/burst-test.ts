@@ -25,6 +25,11 @@ export interface BurstTestOptions {
   rounds?: number;
   /** The server's maxImagesInProgress (TWINLENS_MAX_IMAGES_IN_PROGRESS). Default 64 (the server's default). */
   maxImagesInProgress?: number;
+  /**
+   * The server's maxImageCallsInProgress (TWINLENS_MAX_IMAGE_CALLS_IN_PROGRESS): calls admitted on
+   * their headers. Default 128 (the server's default).
+   */
+  maxImageCallsInProgress?: number;
   /** Deadline of each call, in ms. Default 60,000. */
   deadlineMs?: number;
   log?: (line: string) => void;
@@ -54,6 +59,7 @@ export interface BurstReport {
   imageBytes: number;
   connections: number;
   maxImagesInProgress: number;
+  maxImageCallsInProgress: number;
   rounds: BurstRound[];
   /**
    * The most the server's RSS may grow during a burst, in MB (see {@link burstMemoryBoundMB}).
@@ -83,8 +89,9 @@ const ADMITTED_IMAGE_BYTES = 2 * 1024 * 1024;
  * burst can be buffered at once however small the capacity: its DATA frames, then the concatenated
  * message, then the decoded `image` (ts-proto copies bytes fields), of which two copies live at a
  * time. On top, the admitted calls: `maxImagesInProgress` images in decoding or in the model.
- * Bound = calls x 2 x message + capacity x 2 MiB. It grows with the burst: nothing bounds the calls
- * read at once (an admission check on the request headers would, before any message byte is read).
+ * Bound = calls x 2 x message + capacity x 2 MiB. This is the ceiling without the admission check
+ * on request headers (maxImageCallsInProgress); with it, refused calls are never read, so the peak
+ * should stay far below it (the report prints the measured growth next to this bound).
  */
 export function burstMemoryBoundMB(calls: number, imageBytes: number, maxImagesInProgress: number): number {
   return (calls * 2 * imageBytes + maxImagesInProgress * ADMITTED_IMAGE_BYTES) / 1e6;
@@ -114,16 +121,21 @@ export async function runBurstTest(options: BurstTestOptions): Promise<BurstRepo
   const connections = options.connections ?? 8;
   const deadlineMs = options.deadlineMs ?? 60_000;
   const maxImagesInProgress = options.maxImagesInProgress ?? 64;
+  const maxImageCallsInProgress = options.maxImageCallsInProgress ?? 128;
   const image = await noisyJpeg(options.imageBytes ?? 200_000);
   const server = await startServerProcess({
     dataDir: path.join(options.workDir, 'data'),
-    env: { TWINLENS_MAX_IMAGES_IN_PROGRESS: String(maxImagesInProgress) },
+    env: {
+      TWINLENS_MAX_IMAGES_IN_PROGRESS: String(maxImagesInProgress),
+      TWINLENS_MAX_IMAGE_CALLS_IN_PROGRESS: String(maxImageCallsInProgress),
+    },
   });
   const clients: LoadClients[] = Array.from({ length: connections }, () => connectLoadClients(server.address));
   const report: BurstReport = {
     imageBytes: image.length,
     connections,
     maxImagesInProgress,
+    maxImageCallsInProgress,
     rounds: [],
     errors: 0,
     errorSamples: [],
@@ -205,7 +217,7 @@ function formatBurstRound(n: number, r: BurstRound): string {
 /** The report as text. */
 export function formatBurstReport(r: BurstReport): string {
   return [
-    `burst: ${r.rounds[0]?.calls ?? 0} concurrent Search calls x ${r.rounds.length} rounds, ${r.imageBytes} B image, ${r.connections} connections, maxImagesInProgress ${r.maxImagesInProgress}`,
+    `burst: ${r.rounds[0]?.calls ?? 0} concurrent Search calls x ${r.rounds.length} rounds, ${r.imageBytes} B image, ${r.connections} connections, maxImagesInProgress ${r.maxImagesInProgress}, maxImageCallsInProgress ${r.maxImageCallsInProgress}`,
     ...r.rounds.map((x, i) => formatBurstRound(i + 1, x)),
     `burst: errors other than RESOURCE_EXHAUSTED: ${r.errors}${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''}; health after: ${r.healthAfter}; search after: ${r.searchAfterOk ? 'correct' : 'WRONG'}`,
     `burst: memory: peak growth ${r.rounds.map((x) => `+${(x.rssPeakMB - x.rssBeforeMB).toFixed(0)}`).join(', ')} MB against a bound of ${r.memoryBoundMB.toFixed(0)} MB ` +

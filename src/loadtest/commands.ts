@@ -84,6 +84,7 @@ interface LoadtestFlags {
   burstCalls: number;
   burstBytes: number;
   burstConnections: number;
+  burstCallLimit: number;
   keep?: boolean;
 }
 
@@ -101,12 +102,13 @@ function loadtestCommand(): Command {
     .option('--burst-calls <n>', 'calls per burst', int, 2000)
     .option('--burst-bytes <n>', 'query image size in bytes', int, 200_000)
     .option('--burst-connections <n>', 'connections the burst is spread over', int, 8)
+    .option('--burst-call-limit <n>', "the server's maxImageCallsInProgress (calls admitted on their headers; 100000 is in effect off)", int, 128)
     .option('--keep', 'keep the work folder (catalog, server logs)')
     .action(async (o: LoadtestFlags) => {
       const passed = await inWorkDir('twinlens-loadtest-', Boolean(o.keep), async (dir) => {
         if (o.burst) {
           const images = await makeLoadImages({ catalogSize: Math.min(o.catalogSize, 50), queryPhotos: 1, uploadPhotos: 1, photos: 'resized' });
-          const r = await runBurstTest({ workDir: dir, catalog: images.catalog, calls: o.burstCalls, imageBytes: o.burstBytes, connections: o.burstConnections, log });
+          const r = await runBurstTest({ workDir: dir, catalog: images.catalog, calls: o.burstCalls, imageBytes: o.burstBytes, connections: o.burstConnections, maxImageCallsInProgress: o.burstCallLimit, log });
           console.log(formatBurstReport(r));
           const ok = r.errors === 0 && r.healthAfter === 'SERVING' && r.searchAfterOk && r.memoryBounded && r.refusalsQuick;
           console.log(`burst: ${ok ? 'PASS' : 'FAIL'}`);

@@ -53,8 +53,8 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
         validateItemId(req.itemId);
         validateMetadata(req.metadata);
         if (!req.image?.length) throw new InvalidArgumentError('image', 'empty: every item needs its image');
-        const embedding = await engine.embedImage(req.image, undefined, { signal, waitForCapacity: true });
-        ready.push({ index, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding } });
+        const { embedding, local } = await engine.embedImage(req.image, undefined, { signal, waitForCapacity: true });
+        ready.push({ index, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local } });
       } catch (e) {
         failWith(index, req.itemId, e);
       }

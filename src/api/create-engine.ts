@@ -1,13 +1,14 @@
 import { Catalog } from '../catalog/index.js';
 import type { TwinlensOptions } from '../config/index.js';
 import { createSharpDecoder } from '../imaging/index.js';
-import { loadManifest, OnnxEmbedder, type OnnxEmbedderOptions } from '../model/index.js';
+import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead } from '../model/index.js';
 import { TwinlensEngine } from '../search/index.js';
 import { consoleLogger, type Logger } from './logger.js';
 
 /**
- * Builds the engine from options: the manifest's model on the first execution provider that
- * loads, the sharp decoder, and the catalog (re-embedding rows of another model version first).
+ * Builds the engine from options: the manifest's model (and its pair head, when it has one) on the
+ * first execution provider that loads, the sharp decoder, and the catalog (re-embedding rows of
+ * another model version first).
  * `hooks.onBatch` observes every model run (metrics).
  */
 export async function createEngine(
@@ -24,10 +25,16 @@ export async function createEngine(
     log: log.info,
     onBatch: hooks.onBatch,
   });
+  const pairHead = await OnnxPairHead.create(manifest, {
+    providers: options.executionProviders,
+    intraOpThreads: options.intraOpThreads,
+    log: log.info,
+  });
   log.info('model loaded', {
     model: manifest.name,
     version: manifest.version,
     provider: embedder.provider,
+    pairHead: pairHead ? `${manifest.pairHead!.file} (threshold ${pairHead.threshold})` : 'none',
     ...(embedder.providerFallbackReason ? { providerFallbackReason: embedder.providerFallbackReason } : {}),
   });
   const decoder = createSharpDecoder({
@@ -36,7 +43,7 @@ export async function createEngine(
     maxImagePixels: options.maxImagePixels,
     maxImageFrames: options.maxImageFrames,
   });
-  const { catalog, stale } = await Catalog.open(options.dataDir, manifest.embeddingDim, manifest.version);
+  const { catalog, stale } = await Catalog.open(options.dataDir, manifest.embeddingDim, manifest.version, localFeatureLength(manifest));
   const engine = new TwinlensEngine(
     decoder,
     embedder,
@@ -44,6 +51,7 @@ export async function createEngine(
     manifest.threshold,
     manifest.input.size,
     options.maxImagesInProgress,
+    pairHead,
   );
   if (stale.length > 0) {
     log.info(`re-embedding ${stale.length} catalog items stored under another model version`);

@@ -1,11 +1,16 @@
 import * as lancedb from '@lancedb/lancedb';
-import { Field, FixedSizeList, Float32, Float64, Schema, Utf8 } from 'apache-arrow';
+import { Binary, Field, FixedSizeList, Float32, Float64, Schema, Utf8 } from 'apache-arrow';
 
 /** One row of the catalog table. */
 export interface CatalogRow {
   itemId: string;
   metadata: Record<string, string>;
   embedding: Float32Array;
+  /**
+   * The model's local feature map (C x H x W) as float16 bit patterns, for the pair head; null when
+   * the model has none. Stored as 2 bytes a value: 12.25 KiB an item for 128 x 7 x 7.
+   */
+  local: Uint16Array | null;
   modelVersion: string;
   imageSha256: string;
   imageBytes: number;
@@ -13,6 +18,8 @@ export interface CatalogRow {
 }
 
 const TABLE = 'items';
+/** Nullable binary column of float16 local feature maps; tables made before it get it added at open. */
+const LOCAL_COLUMN = 'local';
 
 function schemaFor(dim: number): Schema {
   return new Schema([
@@ -23,6 +30,7 @@ function schemaFor(dim: number): Schema {
     new Field('image_sha256', new Utf8(), false),
     new Field('image_bytes', new Float64(), false),
     new Field('updated_at_ms', new Float64(), false),
+    new Field(LOCAL_COLUMN, new Binary(), true),
   ]);
 }
 
@@ -35,7 +43,15 @@ function toRecord(r: CatalogRow): Record<string, unknown> {
     image_sha256: r.imageSha256,
     image_bytes: r.imageBytes,
     updated_at_ms: r.updatedAtMs,
+    [LOCAL_COLUMN]: r.local ? Buffer.from(r.local.buffer, r.local.byteOffset, r.local.byteLength) : null,
   };
+}
+
+/** float16 bit patterns of a stored `local` cell (copied: Arrow's bytes may be unaligned views). */
+function localFromCell(cell: Uint8Array | null | undefined): Uint16Array | null {
+  if (!cell || cell.byteLength === 0) return null;
+  const copy = new Uint8Array(cell);
+  return new Uint16Array(copy.buffer, 0, copy.byteLength >> 1);
 }
 
 /**
@@ -58,6 +74,11 @@ export class CatalogTable {
     const table = names.includes(TABLE)
       ? await db.openTable(TABLE)
       : await db.createEmptyTable(TABLE, schemaFor(dim), { mode: 'create', existOk: true });
+    const schema = await table.schema();
+    if (!schema.fields.some((f) => f.name === LOCAL_COLUMN)) {
+      // A catalog written before local features existed: add the column, null for every row.
+      await table.addColumns([{ name: LOCAL_COLUMN, valueSql: 'CAST(NULL AS BINARY)' }]);
+    }
     return new CatalogTable(dir, db, table);
   }
 
@@ -68,6 +89,7 @@ export class CatalogTable {
       itemId: r.item_id,
       metadata: JSON.parse(r.metadata_json),
       embedding: Float32Array.from(r.vector.toArray ? r.vector.toArray() : r.vector),
+      local: localFromCell(r[LOCAL_COLUMN]),
       modelVersion: r.model_version,
       imageSha256: r.image_sha256,
       imageBytes: Number(r.image_bytes),

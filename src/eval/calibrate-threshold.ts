@@ -36,9 +36,9 @@ export async function calibrateThreshold(engine: TwinlensEngine, options: Calibr
   for (const [i, item] of catalog.entries()) {
     const degraded = await degradeImage(item.image, {}, createRng(seed * 31 + i));
     const [a, b] = await Promise.all([engine.decoder.decode(item.image), engine.decoder.decode(degraded)]);
-    const [va, vb] = await engine.embedder.embedBatch([a, b]);
-    clean.push(va);
-    photo.push(vb);
+    const [fa, fb] = await engine.embedder.embedBatch([a, b]);
+    clean.push(fa.embedding);
+    photo.push(fb.embedding);
     options.onProgress?.(i + 1, items);
   }
   const dot = (x: Float32Array, y: Float32Array): number => x.reduce((s, v, k) => s + v * y[k], 0);

@@ -2,21 +2,34 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName } from '../config/index.js';
 import type { DecodedImage } from '../imaging/index.js';
 import { createProviderSession } from './create-session.js';
-import type { LoadedManifest, ModelInputSpec } from './manifest.js';
+import { type LoadedManifest, type LocalFeatureShape, localFeatureLength, type ModelInputSpec } from './manifest.js';
 import { createMicroBatcher, type MicroBatcher } from './micro-batcher.js';
 
-/** The twin's embedding network: one image in, one L2-normalised vector out. */
+/** What the twin's network gives for one image. */
+export interface TwinFeatures {
+  /** L2-normalised embedding (the shortlist's vector). */
+  embedding: Float32Array;
+  /** Local feature map, C x H x W row-major, for the pair head; null when the model has none. */
+  local: Float32Array | null;
+}
+
+/**
+ * The twin's embedding network: one image in, one L2-normalised vector out, plus the spatial
+ * feature map when the model has one (`localShape` not null).
+ */
 export interface Embedder {
   readonly dim: number;
+  /** Shape of the local feature map each image gets; null when the model has none. */
+  readonly localShape: LocalFeatureShape | null;
   readonly modelName: string;
   readonly modelVersion: string;
   /** The provider the network runs on. */
   readonly provider: ExecutionProviderName;
   readonly providerFallbackReason: string;
   /** Embeds one image; concurrent calls may be batched together. An aborted `signal` drops it from the queue. */
-  embed(image: DecodedImage, signal?: AbortSignal): Promise<Float32Array>;
+  embed(image: DecodedImage, signal?: AbortSignal): Promise<TwinFeatures>;
   /** Embeds several images in one ONNX Runtime run (no queueing). */
-  embedBatch(images: DecodedImage[]): Promise<Float32Array[]>;
+  embedBatch(images: DecodedImage[]): Promise<TwinFeatures[]>;
   /** Items waiting for the model. */
   readonly queueDepth: number;
   close(): Promise<void>;
@@ -64,11 +77,12 @@ export function l2Normalize(v: Float32Array): Float32Array {
 /** The production embedder: the manifest's ONNX network on ONNX Runtime, with micro-batching. */
 export class OnnxEmbedder implements Embedder {
   readonly dim: number;
+  readonly localShape: LocalFeatureShape | null;
   readonly modelName: string;
   readonly modelVersion: string;
   readonly provider: ExecutionProviderName;
   readonly providerFallbackReason: string;
-  private readonly batcher?: MicroBatcher<DecodedImage, Float32Array>;
+  private readonly batcher?: MicroBatcher<DecodedImage, TwinFeatures>;
   private readonly onBatch?: (batchSize: number, seconds: number) => void;
 
   private constructor(
@@ -79,6 +93,7 @@ export class OnnxEmbedder implements Embedder {
     options: OnnxEmbedderOptions,
   ) {
     this.dim = manifest.embeddingDim;
+    this.localShape = manifest.localFeatures;
     this.modelName = manifest.name;
     this.modelVersion = manifest.version;
     this.provider = provider;
@@ -106,13 +121,13 @@ export class OnnxEmbedder implements Embedder {
     return this.batcher?.queueDepth ?? 0;
   }
 
-  embed(image: DecodedImage, signal?: AbortSignal): Promise<Float32Array> {
+  embed(image: DecodedImage, signal?: AbortSignal): Promise<TwinFeatures> {
     if (this.batcher) return this.batcher.submit(image, signal);
     signal?.throwIfAborted();
     return this.embedBatch([image]).then((v) => v[0]);
   }
 
-  async embedBatch(images: DecodedImage[]): Promise<Float32Array[]> {
+  async embedBatch(images: DecodedImage[]): Promise<TwinFeatures[]> {
     if (images.length === 0) return [];
     const { input, outputs, embeddingDim } = this.manifest;
     const data = tensorFromImages(images, input);
@@ -126,7 +141,27 @@ export class OnnxEmbedder implements Embedder {
     if (flat.length !== images.length * embeddingDim) {
       throw new Error(`model output has ${flat.length} values, expected ${images.length} x ${embeddingDim}`);
     }
-    return images.map((_, i) => l2Normalize(flat.slice(i * embeddingDim, (i + 1) * embeddingDim)));
+    const locals = this.localsOf(result, images.length);
+    const per = localFeatureLength(this.manifest);
+    return images.map((_, i) => ({
+      embedding: l2Normalize(flat.slice(i * embeddingDim, (i + 1) * embeddingDim)),
+      local: locals ? locals.slice(i * per, (i + 1) * per) : null,
+    }));
+  }
+
+  /** The batch's local feature maps, checked against the manifest's shape; null when the model has none. */
+  private localsOf(result: ort.InferenceSession.OnnxValueMapType, n: number): Float32Array | null {
+    const name = this.manifest.outputs.localFeatures;
+    if (!this.localShape || !name) return null;
+    const out = result[name];
+    if (!out) throw new Error(`model has no output '${name}'`);
+    const per = localFeatureLength(this.manifest);
+    const data = out.data as Float32Array;
+    if (data.length !== n * per) {
+      const { channels, height, width } = this.localShape;
+      throw new Error(`model output '${name}' has ${data.length} values, expected ${n} x ${channels} x ${height} x ${width}`);
+    }
+    return data;
   }
 
   async close(): Promise<void> {

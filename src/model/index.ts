@@ -1,4 +1,20 @@
-export { type ModelManifest, type LoadedManifest, type ModelInputSpec, loadManifest } from './manifest.js';
+export {
+  type ModelManifest,
+  type LoadedManifest,
+  type ModelInputSpec,
+  type LocalFeatureShape,
+  type PairHeadSpec,
+  loadManifest,
+  localFeatureLength,
+} from './manifest.js';
 export { type ProviderSession, type CreateSessionOptions, createProviderSession } from './create-session.js';
 export { type MicroBatcher, type MicroBatcherOptions, createMicroBatcher } from './micro-batcher.js';
-export { type Embedder, type OnnxEmbedderOptions, OnnxEmbedder, tensorFromImages, l2Normalize } from './embedder.js';
+export {
+  type Embedder,
+  type TwinFeatures,
+  type OnnxEmbedderOptions,
+  OnnxEmbedder,
+  tensorFromImages,
+  l2Normalize,
+} from './embedder.js';
+export { type PairHead, type OnnxPairHeadOptions, OnnxPairHead, sigmoid } from './pair-head.js';

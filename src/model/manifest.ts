@@ -26,8 +26,14 @@ export interface ModelManifest {
   /** The embedding network, relative to the manifest. */
   file: string;
   input: ModelInputSpec;
-  outputs: { embedding: string };
+  /** Output tensor names: the embedding, and the spatial feature map when the model has one. */
+  outputs: { embedding: string; localFeatures?: string };
   embeddingDim: number;
+  /**
+   * Shape of one image's local feature map (output `outputs.localFeatures`, [N, C, H, W]); absent or
+   * null for models without one. The pair head compares two such maps.
+   */
+  localFeatures?: LocalFeatureShape | null;
   /** `l2`: twinlens L2-normalises the output, so cosine similarity is a dot product. */
   normalize: 'l2';
   /** Compare's match threshold on its score, calibrated for this model. */
@@ -35,9 +41,32 @@ export interface ModelManifest {
   /** How `threshold` was chosen, for people reading the manifest. */
   thresholdCalibration?: string;
   /** The learned pairwise rerank head, when the model has one; null when it does not. */
-  pairHead: null | { file: string };
+  pairHead: null | PairHeadSpec;
   /** Provenance and licence. */
   source?: string;
+  /** Free-form training provenance (data, steps, time, losses, commit), for people reading the manifest. */
+  training?: unknown;
+}
+
+/** Shape of one image's local feature map: channels x height x width. */
+export interface LocalFeatureShape {
+  channels: number;
+  height: number;
+  width: number;
+}
+
+/** The pair head: an ONNX network scoring (query, candidate) pairs of local feature maps. */
+export interface PairHeadSpec {
+  /** The head's ONNX file, relative to the manifest. */
+  file: string;
+  /** Input names: both take float32 [N, C, H, W] local feature maps. */
+  inputs: { query: string; candidate: string };
+  /** Output name: float32 [N] logits; probability = sigmoid(logit) that both show the same item. */
+  output: string;
+  /** Compare's match threshold on the PROBABILITY, in (0, 1). */
+  threshold: number;
+  /** How `threshold` was chosen. */
+  thresholdCalibration?: string;
 }
 
 /** A manifest plus the directory it was read from, so relative files resolve. */
@@ -45,6 +74,15 @@ export interface LoadedManifest extends ModelManifest {
   /** Absolute path of the embedding network's ONNX file. */
   modelPath: string;
   manifestPath: string;
+  /** Checked local feature shape; null when the model has none. */
+  localFeatures: LocalFeatureShape | null;
+  /** Checked pair head, with the absolute path of its ONNX file; null when the model has none. */
+  pairHead: null | (PairHeadSpec & { path: string });
+}
+
+/** Values in one local feature map (C x H x W), or 0 when the model has none. */
+export function localFeatureLength(m: Pick<LoadedManifest, 'localFeatures'>): number {
+  return m.localFeatures ? m.localFeatures.channels * m.localFeatures.height * m.localFeatures.width : 0;
 }
 
 function fail(manifestPath: string, message: string): never {
@@ -69,9 +107,54 @@ export async function loadManifest(manifestPath: string): Promise<LoadedManifest
   if (!m.outputs?.embedding) fail(abs, 'outputs.embedding must name the embedding output');
   if (!Number.isInteger(m.embeddingDim) || m.embeddingDim < 1) fail(abs, 'embeddingDim must be a positive integer');
   if (typeof m.threshold !== 'number' || !Number.isFinite(m.threshold)) fail(abs, 'threshold must be a number');
-  if (m.pairHead) {
-    // The rerank stage's interface exists (search/rerank.ts) but no trained head ships yet.
-    fail(abs, 'pairHead is set, but this release has no pair-head runtime yet');
+  const dir = path.dirname(abs);
+  const localFeatures = checkLocalFeatures(abs, m);
+  const pairHead = m.pairHead == null ? null : await checkPairHead(abs, dir, m.pairHead, localFeatures);
+  return { ...m, localFeatures, pairHead, modelPath: path.resolve(dir, m.file), manifestPath: abs };
+}
+
+const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/** `outputs.localFeatures` and `localFeatures` come together or not at all. */
+function checkLocalFeatures(abs: string, m: ModelManifest): LocalFeatureShape | null {
+  const output = m.outputs.localFeatures;
+  const shape = m.localFeatures;
+  if (output == null && shape == null) return null;
+  if (!isName(output)) fail(abs, 'localFeatures is set, so outputs.localFeatures must name the local feature output');
+  if (shape == null || typeof shape !== 'object') {
+    fail(abs, `outputs.localFeatures is '${output}', so localFeatures must give its shape { channels, height, width }`);
   }
-  return { ...m, pairHead: null, modelPath: path.resolve(path.dirname(abs), m.file), manifestPath: abs };
+  for (const k of ['channels', 'height', 'width'] as const) {
+    if (!isPositiveInt(shape[k])) fail(abs, `localFeatures.${k} must be a positive integer, received ${JSON.stringify(shape[k])}`);
+  }
+  if (shape.channels * shape.height * shape.width > 1 << 20) fail(abs, 'localFeatures has more than 2^20 values per image');
+  return { channels: shape.channels, height: shape.height, width: shape.width };
+}
+
+/** The pair head needs the local feature maps it compares, named inputs, and a probability threshold. */
+async function checkPairHead(
+  abs: string,
+  dir: string,
+  head: PairHeadSpec,
+  localFeatures: LocalFeatureShape | null,
+): Promise<PairHeadSpec & { path: string }> {
+  if (typeof head !== 'object') fail(abs, 'pairHead must be an object or null');
+  if (!localFeatures) fail(abs, 'pairHead is set, but the model has no local features (outputs.localFeatures, localFeatures) for it to compare');
+  if (!isName(head.file)) fail(abs, 'pairHead.file must name the pair head ONNX file');
+  if (!isName(head.inputs?.query) || !isName(head.inputs?.candidate)) {
+    fail(abs, 'pairHead.inputs must name both inputs: { "query": ..., "candidate": ... }');
+  }
+  if (head.inputs.query === head.inputs.candidate) fail(abs, 'pairHead.inputs.query and .candidate must differ');
+  if (!isName(head.output)) fail(abs, 'pairHead.output must name the logit output');
+  if (typeof head.threshold !== 'number' || !(head.threshold > 0 && head.threshold < 1)) {
+    fail(abs, `pairHead.threshold is a probability and must be in (0, 1), received ${JSON.stringify(head.threshold)}`);
+  }
+  const headPath = path.resolve(dir, head.file);
+  try {
+    await fs.access(headPath);
+  } catch {
+    fail(abs, `pairHead.file '${head.file}' does not exist (${headPath})`);
+  }
+  return { ...head, path: headPath };
 }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Catalog, CatalogRow } from '../catalog/index.js';
 import { InvalidArgumentError, InvalidImageError } from '../errors/index.js';
 import type { ImageDecoder } from '../imaging/index.js';
-import type { Embedder } from '../model/index.js';
+import type { Embedder, PairHead, TwinFeatures } from '../model/index.js';
 import { AdmissionGate } from './admission-gate.js';
 import type { MetadataFilter } from './exact-index.js';
 
@@ -73,16 +73,23 @@ export const MAX_TOP_K = 1000;
 
 const zeroTimings = (): Timings => ({ decodeMs: 0, embedMs: 0, shortlistMs: 0, rerankMs: 0, totalMs: 0 });
 
-function dot(a: Float32Array, b: Float32Array): number {
+/** Cosine similarity of two L2-normalised embeddings. */
+export function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }
 
+/** A Compare score and how it was made. */
+export interface PairScore {
+  score: number;
+  scoredBy: RankedBy;
+}
+
 /**
  * The twin pipeline: decode, embed with the shared-weight network, shortlist by embedding
- * similarity, then rerank with the pairwise head when the model has one. No model in this
- * release ships a head, so results say they were ranked by embedding.
+ * similarity, then rerank the shortlist with the pairwise head when the model has one (hits then
+ * say they were ranked by the pair head, with the cosine kept as their coarse score).
  */
 export class TwinlensEngine {
   /** Images in progress (decoding, queued, in the model), bounded. */
@@ -98,6 +105,8 @@ export class TwinlensEngine {
     readonly inputSize: number,
     /** Most images in progress at once; unary requests beyond it get RESOURCE_EXHAUSTED. */
     maxImagesInProgress = 64,
+    /** The model's pair head (rerank and Compare); null when the model has none: embedding order and cosine. */
+    readonly pairHead: PairHead | null = null,
   ) {
     this.gate = new AdmissionGate(maxImagesInProgress);
   }
@@ -106,11 +115,17 @@ export class TwinlensEngine {
     return this.embedder.modelVersion;
   }
 
+  /** Compare's match threshold in use: the pair head's (on probability) when there is one, else the embedding's (on cosine). */
+  get compareThreshold(): number {
+    return this.pairHead ? this.pairHead.threshold : this.threshold;
+  }
+
   /**
-   * Decodes and embeds one image, adding to `t`. Takes a slot of the admission gate for the whole
-   * time, and checks the request's signal before each stage so abandoned work stops early.
+   * Decodes and embeds one image (embedding plus local feature map when the model has one), adding
+   * to `t`. Takes a slot of the admission gate for the whole time, and checks the request's signal
+   * before each stage so abandoned work stops early.
    */
-  async embedImage(bytes: Uint8Array, t: Timings = zeroTimings(), ctx: RequestContext = {}): Promise<Float32Array> {
+  async embedImage(bytes: Uint8Array, t: Timings = zeroTimings(), ctx: RequestContext = {}): Promise<TwinFeatures> {
     const { signal } = ctx;
     signal?.throwIfAborted();
     if (ctx.waitForCapacity) await this.gate.enterWhenFree(signal);
@@ -133,7 +148,7 @@ export class TwinlensEngine {
   async embed(bytes: Uint8Array, ctx: RequestContext = {}): Promise<EmbedResult> {
     const start = performance.now();
     const timings = zeroTimings();
-    const embedding = await this.embedImage(bytes, timings, ctx);
+    const { embedding } = await this.embedImage(bytes, timings, ctx);
     timings.totalMs = performance.now() - start;
     return { embedding, modelVersion: this.modelVersion, timings };
   }
@@ -151,32 +166,68 @@ export class TwinlensEngine {
     const timings = zeroTimings();
     const query = await this.embedImage(bytes, timings, ctx);
     const t0 = performance.now();
-    const { hits, scanned } = this.catalog.search(query, shortlistK, params.filter);
+    const { hits, scanned } = this.catalog.search(query.embedding, shortlistK, params.filter);
     timings.shortlistMs = performance.now() - t0;
-    // Rerank stage: the embedding order stands until a model ships a pair head (issue #3).
-    const ranked = hits.slice(0, topK).map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata }));
+    const shortlist = hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata }));
+    if (!this.pairHead || shortlist.length === 0) {
+      timings.totalMs = performance.now() - start;
+      return { hits: shortlist.slice(0, topK), rankedBy: 'embedding', scanned, timings, modelVersion: this.modelVersion };
+    }
+    // Rerank stage: the pair head looks at the query's and each candidate's local feature maps.
+    ctx.signal?.throwIfAborted();
+    const t1 = performance.now();
+    const probabilities = await this.pairHead.scoreCandidates(
+      localOrFail(query, 'query'),
+      shortlist.map((h) => this.storedLocal(h.itemId)),
+    );
+    shortlist.forEach((h, i) => (h.score = probabilities[i]));
+    // Ties (saturated probabilities) keep the embedding order.
+    const ranked = shortlist.map((h, i) => ({ h, i })).sort((x, y) => y.h.score - x.h.score || x.i - y.i).map((x) => x.h);
+    timings.rerankMs = performance.now() - t1;
     timings.totalMs = performance.now() - start;
-    return { hits: ranked, rankedBy: 'embedding', scanned, timings, modelVersion: this.modelVersion };
+    return { hits: ranked.slice(0, topK), rankedBy: 'pair_head', scanned, timings, modelVersion: this.modelVersion };
+  }
+
+  /** A catalog item's local feature map; a model with a head stores one for every item (stale rows are re-embedded at open). */
+  private storedLocal(itemId: string): Float32Array {
+    const local = this.catalog.localOf(itemId);
+    if (!local) throw new Error(`catalog item '${itemId}' has no local features for the pair head`);
+    return local;
+  }
+
+  /**
+   * Scores pairs the way Compare does: the pair head's probability when the model has one,
+   * else the embeddings' cosine. For Compare and for evaluating it.
+   */
+  async scorePairs(a: TwinFeatures[], b: TwinFeatures[]): Promise<{ scores: Float32Array; scoredBy: RankedBy }> {
+    if (this.pairHead) {
+      const scores = await this.pairHead.scorePairs(
+        a.map((f) => localOrFail(f, 'a')),
+        b.map((f) => localOrFail(f, 'b')),
+      );
+      return { scores, scoredBy: 'pair_head' };
+    }
+    return { scores: Float32Array.from(a, (f, i) => dot(f.embedding, b[i].embedding)), scoredBy: 'embedding' };
   }
 
   async compare(a: ImageSource, b: ImageSource, ctx: RequestContext = {}): Promise<CompareResult> {
     const start = performance.now();
     const timings = zeroTimings();
-    const [va, vb] = await Promise.all([this.vectorOf(a, 'a', timings, ctx), this.vectorOf(b, 'b', timings, ctx)]);
-    const score = dot(va, vb);
+    const [fa, fb] = await Promise.all([this.featuresOf(a, 'a', timings, ctx), this.featuresOf(b, 'b', timings, ctx)]);
+    ctx.signal?.throwIfAborted();
+    const t0 = performance.now();
+    const { scores, scoredBy } = await this.scorePairs([fa], [fb]);
+    if (scoredBy === 'pair_head') timings.rerankMs = performance.now() - t0;
+    const score = scores[0];
+    const threshold = this.compareThreshold;
     timings.totalMs = performance.now() - start;
-    return {
-      score,
-      match: score >= this.threshold,
-      threshold: this.threshold,
-      scoredBy: 'embedding',
-      modelVersion: this.modelVersion,
-      timings,
-    };
+    return { score, match: score >= threshold, threshold, scoredBy, modelVersion: this.modelVersion, timings };
   }
 
-  private async vectorOf(source: ImageSource, field: string, t: Timings, ctx: RequestContext): Promise<Float32Array> {
-    if ('itemId' in source) return this.catalog.embeddingOf(source.itemId);
+  private async featuresOf(source: ImageSource, field: string, t: Timings, ctx: RequestContext): Promise<TwinFeatures> {
+    if ('itemId' in source) {
+      return { embedding: this.catalog.embeddingOf(source.itemId), local: this.catalog.localOf(source.itemId) };
+    }
     if (!source.image || source.image.length === 0) {
       throw new InvalidArgumentError(field, 'set either image (non-empty bytes) or item_id');
     }
@@ -200,9 +251,15 @@ export class TwinlensEngine {
       const slice = items.slice(i, i + batch);
       const images = await Promise.all(slice.map((it) => it.loadImage()));
       const decoded = await Promise.all(images.map((b) => this.decoder.decode(b)));
-      const vectors = await this.embedder.embedBatch(decoded);
+      const features = await this.embedder.embedBatch(decoded);
       await this.catalog.upsert(
-        slice.map((it, j) => ({ itemId: it.itemId, metadata: it.metadata, image: images[j], embedding: vectors[j] })),
+        slice.map((it, j) => ({
+          itemId: it.itemId,
+          metadata: it.metadata,
+          image: images[j],
+          embedding: features[j].embedding,
+          local: features[j].local,
+        })),
       );
       onProgress?.(Math.min(i + batch, items.length), items.length);
     }
@@ -218,4 +275,9 @@ export class TwinlensEngine {
       onProgress,
     );
   }
+}
+
+function localOrFail(f: TwinFeatures, side: string): Float32Array {
+  if (!f.local) throw new Error(`${side}: the model gave no local features for the pair head`);
+  return f.local;
 }

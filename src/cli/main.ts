@@ -10,6 +10,7 @@ import { simulateCommand } from './commands/simulate.js';
 import { addClientSecurityFlags, addServeSecurityFlags, serveSecurityOptionsFrom } from './security-flags.js';
 import { addServeObservabilityFlags, serveObservabilityOptionsFrom } from './observability-flags.js';
 import { loadtestCommands } from '../loadtest/index.js';
+import { indexCommands } from '../index/commands.js';
 
 const VERSION: string = require('../../package.json').version;
 
@@ -111,11 +112,31 @@ program
 modelOptions(
   program
     .command('eval')
-    .description('Recall@1/@5 and MRR of a benchmark (catalog.csv + queries.csv), in-process')
+    .description('Recall@1/@5 and MRR (shortlist-only and reranked) and Compare ROC AUC / TAR@1%FAR of a benchmark (catalog.csv + queries.csv), in-process')
     .requiredOption('--catalog <file>', 'catalog.csv')
     .requiredOption('--queries <file>', 'queries.csv')
-    .option('--json', 'print one JSON object'),
-).action((o, cmd: Command) => evalCommand({ catalog: o.catalog, queries: o.queries, json: o.json, service: serviceOptionsFrom(cmd) }));
+    .option('--json', 'print one JSON object')
+    .option('--shortlist-k <n>', 'candidates the pair head reranks', int, DEFAULT_OPTIONS.defaultShortlistK)
+    .option('--report <file>', 'HTML report of failed queries and their top 5 (default reports/eval-<model version>.html)')
+    .option('--no-report', 'write no HTML report')
+    .option('--no-verification', "skip Compare's verification figures")
+    .option('--adapt', "first adapt a copy of the model on the benchmark's catalog images (never its photos), then evaluate with it")
+    .option('--adapt-out <dir>', 'where --adapt writes the adapted model (default a temporary folder)')
+    .option('--adapt-budget-minutes <m>', 'time budget of --adapt', Number),
+).action((o, cmd: Command) =>
+  evalCommand({
+    catalog: o.catalog,
+    queries: o.queries,
+    json: o.json,
+    service: serviceOptionsFrom(cmd),
+    shortlistK: o.shortlistK,
+    report: o.report === false ? false : typeof o.report === 'string' ? o.report : undefined,
+    verification: o.verification,
+    adapt: o.adapt,
+    adaptOut: o.adaptOut,
+    adaptBudgetMinutes: o.adaptBudgetMinutes,
+  }),
+);
 
 modelOptions(
   program
@@ -133,7 +154,11 @@ program
   .option('--views <k>', 'simulated views per item (each item also gets one clean view)', int, 16)
   .requiredOption('--out <dir>', 'output folder (views.u8 + views.json, queries.u8 + queries.json)')
   .option('--seed <n>', 'seed of every random choice', int, 1)
-  .option('--concurrency <n>', 'items simulated at once', int, 2)
+  .option('--concurrency <n>', 'items simulated at once', int, 4)
+  .option('--backgrounds <dirs>', 'comma-separated folders of real background photos (default: /usr/share/backgrounds when present)')
+  .option('--no-backgrounds', 'no real background photos (procedural surfaces and synthetic shelves only)')
+  .option('--clipart <dir>', 'folder of transparent clip-art PNGs for shelves, clutter, occluders (default: /usr/share/openclipart/png when present)')
+  .option('--no-clipart', 'no clip-art')
   .option('--model <manifest>', 'model whose input size the views are decoded to', DEFAULT_OPTIONS.modelManifest)
   .action((o) => simulateCommand(o));
 
@@ -150,6 +175,8 @@ program
 
 // `twinlens fuzz` and `twinlens loadtest` (make fuzz, make loadtest): a server child process on loopback.
 loadtestCommands().forEach((c) => program.addCommand(c));
+// `twinlens bench-index` and `twinlens crash-test` (make bench-index, make crash-test): the vector index.
+indexCommands().forEach((c) => program.addCommand(c));
 
 // TLS and bearer-token flags (security-flags.ts): the server side on serve, the client side on the commands that call one.
 for (const c of program.commands) {

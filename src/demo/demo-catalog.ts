@@ -2,7 +2,7 @@
  * The service's small built-in catalog of generated watches.
  */
 import { CATALOG_DEFAULTS } from './defaults.js';
-import { createRng, pick, range, type Rng } from './random.js';
+import { createRng, pick, range, type Rng } from '../simulate/random.js';
 import { renderWatch } from './render-watch.js';
 import {
   CASE_SHAPES,

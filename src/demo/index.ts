@@ -1,16 +1,18 @@
 /**
  * Procedural demo data: wrist-watch product shots drawn with SVG and
- * rasterised by sharp, a "real phone photo" degradation, and the service's
- * built-in demo catalog.
+ * rasterised by sharp, and the service's built-in demo catalog. The "real
+ * phone photo" degradation and the seeded rng live in `src/simulate` and are
+ * re-exported here for the demo's users.
  *
  * Internal modules (colours, geometry, SVG painters, backgrounds, cut-out)
  * are not part of this API.
  */
-export { chance, createRng, hashBytes, intRange, pick, range, sampleKnob } from './random.js';
-export type { Knob, Rng } from './random.js';
+export { chance, createRng, hashBytes, intRange, pick, range, sampleKnob } from '../simulate/random.js';
+export type { Knob, Rng } from '../simulate/random.js';
 
-export { BACKGROUND_KINDS, CATALOG_DEFAULTS, DEGRADE_DEFAULTS, RENDER_DEFAULTS } from './defaults.js';
-export type { BackgroundKind } from './defaults.js';
+export { CATALOG_DEFAULTS, RENDER_DEFAULTS } from './defaults.js';
+export { BACKGROUND_KINDS, DEGRADE_DEFAULTS } from '../simulate/defaults.js';
+export type { BackgroundKind } from '../simulate/defaults.js';
 
 export {
   BEZEL_COLORS,
@@ -57,8 +59,8 @@ export type {
 export { renderWatch, watchSvg } from './render-watch.js';
 export type { RenderWatchOptions } from './render-watch.js';
 
-export { degradeImage, resolveDegradeParams } from './degrade-image.js';
-export type { DegradeOptions, DegradeParams } from './degrade-image.js';
+export { degradeImage, resolveDegradeParams } from '../simulate/degrade-image.js';
+export type { DegradeOptions, DegradeParams } from '../simulate/degrade-image.js';
 
 export { DEMO_BRANDS, generateDemoCatalog, planDemoCatalog, watchName } from './demo-catalog.js';
 export type { DemoCatalogEntry, DemoCatalogItem, DemoCatalogOptions } from './demo-catalog.js';

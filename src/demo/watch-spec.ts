@@ -4,7 +4,7 @@
  */
 import type { ColorName } from './colors.js';
 import { LIGHT_COLORS } from './colors.js';
-import { chance, intRange, pick, range, type Rng } from './random.js';
+import { chance, intRange, pick, range, type Rng } from '../simulate/random.js';
 
 /** Outline of the case (and, mostly, of the dial). */
 export const CASE_SHAPES = ['round', 'square', 'cushion', 'octagon', 'tonneau'] as const;

@@ -3,10 +3,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { degradeImage, type DegradeOptions } from './degrade-image.js';
+import { degradeImage, type DegradeOptions } from '../simulate/degrade-image.js';
 import { CATALOG_DEFAULTS } from './defaults.js';
 import { generateDemoCatalog } from './demo-catalog.js';
-import { createRng } from './random.js';
+import { createRng } from '../simulate/random.js';
 
 /** Files written for one sample. */
 export interface DemoSampleFiles {

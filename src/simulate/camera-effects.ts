@@ -2,6 +2,12 @@
  * Camera-like degradations of a composed frame (internal).
  */
 import type { DegradeParams } from './degrade-image.js';
+
+/** The camera knobs {@link applyCameraEffects} reads. */
+export type CameraParams = Pick<
+  DegradeParams,
+  'width' | 'height' | 'brightness' | 'castGains' | 'lightGradient' | 'lightAngle' | 'vignette' | 'noise' | 'noiseSeed'
+>;
 import { createRng } from './random.js';
 
 // Local aliases: global `Math` lookups are slow in hot loops under some hosts (e.g. jest's vm sandbox).
@@ -18,7 +24,7 @@ export function clampByte(v: number): number {
  *
  * @returns a new RGB buffer.
  */
-export function applyCameraEffects(rgb: Uint8Array, p: DegradeParams): Buffer {
+export function applyCameraEffects(rgb: Uint8Array, p: CameraParams): Buffer {
   const W = p.width;
   const H = p.height;
   // Sensor noise: a table of normal deviates indexed by an inline xorshift (fast, deterministic).

@@ -4,5 +4,25 @@
  */
 export { runOrdered } from './ordered-pool.js';
 export { viewSeed, writeQuerySet, writeViewSet } from './write-view-set.js';
-export type { PhotoSimulator, SimulateSourceItem, WriteQuerySetOptions, WriteViewSetOptions } from './write-view-set.js';
+export type { SimulateSourceItem, ViewSimulator, WriteQuerySetOptions, WriteViewSetOptions } from './write-view-set.js';
+export { ASSET_DEFAULTS, BACKGROUND_KINDS, BACKGROUND_SOURCES, DEGRADE_DEFAULTS, OCCLUDER_KINDS, PHOTO_DEFAULTS, PHOTO_LAYOUTS } from './defaults.js';
+export type { BackgroundKind, BackgroundSource, OccluderKind, PhotoLayout } from './defaults.js';
+export { loadSimulationAssets } from './assets.js';
+export type { SimulationAssetOptions, SimulationAssets } from './assets.js';
+export { createPhotoSimulator } from './simulate-photo.js';
+export type { PhotoSimulator, SimulatedPhoto } from './simulate-photo.js';
+export { resolvePhotoOptions, resolvePhotoParams } from './photo-params.js';
+export type { PhotoOptions, PhotoParams, ResolvedPhotoOptions } from './photo-params.js';
+export { prepareProduct } from './product.js';
+export type { PreparedProduct } from './product.js';
+export { cutOutWhiteBackground } from './cutout.js';
+export type { Cutout } from './cutout.js';
+export { coveredFraction, placeMain } from './scene.js';
+export type { Scene } from './scene.js';
+export { degradeImage, resolveDegradeParams } from './degrade-image.js';
+export type { DegradeOptions, DegradeParams } from './degrade-image.js';
+export { chance, createRng, hashBytes, intRange, pick, range, sampleKnob } from './random.js';
+export type { Knob, Rng } from './random.js';
 export type { QueryRecord, QuerySetIndex, ViewRecord, ViewSetIndex, ViewSetItem } from './view-set.js';
+export { writeContactSheet } from './contact-sheet.js';
+export type { ContactSheetOptions } from './contact-sheet.js';

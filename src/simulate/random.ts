@@ -1,8 +1,8 @@
 /**
- * Small deterministic pseudo-random helpers for the demo image generator.
+ * Small deterministic pseudo-random helpers for the photo simulator and the demo image generator.
  *
- * Everything in `src/demo` draws randomness from an {@link Rng} so that the
- * same seed always yields the same watches, backgrounds and degradations.
+ * Everything in `src/simulate` and `src/demo` draws randomness from an {@link Rng} so that the
+ * same seed always yields the same watches, backgrounds and simulated photos.
  */
 
 // Local aliases: global `Math` lookups are slow in hot loops under some hosts (e.g. jest's vm sandbox).

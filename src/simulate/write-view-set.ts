@@ -12,8 +12,11 @@ export interface SimulateSourceItem {
   metadata: Record<string, string>;
 }
 
-/** Makes one simulated photo (encoded bytes) of a catalog image; `viewSeed` fixes every random choice. */
-export type PhotoSimulator = (image: Buffer, viewSeed: number) => Promise<Buffer>;
+/** What {@link writeViewSet} needs of a simulator: prepare an item once, then photos by seed. */
+export interface ViewSimulator<P = unknown> {
+  prepare(image: Buffer): Promise<P>;
+  photo(product: P, seed: number): Promise<{ jpeg: Buffer }>;
+}
 
 /** Options of {@link writeViewSet}. */
 export interface WriteViewSetOptions {
@@ -24,7 +27,7 @@ export interface WriteViewSetOptions {
   seed: number;
   /** The service's decoder (same size and resize as serving). */
   decoder: ImageDecoder;
-  simulate: PhotoSimulator;
+  simulator: ViewSimulator<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Items simulated at once. */
   concurrency: number;
   /** Description stored in views.json. */
@@ -69,9 +72,10 @@ export async function writeViewSet(o: WriteViewSetOptions): Promise<ViewSetIndex
         const clean = await decodeOrExplain(o.decoder, bytes, it.imagePath);
         size = clean.size;
         decoded.push(clean.rgb);
+        const product = o.viewsPerItem > 0 ? await o.simulator.prepare(bytes) : null;
         for (let v = 0; v < o.viewsPerItem; v++) {
-          const photo = await o.simulate(bytes, viewSeed(o.seed, i, v));
-          decoded.push((await decodeOrExplain(o.decoder, photo, `${it.imagePath} (view ${v})`)).rgb);
+          const photo = await o.simulator.photo(product, viewSeed(o.seed, i, v));
+          decoded.push((await decodeOrExplain(o.decoder, photo.jpeg, `${it.imagePath} (view ${v})`)).rgb);
         }
         return decoded;
       },

@@ -1,6 +1,6 @@
 import { Catalog } from '../catalog/index.js';
 import type { TwinlensOptions } from '../config/index.js';
-import { createSharpDecoder } from '../imaging/index.js';
+import { createProcessDecoder, createSharpDecoder, type SharpDecoderOptions } from '../imaging/index.js';
 import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead } from '../model/index.js';
 import { TwinlensEngine } from '../search/index.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -37,12 +37,21 @@ export async function createEngine(
     pairHead: pairHead ? `${manifest.pairHead!.file} (threshold ${pairHead.threshold})` : 'none',
     ...(embedder.providerFallbackReason ? { providerFallbackReason: embedder.providerFallbackReason } : {}),
   });
-  const decoder = createSharpDecoder({
+  const decoderOptions: SharpDecoderOptions = {
     size: manifest.input.size,
     maxImageBytes: options.maxImageBytes,
     maxImagePixels: options.maxImagePixels,
     maxImageFrames: options.maxImageFrames,
-  });
+  };
+  // In child processes by default: a native crash in a codec then kills a child, not the server.
+  const decoder =
+    options.decodeProcesses > 0
+      ? createProcessDecoder({
+          ...decoderOptions,
+          processes: options.decodeProcesses,
+          onCrash: (c) => log.error('image decoder child crashed; its decodes are retried alone', undefined, { ...c }),
+        })
+      : createSharpDecoder(decoderOptions);
   const { catalog, stale } = await Catalog.open(options.dataDir, manifest.embeddingDim, manifest.version, localFeatureLength(manifest));
   const engine = new TwinlensEngine(
     decoder,

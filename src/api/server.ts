@@ -119,6 +119,7 @@ export async function createTwinlensServer(
         await engine.catalog.flush();
         engine.catalog.close();
         await engine.embedder.close();
+        await engine.decoder.close?.();
       })();
       return closed;
     },

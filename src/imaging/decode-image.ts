@@ -28,6 +28,8 @@ export interface DecodedImage {
 /** Turns encoded bytes into model input. An interface so tests can swap the codec. */
 export interface ImageDecoder {
   decode(bytes: Uint8Array): Promise<DecodedImage>;
+  /** Releases what the decoder holds (child processes); absent when there is nothing to release. */
+  close?(): Promise<void>;
 }
 
 /** Options of `createSharpDecoder`. */

@@ -7,3 +7,4 @@ export {
   MAX_IMAGE_SIDE,
   createSharpDecoder,
 } from './decode-image.js';
+export { type DecoderCrash, type ProcessDecoder, type ProcessDecoderOptions, createProcessDecoder } from './process-decoder.js';

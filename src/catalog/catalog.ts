@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidArgumentError, ItemNotFoundError } from '../errors/index.js';
-import { ExactIndex, type IndexHit, type MetadataFilter } from '../search/exact-index.js';
+import { CatalogIndex, IndexSnapshots, type CatalogIndexOptions, type IndexHit, type MetadataFilter, type RestoreReport } from '../index/index.js';
 import { BlobStore } from './blob-store.js';
 import { CatalogTable, type CatalogRow } from './catalog-table.js';
 import { fromFloat16, toFloat16 } from './float16.js';
@@ -46,6 +46,18 @@ export function validateMetadata(metadata: Record<string, string>): void {
   }
 }
 
+/** How the catalog's search index is chosen, tuned and saved. */
+export interface CatalogIndexSettings extends Partial<CatalogIndexOptions> {
+  /**
+   * Least time between two saves of the ANN graph (after writes), in ms; it is also saved on
+   * close. Default 600,000 (10 min): a save of a 1M-item graph blocks for about a second, and a
+   * stale or missing snapshot only costs re-inserting the rows changed since (LanceDB is the truth).
+   */
+  snapshotIntervalMs?: number;
+  /** Called with how the snapshot restore at open went (absent when no graph was wanted). */
+  onRestore?: (report: RestoreReport) => void;
+}
+
 /** Serialises async sections: catalog writes run one at a time, reads never wait. */
 class WriteLock {
   private tail: Promise<unknown> = Promise.resolve();
@@ -74,7 +86,7 @@ export class Catalog {
     readonly modelVersion: string,
     private readonly table: CatalogTable,
     private readonly blobs: BlobStore,
-    private readonly index: ExactIndex,
+    private readonly index: CatalogIndex,
     private readonly info: Map<string, CatalogItemInfo>,
     /**
      * Local feature maps by item id, as float16 bit patterns, for the pair head. Memory cost per item:
@@ -83,7 +95,12 @@ export class Catalog {
     private readonly locals: Map<string, Uint16Array>,
     /** Values in one local feature map; 0 when the model has none. */
     readonly localLength: number,
+    private readonly snapshots: IndexSnapshots,
+    private readonly snapshotIntervalMs: number,
   ) {}
+
+  /** When the graph was last saved (or restored), and the index's write sequence then. */
+  private savedAt = { ms: Date.now(), seq: 0 };
 
   /**
    * Opens (or creates) the catalog in `dataDir`. Rows whose model version differs from
@@ -96,29 +113,45 @@ export class Catalog {
     dim: number,
     modelVersion: string,
     localLength = 0,
+    indexSettings: CatalogIndexSettings = {},
   ): Promise<{ catalog: Catalog; stale: CatalogRow[] }> {
     await fs.mkdir(dataDir, { recursive: true });
     const table = await CatalogTable.open(path.join(dataDir, 'catalog.lance'), dim);
     const blobs = new BlobStore(path.join(dataDir, 'images'));
-    const index = new ExactIndex(dim);
+    const { snapshotIntervalMs = 600_000, onRestore, ...indexOptions } = indexSettings;
+    const index = new CatalogIndex(dim, indexOptions);
     const info = new Map<string, CatalogItemInfo>();
     const locals = new Map<string, Uint16Array>();
     const stale: CatalogRow[] = [];
+    const embeddings = new Map<string, Float32Array>();
     for (const row of await table.readAll()) {
       if (row.modelVersion !== modelVersion || row.embedding.length !== dim || (row.local?.length ?? 0) !== localLength) {
         stale.push(row);
         continue;
       }
       const { embedding, local, ...rest } = row;
-      index.upsert({ itemId: row.itemId, metadata: row.metadata }, embedding);
+      embeddings.set(row.itemId, embedding);
       info.set(row.itemId, rest);
       if (local) locals.set(row.itemId, local);
     }
-    return { catalog: new Catalog(dataDir, modelVersion, table, blobs, index, info, locals, localLength), stale };
+    // Entries without touching a graph yet, then the saved graph (reconciled with these rows) or,
+    // failing that, a background build while exact search serves.
+    const keys = [...embeddings.keys()];
+    const snapshots = new IndexSnapshots(path.join(dataDir, 'index'));
+    index.upsertMany(
+      keys.map((id) => ({ itemId: id, metadata: info.get(id)!.metadata })),
+      keys.map((id) => embeddings.get(id)!),
+      { deferGraph: true },
+    );
+    if (index.wantsGraph()) onRestore?.(snapshots.restore(index, modelVersion));
+    const catalog = new Catalog(dataDir, modelVersion, table, blobs, index, info, locals, localLength, snapshots, snapshotIntervalMs);
+    catalog.savedAt.seq = index.sequence;
+    index.startGraphIfWanted();
+    return { catalog, stale };
   }
 
   get size(): number {
-    return this.index.size;
+    return this.index.itemCount;
   }
 
   get dim(): number {
@@ -162,10 +195,14 @@ export class Catalog {
       await this.table.upsert(rows);
       for (const row of rows) {
         const { embedding, local, ...rest } = row;
-        this.index.upsert({ itemId: row.itemId, metadata: row.metadata }, embedding);
         this.info.set(row.itemId, rest);
         if (local) this.locals.set(row.itemId, local);
       }
+      this.index.upsertMany(
+        rows.map((row) => ({ itemId: row.itemId, metadata: row.metadata })),
+        rows.map((row) => row.embedding),
+      );
+      this.maybeSaveSnapshot();
       const seen = new Set<string>();
       return items.map((i) => {
         const replaced = existed.has(i.itemId) || seen.has(i.itemId);
@@ -184,6 +221,7 @@ export class Catalog {
       this.index.delete(itemId);
       this.info.delete(itemId);
       this.locals.delete(itemId);
+      this.maybeSaveSnapshot();
       return true;
     });
   }
@@ -235,13 +273,40 @@ export class Catalog {
     return { items: ids.slice(0, limit).map((id) => this.info.get(id)!), more: ids.length > limit };
   }
 
-  /** Exact search over the current items. */
+  /** Search over the current items: exact, or the ANN graph once the catalog is large (see CatalogIndex). */
   search(query: Float32Array, k: number, filter?: MetadataFilter): { hits: IndexHit[]; scanned: number } {
     return this.index.search(query, k, filter);
   }
 
   get indexBytes(): number {
     return this.index.memoryBytes;
+  }
+
+  /** The index serving now and its settings, e.g. `exact` or `hnsw i8 M16 ef64`. */
+  get indexKind(): string {
+    return this.index.description;
+  }
+
+  /** Resolves when a wanted ANN graph is built (tests, benches). */
+  graphReady(): Promise<void> {
+    return this.index.graphReady();
+  }
+
+  /** Saves the ANN graph now when it changed since the last save (inside the write lock). */
+  saveIndex(): Promise<boolean> {
+    return this.lock.run(async () => this.saveSnapshotNow());
+  }
+
+  private saveSnapshotNow(): boolean {
+    if (!this.index.graph || this.index.sequence === this.savedAt.seq) return false;
+    const saved = this.snapshots.save(this.index, this.modelVersion);
+    this.savedAt = { ms: Date.now(), seq: this.index.sequence };
+    return saved;
+  }
+
+  /** Called after each write, inside the write lock: saves when the interval has passed. */
+  private maybeSaveSnapshot(): void {
+    if (this.index.graph && Date.now() - this.savedAt.ms >= this.snapshotIntervalMs) this.saveSnapshotNow();
   }
 
   /** Bytes under the data directory. */
@@ -254,8 +319,10 @@ export class Catalog {
     return this.lock.idle();
   }
 
+  /** Closes the table and releases the index; save the graph first with `saveIndex` to keep it. */
   close(): void {
     this.table.close();
+    this.index.close();
   }
 }
 

@@ -73,24 +73,27 @@ export class HnswVectorIndex implements VectorIndex {
   private labelOf = new Map<string, number>();
   private keyOf: (string | undefined)[] = [];
   private nextLabel = 0;
-  /** Own full-precision copy, kept only for b1 without an outside RescoreSource. */
+  /** Own full-precision copy, kept when no outside RescoreSource is given (standalone use). */
   private readonly ownStore?: FlatVectors;
   private readonly rescore?: RescoreSource;
   /**
-   * Factor applied to vectors before an i8 graph stores them. usearch maps [-1, 1] onto [-127, 127],
-   * but the coordinates of a unit vector are ~1/sqrt(dim) (0.06 at 256-d: about 8 levels); scaling
-   * by sqrt(dim)/4 puts 4 standard deviations at full scale. Inner-product order is unchanged and
-   * unrescored scores are divided back by its square. 1 for other quantisations.
+   * Divides usearch's inner product back to a cosine: its i8 cast normalises each vector and maps
+   * it onto [-127, 127], so i8 distances are 1 - 127^2 cos (measured). 1 for the other types.
    */
-  private readonly scale: number;
+  private readonly distanceScale: number;
 
-  constructor(readonly dim: number, options: Partial<HnswOptions> = {}, rescore?: RescoreSource, coderSeed?: number) {
+  /**
+   * `rescore`: where full-precision vectors come from (the catalog's store); omitted, the index
+   * keeps its own copy; `'none'`: the graph alone (memory benches; b1 then ranks by Hamming
+   * distance, scores are approximate and `candidates` searches are refused).
+   */
+  constructor(readonly dim: number, options: Partial<HnswOptions> = {}, rescore?: RescoreSource | 'none', coderSeed?: number) {
     this.options = validateHnswOptions(options);
     const q = this.options.quantization;
     if (q === 'b1') this.coder = new BinaryCoder(dim, this.options.binaryBits, coderSeed);
-    if (q === 'b1' && !rescore) this.ownStore = new FlatVectors(dim);
-    this.rescore = rescore ?? this.ownStore;
-    this.scale = q === 'i8' ? Math.sqrt(dim) / 4 : 1;
+    if (rescore === undefined) this.ownStore = new FlatVectors(dim);
+    this.rescore = rescore === 'none' ? undefined : (rescore ?? this.ownStore);
+    this.distanceScale = q === 'i8' ? 127 * 127 : 1;
     this.index = this.createNative();
   }
 
@@ -162,7 +165,6 @@ export class HnswVectorIndex implements VectorIndex {
       labels[row] = BigInt(label);
       if (this.coder) this.coder.encodeInto(vectors[i], flat, row * width);
       else flat.set(vectors[i], row * width);
-      if (this.scale !== 1) for (let j = row * width; j < (row + 1) * width; j++) flat[j] *= this.scale;
       this.ownStore?.set(key, vectors[i]);
       row++;
     }
@@ -192,8 +194,7 @@ export class HnswVectorIndex implements VectorIndex {
     const n = this.size;
     if (n === 0 || k <= 0) return [];
     if (options.candidates) return this.scoreCandidates(query, k, options.candidates, options.accept);
-    const q = this.coder ? this.coder.encode(query) : this.scale !== 1 ? query.map((x) => x * this.scale) : atOffsetZero(query);
-    const s2 = this.scale * this.scale;
+    const q = this.coder ? this.coder.encode(query) : atOffsetZero(query);
     const rescoring = this.rescore !== undefined && (this.coder !== undefined || this.options.rescoreFactor > 1);
     let fetch = rescoring ? Math.max(k * this.options.rescoreFactor, this.options.minCandidates) : k;
     if (options.accept) fetch *= 4;
@@ -204,7 +205,7 @@ export class HnswVectorIndex implements VectorIndex {
       for (let i = 0; i < m.keys.length; i++) {
         const key = this.keyOf[Number(m.keys[i])];
         if (key === undefined || (options.accept && !options.accept(key))) continue;
-        const score = rescoring ? this.rescore!.dot(key, query) : (1 - m.distances[i]) / s2;
+        const score = rescoring ? this.rescore!.dot(key, query) : this.coder ? 1 - (2 * m.distances[i]) / this.coder.bits : (1 - m.distances[i]) / this.distanceScale;
         if (!Number.isNaN(score)) out.push({ key, score });
       }
       // A filter rejected too many: fetch wider, up to the whole index.
@@ -250,12 +251,12 @@ export class HnswVectorIndex implements VectorIndex {
   static load(
     dir: string,
     snap: HnswSnapshot,
-    rescore?: RescoreSource,
+    rescore: RescoreSource | 'none',
     overrides: Partial<HnswOptions> = {},
     mode: 'load' | 'view' = 'load',
   ): HnswVectorIndex {
     const ix = new HnswVectorIndex(snap.dim, { ...snap.options, ...overrides }, rescore, snap.coderSeed || undefined);
-    if (ix.ownStore) throw new Error('a saved b1 index needs a RescoreSource to load');
+    if (ix.ownStore) throw new Error('a saved index loads with a RescoreSource (or none), not an own copy');
     const file = path.join(dir, GRAPH_FILE);
     fs.accessSync(file);
     // `view` memory-maps the file (read-only: upserts and removes then throw).

@@ -122,13 +122,13 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
     // from full-precision vectors in RAM (the catalog keeps them anyway); the others use the
     // graph's own distances, so their memory is the graph alone.
     const quantization = setting.replace('+rescore', '') as Quantization;
-    const rescore = quantization === 'b1' ? fileSource : setting.endsWith('+rescore') ? ramSource : undefined;
+    const rescore = quantization === 'b1' ? fileSource : setting.endsWith('+rescore') ? ramSource : 'none';
     const hnswOptions: Partial<HnswOptions> = {
       quantization,
       connectivity: o.connectivity,
       expansionAdd: o.expansionAdd,
       threads: o.threads,
-      rescoreFactor: quantization === 'b1' ? 8 : rescore ? 3 : 1,
+      rescoreFactor: quantization === 'b1' ? 8 : rescore !== 'none' ? 3 : 1,
       minCandidates: quantization === 'b1' ? 100 : 30,
     };
     const index = new HnswVectorIndex(dim, hnswOptions, rescore);
@@ -174,7 +174,7 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
         setting:
           quantization === 'b1'
             ? `b1 ${snap.options.binaryBits}-bit + rescore x${snap.options.rescoreFactor} from file`
-            : rescore
+            : rescore !== 'none'
               ? `${quantization} + rescore x${snap.options.rescoreFactor} from RAM f32`
               : quantization,
         ef,

@@ -3,7 +3,10 @@
  * writes them, decoded by the service's own decoder, as training view sets for models/training/.
  */
 export { runOrdered } from './ordered-pool.js';
-export { viewSeed, writeQuerySet, writeViewSet } from './write-view-set.js';
+export { renderItemViews, viewSeed, writeQuerySet, writeViewSet } from './write-view-set.js';
+export type { ItemRenderer } from './write-view-set.js';
+export { createWorkerRenderer, workersAvailable } from './worker-renderer.js';
+export type { WorkerSetup } from './worker-renderer.js';
 export type { SimulateSourceItem, ViewSimulator, WriteQuerySetOptions, WriteViewSetOptions } from './write-view-set.js';
 export { ASSET_DEFAULTS, BACKGROUND_KINDS, BACKGROUND_SOURCES, DEGRADE_DEFAULTS, OCCLUDER_KINDS, PHOTO_DEFAULTS, PHOTO_LAYOUTS } from './defaults.js';
 export type { BackgroundKind, BackgroundSource, OccluderKind, PhotoLayout } from './defaults.js';
@@ -26,3 +29,5 @@ export type { Knob, Rng } from './random.js';
 export type { QueryRecord, QuerySetIndex, ViewRecord, ViewSetIndex, ViewSetItem } from './view-set.js';
 export { writeContactSheet } from './contact-sheet.js';
 export type { ContactSheetOptions } from './contact-sheet.js';
+export { simulateCatalog } from './simulate-catalog.js';
+export type { SimulateCatalogOptions } from './simulate-catalog.js';

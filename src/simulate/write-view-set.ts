@@ -26,13 +26,39 @@ export interface WriteViewSetOptions {
   outDir: string;
   seed: number;
   /** The service's decoder (same size and resize as serving). */
-  decoder: ImageDecoder;
-  simulator: ViewSimulator<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The service's decoder and a simulator, used in-process unless `render` is given. */
+  decoder?: ImageDecoder;
+  simulator?: ViewSimulator<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Renders one item's views elsewhere (e.g. worker threads, see createWorkerRenderer). */
+  render?: ItemRenderer;
   /** Items simulated at once. */
   concurrency: number;
   /** Description stored in views.json. */
   simulatorDescription: string;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** Renders one item's views: `size` and the decoded images, clean view first. */
+export type ItemRenderer = (item: SimulateSourceItem, index: number) => Promise<{ size: number; rgb: Uint8Array[] }>;
+
+/** The clean view and `viewsPerItem` simulated photos of one catalog image, all through `decoder`. */
+export async function renderItemViews(
+  bytes: Buffer,
+  what: string,
+  index: number,
+  viewsPerItem: number,
+  seed: number,
+  simulator: ViewSimulator<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+  decoder: ImageDecoder,
+): Promise<{ size: number; rgb: Uint8Array[] }> {
+  const clean = await decodeOrExplain(decoder, bytes, what);
+  const rgb: Uint8Array[] = [clean.rgb];
+  const product = viewsPerItem > 0 ? await simulator.prepare(bytes) : null;
+  for (let v = 0; v < viewsPerItem; v++) {
+    const photo = await simulator.photo(product, viewSeed(seed, index, v));
+    rgb.push((await decodeOrExplain(decoder, photo.jpeg, `${what} (view ${v})`)).rgb);
+  }
+  return { size: clean.size, rgb };
 }
 
 /** Seed of view `v` of item `i` under run seed `seed`: independent of the item count and order of work. */
@@ -59,6 +85,13 @@ export async function writeViewSet(o: WriteViewSetOptions): Promise<ViewSetIndex
   const views: ViewRecord[] = [];
   const items: ViewSetItem[] = o.items.map((it) => ({ itemId: it.itemId, image: it.imagePath, metadata: it.metadata }));
   let size = 0;
+  const { decoder, simulator } = o;
+  const render: ItemRenderer =
+    o.render ??
+    (async (it, i) => {
+      if (!decoder || !simulator) throw new TypeError('writeViewSet: give render, or decoder and simulator');
+      return renderItemViews(await fsp.readFile(it.imagePath), it.imagePath, i, o.viewsPerItem, o.seed, simulator, decoder);
+    });
   const write = (buf: Uint8Array): Promise<void> =>
     new Promise((resolve, reject) => out.write(buf, (e) => (e ? reject(e) : resolve())));
   try {
@@ -66,18 +99,9 @@ export async function writeViewSet(o: WriteViewSetOptions): Promise<ViewSetIndex
       o.items.length,
       o.concurrency,
       async (i) => {
-        const it = o.items[i]!;
-        const bytes = await fsp.readFile(it.imagePath);
-        const decoded: Uint8Array[] = [];
-        const clean = await decodeOrExplain(o.decoder, bytes, it.imagePath);
-        size = clean.size;
-        decoded.push(clean.rgb);
-        const product = o.viewsPerItem > 0 ? await o.simulator.prepare(bytes) : null;
-        for (let v = 0; v < o.viewsPerItem; v++) {
-          const photo = await o.simulator.photo(product, viewSeed(o.seed, i, v));
-          decoded.push((await decodeOrExplain(o.decoder, photo.jpeg, `${it.imagePath} (view ${v})`)).rgb);
-        }
-        return decoded;
+        const r = await render(o.items[i]!, i);
+        size = r.size;
+        return r.rgb;
       },
       async (i, decoded) => {
         for (let v = 0; v < decoded.length; v++) {

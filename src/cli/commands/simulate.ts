@@ -4,7 +4,14 @@ import { readQueriesCsv } from '../../eval/index.js';
 import { createSharpDecoder } from '../../imaging/index.js';
 import { loadManifest } from '../../model/index.js';
 import { generateDemoCatalog } from '../../demo/index.js';
-import { createPhotoSimulator, loadSimulationAssets, writeContactSheet, writeQuerySet, writeViewSet } from '../../simulate/index.js';
+import {
+  createPhotoSimulator,
+  loadSimulationAssets,
+  simulateCatalog,
+  type SimulationAssetOptions,
+  writeContactSheet,
+  writeQuerySet,
+} from '../../simulate/index.js';
 import * as fs from 'node:fs/promises';
 import { sourceItems } from './index-catalog.js';
 
@@ -20,6 +27,8 @@ export interface SimulateCommandOptions {
   sheetItems: number;
   seed: number;
   concurrency: number;
+  /** Worker threads for simulation; default: one per core. */
+  workers?: number;
   model: string;
   /** Comma-separated folders of background photos; false (--no-backgrounds) for none; undefined: defaults. */
   backgrounds?: string | false;
@@ -37,12 +46,16 @@ function progress(what: string): (done: number, total: number) => void {
   };
 }
 
-async function simulatorFrom(o: SimulateCommandOptions) {
-  const started = Date.now();
-  const assets = await loadSimulationAssets({
+function assetOptionsFrom(o: SimulateCommandOptions): SimulationAssetOptions {
+  return {
     backgroundDirs: o.backgrounds === false ? [] : typeof o.backgrounds === 'string' ? o.backgrounds.split(',') : undefined,
     clipartDir: o.clipart === false ? null : typeof o.clipart === 'string' ? o.clipart : undefined,
-  });
+  };
+}
+
+async function simulatorFrom(o: SimulateCommandOptions) {
+  const started = Date.now();
+  const assets = await loadSimulationAssets(assetOptionsFrom(o));
   process.stderr.write(`simulation assets: ${assets.description} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   return { assets, simulator: createPhotoSimulator(assets) };
 }
@@ -86,24 +99,21 @@ export async function simulateCommand(o: SimulateCommandOptions): Promise<void> 
   const decoder = decoderFor(manifest.input.size);
   if (o.catalog) {
     const items = await sourceItems(o.catalog);
-    const started = Date.now();
-    const { assets, simulator } = await simulatorFrom(o);
-    const index = await writeViewSet({
+    const { index, seconds: s, workers } = await simulateCatalog({
       items,
       viewsPerItem: o.views,
       outDir: out,
       seed: o.seed,
-      decoder,
-      concurrency: o.concurrency,
-      simulator,
-      simulatorDescription: `src/simulate PHOTO_DEFAULTS; assets: ${assets.description}; decoded by the service decoder`,
+      size: manifest.input.size,
+      workers: o.workers,
+      assets: assetOptionsFrom(o),
+      onAssets: (d) => process.stderr.write(`simulation assets: ${d}\n`),
       onProgress: progress('simulated items'),
     });
-    const s = (Date.now() - started) / 1000;
     process.stderr.write('\n');
     console.log(
       `${index.count} views of ${index.items.length} items (${o.views} simulated + 1 clean each) in ${s.toFixed(1)} s ` +
-        `(${(index.count / s).toFixed(1)} views/s) -> ${path.join(out, 'views.u8')}`,
+        `(${(index.count / s).toFixed(1)} views/s, ${workers || 'no'} worker threads) -> ${path.join(out, 'views.u8')}`,
     );
   }
   if (o.queries) {

@@ -62,9 +62,11 @@ function fuzzCommand(): Command {
         });
         const peakMB = server.peakRssBytes() / 1e6;
         const rssMB = server.rssBytes() / 1e6;
+        const decoderCrashes = server.decoderCrashes();
         const exit = await server.stop();
         console.log(formatFuzzReport(report));
-        console.log(`server: RSS ${rssMB.toFixed(0)} MB at the end, peak ${peakMB.toFixed(0)} MB; exit after SIGTERM: code ${exit.code}${exit.signal ? ` signal ${exit.signal}` : ''}`);
+        console.log(`server: RSS ${rssMB.toFixed(0)} MB at the end, peak ${peakMB.toFixed(0)} MB (with its decoder children); exit after SIGTERM: code ${exit.code}${exit.signal ? ` signal ${exit.signal}` : ''}`);
+        console.log(`server: image decoder children crashed (contained, retried alone): ${decoderCrashes}`);
         const ok = report.failures.length === 0 && !report.stoppedEarly && report.healthAfter === 'SERVING' && report.searchAfter.ok && exit.code === 0;
         console.log(`fuzz: ${ok ? 'PASS' : 'FAIL'}`);
         return { result: ok, passed: ok };

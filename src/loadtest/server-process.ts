@@ -48,9 +48,15 @@ export interface ServerProcess {
   exited: Promise<ProcessExit>;
   /** The exit, once it happened; undefined while it runs. */
   exit(): ProcessExit | undefined;
-  /** Resident memory now, in bytes (VmRSS); NaN once the child is gone or off Linux. */
+  /**
+   * Resident memory now, in bytes (VmRSS) of the server and its own children (the image decoder
+   * processes); NaN once the child is gone or off Linux.
+   */
   rssBytes(): number;
-  /** Highest resident memory so far, in bytes (VmHWM); NaN once the child is gone or off Linux. */
+  /**
+   * Highest resident memory so far, in bytes: the sum of each process's VmHWM (server and decoder
+   * children; an upper bound of their joint peak); NaN once the child is gone or off Linux.
+   */
   peakRssBytes(): number;
   /** Resets the peak that {@link peakRssBytes} reports to the current RSS (Linux `clear_refs` 5); false where refused. */
   resetPeakRss(): boolean;
@@ -58,6 +64,8 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<ProcessExit>;
   /** The last `lines` lines of the log file (diagnostics). */
   logTail(lines?: number): string;
+  /** Image decoder children that crashed so far (contained: the server logged and replaced them). */
+  decoderCrashes(): number;
   /** The server's Prometheus endpoint, as its log announced it; undefined when metrics are off. */
   metricsUrl(): string | undefined;
 }
@@ -111,6 +119,26 @@ function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** `pid` and its descendants (Linux /proc children lists; just `pid` where unavailable). */
+function processTree(pid: number): number[] {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
+    try {
+      const kids = fs.readFileSync(`/proc/${all[i]}/task/${all[i]}/children`, 'utf8').trim();
+      if (kids) all.push(...kids.split(/\s+/).map(Number));
+    } catch {
+      // gone meanwhile, or no children list on this kernel
+    }
+  }
+  return all;
+}
+
+/** Sum of `field` over `pid` and its descendants; NaN when `pid` itself cannot be read. */
+function treeStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const [own, ...kids] = processTree(pid).map((p) => procStatusBytes(p, field));
+  return own + kids.filter((b) => Number.isFinite(b)).reduce((a, b) => a + b, 0);
 }
 
 function tailOf(file: string, lines: number): string {
@@ -201,11 +229,11 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     logFile,
     exited,
     exit: () => exit,
-    rssBytes: () => (exit ? Number.NaN : procStatusBytes(pid, 'VmRSS')),
-    peakRssBytes: () => (exit ? Number.NaN : procStatusBytes(pid, 'VmHWM')),
+    rssBytes: () => (exit ? Number.NaN : treeStatusBytes(pid, 'VmRSS')),
+    peakRssBytes: () => (exit ? Number.NaN : treeStatusBytes(pid, 'VmHWM')),
     resetPeakRss: () => {
       try {
-        fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+        for (const p of processTree(pid)) fs.writeFileSync(`/proc/${p}/clear_refs`, '5');
         return true;
       } catch {
         return false;
@@ -222,6 +250,13 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       }
     },
     logTail: (lines = 20) => tailOf(logFile, lines),
+    decoderCrashes: () => {
+      try {
+        return (fs.readFileSync(logFile, 'utf8').slice(logStart).match(/image decoder child crashed/g) ?? []).length;
+      } catch {
+        return 0;
+      }
+    },
     metricsUrl: () => {
       try {
         return /(http:\/\/[\w.:[\]-]+\/metrics)/.exec(fs.readFileSync(logFile, 'utf8'))?.[1];

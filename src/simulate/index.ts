@@ -31,3 +31,5 @@ export { writeContactSheet } from './contact-sheet.js';
 export type { ContactSheetOptions } from './contact-sheet.js';
 export { simulateCatalog } from './simulate-catalog.js';
 export type { SimulateCatalogOptions } from './simulate-catalog.js';
+export { sourceItems } from './catalog-source.js';
+export type { SourceItem } from './catalog-source.js';

@@ -13,7 +13,7 @@ import {
   writeQuerySet,
 } from '../../simulate/index.js';
 import * as fs from 'node:fs/promises';
-import { sourceItems } from './index-catalog.js';
+import { sourceItems } from '../../simulate/index.js';
 
 /** Flags of `twinlens simulate`. */
 export interface SimulateCommandOptions {

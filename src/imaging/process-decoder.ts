@@ -11,6 +11,13 @@ export interface ProcessDecoderOptions extends SharpDecoderOptions {
   /** Child processes decoding at once. */
   processes: number;
   /**
+   * Decodes one child runs at once (its libuv thread pool, UV_THREADPOOL_SIZE); more wait in the
+   * child. Default 2: with 2 children, 4 decodes at once, as many as the server's own pool ran
+   * before, so the worst case of decoded pixels in memory is unchanged (a WebP declaring a
+   * 7071x7071 canvas takes ~246 MB while it decodes).
+   */
+  threadsPerProcess?: number;
+  /**
    * The child's entry script. Default: `decode-worker.js` beside this module, or under `dist/` when
    * this module runs from TypeScript source (tests): then `npm run build`/`make build` must have run.
    */
@@ -73,12 +80,12 @@ function defaultWorkerScript(): string {
  * children's memory (sharp loaded once per child). Children never keep the parent alive.
  */
 export function createProcessDecoder(options: ProcessDecoderOptions): ProcessDecoder {
-  const { processes, workerScript = defaultWorkerScript(), onCrash, ...decoderOptions } = options;
+  const { processes, threadsPerProcess = 2, workerScript = defaultWorkerScript(), onCrash, ...decoderOptions } = options;
   if (!Number.isInteger(processes) || processes < 1) throw new RangeError(`processes: expected an integer >= 1, received ${processes}`);
   if (!fs.existsSync(workerScript)) {
     throw new Error(`decoder child script ${workerScript} is missing: build first (make build)`);
   }
-  const env = { ...process.env, [DECODER_OPTIONS_ENV]: JSON.stringify(decoderOptions) };
+  const env = { ...process.env, [DECODER_OPTIONS_ENV]: JSON.stringify(decoderOptions), UV_THREADPOOL_SIZE: String(threadsPerProcess) };
   const workers: (Worker | undefined)[] = new Array(processes).fill(undefined);
   let nextId = 1;
   let crashes = 0;

@@ -37,6 +37,10 @@ export function serveDecodeRequests(): void {
   });
   // The parent closed the channel (it exited or closed the pool): nothing more will come.
   process.on('disconnect', () => process.exit(0));
+  // Ctrl-C or a SIGTERM to the process group is the parent's to handle: it finishes its calls
+  // (which may still need a decode) and then closes the pool, which ends this child.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
 }
 
 if (require.main === module) serveDecodeRequests();

@@ -7,7 +7,7 @@ DATA ?= ../shared/data/grocery-dev
 PORT ?= 50051
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: setup build run test proto lint model calibrate eval bench fuzz loadtest clean
+.PHONY: setup build run test proto lint model calibrate eval bench fuzz loadtest clean bench-index crash-test
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.installed: package-lock.json
@@ -53,6 +53,18 @@ eval: setup
 
 bench: setup
 	node dist/cli/main.js bench
+
+# Vector index: recall@10 vs exact, latency, build time and memory per item on INDEX_COUNT clustered
+# synthetic vectors (f32, f16, i8, i8+rescore, b1 binary codes + rescore), under the shared CPU lock.
+INDEX_COUNT ?= 1000000
+INDEX_ARGS ?=
+bench-index: setup
+	flock /tmp/twinlens-cpu.lock node --expose-gc dist/cli/main.js bench-index --count $(INDEX_COUNT) $(INDEX_ARGS)
+
+# kill -9 at random points during a 100,000-item bulk ingest, 20 times (precomputed vectors through
+# the catalog API; the CI test runs 4 rounds over 8,000 items).
+crash-test: setup
+	flock /tmp/twinlens-cpu.lock node dist/cli/main.js crash-test --items 100000 --rounds 20
 
 # Mutated images through a server child process (the CI test sends fewer); FUZZ_SEED picks the cases.
 FUZZ_COUNT ?= 10000

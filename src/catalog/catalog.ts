@@ -143,9 +143,11 @@ export class Catalog {
       keys.map((id) => embeddings.get(id)!),
       { deferGraph: true },
     );
-    if (index.wantsGraph()) onRestore?.(snapshots.restore(index, modelVersion));
+    const restored = index.wantsGraph() ? snapshots.restore(index, modelVersion) : undefined;
+    if (restored) onRestore?.(restored);
     const catalog = new Catalog(dataDir, modelVersion, table, blobs, index, info, locals, localLength, snapshots, snapshotIntervalMs);
-    catalog.savedAt.seq = index.sequence;
+    // A snapshot loaded and reconciled matches the table; a graph built anew is not saved yet.
+    catalog.savedAt.seq = restored?.loaded && restored.reconciled === 0 ? index.sequence : -1;
     index.startGraphIfWanted();
     return { catalog, stale };
   }

@@ -65,5 +65,67 @@ export function indexCommands(): Command[] {
         }
       }
     });
-  return [bench];
+  const crash = new Command('crash-test')
+    .description('kill -9 at random points during a bulk ingest of precomputed vectors through the catalog; every acknowledged item must be there after each restart')
+    .option('--items <n>', 'items to ingest in all', int, 100_000)
+    .option('--rounds <n>', 'kill -9 rounds', int, 20)
+    .option('--batch <n>', 'items per catalog.upsert (one LanceDB commit)', int, 256)
+    .option('--dim <n>', 'dimensions', int, 256)
+    .option('--max-run-ms <ms>', 'latest kill after a child opened the catalog', int, 8000)
+    .option('--ann-min-items <n>', 'catalog size from which the HNSW graph serves', int, 20_000)
+    .option('--snapshot-interval-ms <ms>', "the child's graph snapshot interval", int, 2000)
+    .option('--seed <n>', 'seed of the vectors and kill times', int, 1)
+    .option('--data <dir>', 'catalog folder (default: a temporary one, removed afterwards)')
+    .option('--json', 'print one JSON object')
+    .action(async (o) => {
+      const { runCrashTest } = await import('./crash-test.js');
+      const report = await runCrashTest({
+        items: o.items,
+        rounds: o.rounds,
+        batch: o.batch,
+        dim: o.dim,
+        maxRunMs: o.maxRunMs,
+        annMinItems: o.annMinItems,
+        snapshotIntervalMs: o.snapshotIntervalMs,
+        seed: o.seed,
+        dataDir: o.data,
+        log,
+      });
+      if (o.json) console.log(JSON.stringify(report));
+      else {
+        console.log(
+          `${report.rounds.length - 2 >= 0 ? o.rounds : 0} kill -9 rounds, ${report.items.toLocaleString('en')} items acknowledged; ` +
+            `after the last restart ${report.finalCount.toLocaleString('en')} checked, ${report.finalMissing} missing over all rounds; ` +
+            `graph snapshot loaded ${report.snapshotsLoaded} times, rejected ${report.snapshotsRejected} times: ${report.passed ? 'PASS' : 'FAIL'}`,
+        );
+      }
+      if (!report.passed) process.exitCode = 1;
+    });
+
+  const child = new Command('crash-test-child')
+    .description('(internal) one crash-test round')
+    .requiredOption('--data <dir>', 'catalog folder')
+    .requiredOption('--from <n>', 'first item', Number)
+    .requiredOption('--to <n>', 'end item (exclusive)', Number)
+    .requiredOption('--verify-up-to <n>', 'items 0..n-1 must be there', Number)
+    .option('--dim <n>', 'dimensions', int, 256)
+    .option('--batch <n>', 'items per commit', int, 256)
+    .option('--ann-min-items <n>', 'graph from', int, 20_000)
+    .option('--snapshot-interval-ms <ms>', 'snapshot interval', Number, 2000)
+    .option('--seed <n>', 'seed', int, 1)
+    .action(async (o) => {
+      const { crashChild } = await import('./crash-test.js');
+      await crashChild({
+        dataDir: o.data,
+        from: o.from,
+        to: o.to,
+        verifyUpTo: o.verifyUpTo,
+        dim: o.dim,
+        batch: o.batch,
+        annMinItems: o.annMinItems,
+        snapshotIntervalMs: o.snapshotIntervalMs,
+        seed: o.seed,
+      });
+    });
+  return [bench, crash, child];
 }

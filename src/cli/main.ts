@@ -7,6 +7,7 @@ import { indexCommand } from './commands/index-catalog.js';
 import { compareCommand, searchCommand } from './commands/query.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
+import { adaptCommand } from './commands/adapt.js';
 import { addClientSecurityFlags, addServeSecurityFlags, serveSecurityOptionsFrom } from './security-flags.js';
 import { addServeObservabilityFlags, serveObservabilityOptionsFrom } from './observability-flags.js';
 import { loadtestCommands } from '../loadtest/index.js';
@@ -164,6 +165,21 @@ program
   .option('--no-clipart', 'no clip-art')
   .option('--model <manifest>', 'model whose input size the views are decoded to', DEFAULT_OPTIONS.modelManifest)
   .action((o) => simulateCommand(o));
+
+program
+  .command('adapt')
+  .description('fine-tune the twin and its pair head on simulated photos of your catalog; writes a new model version')
+  .requiredOption('--catalog <source>', 'catalog.csv or a folder of catalog images')
+  .option('--model <manifest>', 'model to start from (default: the service default)')
+  .option('--out <dir>', 'output model folder (default: models/adapted-<UTC time>)')
+  .option('--version <v>', 'version string of the new model (default: <base>+adapted-<time>)')
+  .option('--budget-minutes <m>', 'budget of the whole run: simulation + training + export', Number, 60)
+  .option('--views <k>', 'simulated views per item (default: sized to the budget)', int)
+  .option('--seed <n>', 'simulation seed', int, 1)
+  .option('--workers <n>', 'simulation worker threads (default: one per core)', int)
+  .option('--keep-views <dir>', 'keep the simulated views in this folder')
+  .option('--smoke', 'a few training steps only (tests the path, not a useful model)')
+  .action((o) => adaptCommand(o));
 
 program
   .command('bench')

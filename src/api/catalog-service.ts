@@ -111,7 +111,7 @@ export function createCatalogService(engine: TwinlensEngine, log: Logger): Catal
       modelVersion: catalog.modelVersion,
       embeddingDim: catalog.dim,
       indexBytes: catalog.indexBytes,
-      indexKind: 'exact',
+      indexKind: catalog.indexKind,
       dataBytes: await catalog.dataBytes(),
       dataDir: catalog.dataDir,
     })),

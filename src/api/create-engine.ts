@@ -1,4 +1,4 @@
-import { Catalog } from '../catalog/index.js';
+import { Catalog, catalogIndexSettingsFrom } from '../catalog/index.js';
 import type { TwinlensOptions } from '../config/index.js';
 import { createProcessDecoder, createSharpDecoder, type SharpDecoderOptions } from '../imaging/index.js';
 import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead } from '../model/index.js';
@@ -52,7 +52,10 @@ export async function createEngine(
           onCrash: (c) => log.error('image decoder child crashed; its decodes are retried alone', undefined, { ...c }),
         })
       : createSharpDecoder(decoderOptions);
-  const { catalog, stale } = await Catalog.open(options.dataDir, manifest.embeddingDim, manifest.version, localFeatureLength(manifest));
+  const { catalog, stale } = await Catalog.open(options.dataDir, manifest.embeddingDim, manifest.version, localFeatureLength(manifest), {
+    ...catalogIndexSettingsFrom(options),
+    onRestore: (r) => log.info('search index snapshot', { ...r }),
+  });
   const engine = new TwinlensEngine(
     decoder,
     embedder,

@@ -117,6 +117,8 @@ export async function createTwinlensServer(
         await observability.close();
         // A cancelled upload may still be committing: let the catalog's write queue drain.
         await engine.catalog.flush();
+        // Save the ANN graph if it changed, so the next start loads it instead of rebuilding.
+        await engine.catalog.saveIndex().catch((e: unknown) => log.error('saving the search index failed', e));
         engine.catalog.close();
         await engine.embedder.close();
         await engine.decoder.close?.();

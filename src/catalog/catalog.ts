@@ -1,5 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import type { TwinlensOptions } from '../config/index.js';
 import { InvalidArgumentError, ItemNotFoundError } from '../errors/index.js';
 import { CatalogIndex, IndexSnapshots, type CatalogIndexOptions, type IndexHit, type MetadataFilter, type RestoreReport } from '../index/index.js';
 import { BlobStore } from './blob-store.js';
@@ -56,6 +57,21 @@ export interface CatalogIndexSettings extends Partial<CatalogIndexOptions> {
   snapshotIntervalMs?: number;
   /** Called with how the snapshot restore at open went (absent when no graph was wanted). */
   onRestore?: (report: RestoreReport) => void;
+}
+
+/** The catalog index settings of the service options (src/config/options.ts). */
+export function catalogIndexSettingsFrom(o: Readonly<TwinlensOptions>): CatalogIndexSettings {
+  return {
+    kind: o.indexKind,
+    annMinItems: o.annMinItems,
+    snapshotIntervalMs: o.indexSnapshotIntervalMs,
+    hnsw: {
+      quantization: o.indexQuantization,
+      connectivity: o.hnswConnectivity,
+      expansionAdd: o.hnswExpansionAdd,
+      expansionSearch: o.hnswExpansionSearch,
+    },
+  };
 }
 
 /** Serialises async sections: catalog writes run one at a time, reads never wait. */

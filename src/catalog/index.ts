@@ -1,5 +1,7 @@
 export {
   Catalog,
+  catalogIndexSettingsFrom,
+  type CatalogIndexSettings,
   type NewCatalogItem,
   type CatalogItemInfo,
   ITEM_ID_PATTERN,

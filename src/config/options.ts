@@ -138,6 +138,28 @@ export interface TwinlensOptions {
    * Env `TWINLENS_AUTH_EXEMPT_SERVICES`, comma-separated (empty: none).
    */
   authExemptServices: string[];
+  /**
+   * Search index. `auto` (default): exact SIMD scan below `annMinItems` items, an HNSW graph from
+   * there on (built in the background while exact serves; saved under `<dataDir>/index`, bound to
+   * the model version). `exact` or `hnsw` force one. Env `TWINLENS_INDEX_KIND`.
+   */
+  indexKind: 'auto' | 'exact' | 'hnsw';
+  /** Items from which `auto` serves from the HNSW graph. Default 50,000 (exact takes ~3 ms a query at 256-d there). Env `TWINLENS_ANN_MIN_ITEMS`. */
+  annMinItems: number;
+  /**
+   * What the graph stores per vector: `i8` (default: smallest graph that keeps recall once
+   * candidates are rescored from the full-precision vectors the catalog holds anyway), `f16`, `f32`,
+   * or `b1` (~1,000-bit binary codes, Hamming search, rescore). Env `TWINLENS_INDEX_QUANTIZATION`.
+   */
+  indexQuantization: 'f32' | 'f16' | 'i8' | 'b1';
+  /** HNSW graph degree M. Default 16. Env `TWINLENS_HNSW_M`. */
+  hnswConnectivity: number;
+  /** HNSW build beam width (efConstruction). Default 128. Env `TWINLENS_HNSW_EF_CONSTRUCTION`. */
+  hnswExpansionAdd: number;
+  /** HNSW search beam width (ef). Default 64 (recall@10 >= 0.99 in `make bench-index`). Env `TWINLENS_HNSW_EF`. */
+  hnswExpansionSearch: number;
+  /** Least ms between two graph saves (after writes; also on shutdown). Default 600,000. Env `TWINLENS_INDEX_SNAPSHOT_INTERVAL_MS`. */
+  indexSnapshotIntervalMs: number;
 }
 
 /** The defaults, in one place. */
@@ -173,6 +195,13 @@ export const DEFAULT_OPTIONS: Readonly<TwinlensOptions> = Object.freeze({
   writeTokens: [] as string[],
   authTokenFile: '',
   authExemptServices: [...DEFAULT_AUTH_EXEMPT_SERVICES],
+  indexKind: 'auto' as const,
+  annMinItems: 50_000,
+  indexQuantization: 'i8' as const,
+  hnswConnectivity: 16,
+  hnswExpansionAdd: 128,
+  hnswExpansionSearch: 64,
+  indexSnapshotIntervalMs: 600_000,
 });
 
 const PROVIDERS: readonly ExecutionProviderName[] = ['cuda', 'cpu'];
@@ -253,6 +282,21 @@ function observabilityOptionsFromEnv(env: NodeJS.ProcessEnv): Partial<TwinlensOp
   };
 }
 
+/** Checks the search index options. */
+function checkIndexOptions(o: TwinlensOptions): void {
+  if (!['auto', 'exact', 'hnsw'].includes(o.indexKind)) {
+    throw new RangeError(`option indexKind: expected auto, exact or hnsw, received ${JSON.stringify(o.indexKind)}`);
+  }
+  if (!['f32', 'f16', 'i8', 'b1'].includes(o.indexQuantization)) {
+    throw new RangeError(`option indexQuantization: expected f32, f16, i8 or b1, received ${JSON.stringify(o.indexQuantization)}`);
+  }
+  checkInteger('annMinItems', o.annMinItems, 0, 2 ** 31 - 1);
+  checkInteger('hnswConnectivity', o.hnswConnectivity, 2, 256);
+  checkInteger('hnswExpansionAdd', o.hnswExpansionAdd, 1, 10_000);
+  checkInteger('hnswExpansionSearch', o.hnswExpansionSearch, 1, 10_000);
+  checkInteger('indexSnapshotIntervalMs', o.indexSnapshotIntervalMs, 0, 2 ** 31 - 1);
+}
+
 /** Fills defaults, checks types and ranges, and returns a fully populated, frozen options object. */
 export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonly<TwinlensOptions> {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
@@ -272,6 +316,7 @@ export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonl
   checkInteger('decodeProcesses', o.decodeProcesses, 0, 256);
   checkInteger('shutdownGraceMs', o.shutdownGraceMs, 0, 3_600_000);
   checkInteger('demoCatalogSize', o.demoCatalogSize, 1, 10_000);
+  checkIndexOptions(o);
   if (typeof o.maxBatchWaitMs !== 'number' || !(o.maxBatchWaitMs >= 0 && o.maxBatchWaitMs <= 1000)) {
     throw new RangeError(`option maxBatchWaitMs: expected 0..1000 ms, received ${o.maxBatchWaitMs}`);
   }
@@ -302,6 +347,13 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tw
     port: num('TWINLENS_PORT'),
     dataDir: env.TWINLENS_DATA_DIR,
     modelManifest: env.TWINLENS_MODEL,
+    indexKind: env.TWINLENS_INDEX_KIND as TwinlensOptions['indexKind'] | undefined,
+    annMinItems: num('TWINLENS_ANN_MIN_ITEMS'),
+    indexQuantization: env.TWINLENS_INDEX_QUANTIZATION as TwinlensOptions['indexQuantization'] | undefined,
+    hnswConnectivity: num('TWINLENS_HNSW_M'),
+    hnswExpansionAdd: num('TWINLENS_HNSW_EF_CONSTRUCTION'),
+    hnswExpansionSearch: num('TWINLENS_HNSW_EF'),
+    indexSnapshotIntervalMs: num('TWINLENS_INDEX_SNAPSHOT_INTERVAL_MS'),
     executionProviders: env.TWINLENS_EXECUTION_PROVIDERS?.split(',').map((s) => s.trim()) as
       | ExecutionProviderName[]
       | undefined,

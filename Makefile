@@ -7,7 +7,7 @@ DATA ?= ../shared/data/grocery-dev
 PORT ?= 50051
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: setup build run test proto lint model calibrate eval bench fuzz loadtest clean bench-index crash-test
+.PHONY: setup build run test proto lint model calibrate eval bench fuzz loadtest clean bench-index crash-test setup-training simulate-sheet adapt
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.installed: package-lock.json
@@ -46,6 +46,23 @@ model: node_modules/.installed
 # Compare's match threshold, calibrated on generated watch pairs (never on benchmark photos).
 calibrate: setup
 	node dist/cli/main.js calibrate --write
+
+# Training needs Debian's PyTorch (PyPI is unreachable; the pyenv python3 on PATH does not see these).
+TRAINING_PY := /usr/bin/python3
+setup-training:
+	@$(TRAINING_PY) -c 'import torch, torchvision, onnx' 2>/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "training needs: python3-torch python3-torchvision python3-onnx (Debian)"; exit 1; }; \
+	  apt-get install -y python3-torch python3-torchvision python3-onnx || { apt-get update && apt-get install -y python3-torch python3-torchvision python3-onnx; }; }
+
+# A picture of simulated photos (generated watches, or CATALOG=path/catalog.csv).
+SHEET ?= docs/simulated-photos.png
+simulate-sheet: setup
+	node dist/cli/main.js simulate --sheet $(SHEET) --views 7 $(if $(CATALOG),--catalog $(CATALOG))
+
+# Adapt the model to a catalog (CATALOG=path/catalog.csv or a folder; OUT, BUDGET_MINUTES optional).
+BUDGET_MINUTES ?= 60
+adapt: setup setup-training
+	node dist/cli/main.js adapt --catalog $(CATALOG) --budget-minutes $(BUDGET_MINUTES) $(if $(OUT),--out $(OUT))
 
 # Recall@1/@5 and MRR on the benchmark in $(DATA), overall and per top_category.
 eval: setup

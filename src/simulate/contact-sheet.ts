@@ -19,7 +19,7 @@ export interface ContactSheetOptions {
   /** Simulated photos per row. */
   viewsPerRow: number;
   seed: number;
-  /** PNG path to write. */
+  /** Path to write: `.png` (256-colour palette) or `.jpg`. */
   outPath: string;
   /** White gap between tiles in pixels; default 4. */
   gapPx?: number;
@@ -53,6 +53,8 @@ export async function writeContactSheet(o: ContactSheetOptions): Promise<{ width
     }),
   );
   await fs.mkdir(path.dirname(path.resolve(o.outPath)), { recursive: true });
-  await sharp(sheet, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 9 }).toFile(o.outPath);
+  const img = sharp(sheet, { raw: { width, height, channels: 3 } });
+  // A 256-colour PNG (or a JPEG by extension) keeps a committed sheet under 1 MB; tiles are otherwise the model's input.
+  await (/\.jpe?g$/i.test(o.outPath) ? img.jpeg({ quality: 90 }) : img.png({ palette: true, colors: 256, compressionLevel: 9, effort: 10 })).toFile(o.outPath);
   return { width, height };
 }

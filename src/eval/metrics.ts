@@ -6,20 +6,55 @@ export interface RetrievalMetrics {
   mrr: number;
 }
 
-/** The `--json` shape of `twinlens eval`. */
+/** Verification quality of Compare's score on same/different pairs (benchmark photo vs catalog image). */
+export interface VerificationReport {
+  /** What Compare scores with: the pair head's probability or the embeddings' cosine. */
+  scored_by: 'embedding' | 'pair_head';
+  positives: number;
+  negatives: number;
+  roc_auc: number;
+  /** True-accept rate at 1% false-accept rate, and the score threshold that gives it. */
+  tar_at_far_1: number;
+  far_1_threshold: number;
+  eer: number;
+  /** Compare's threshold (the model's) and the true/false-accept rates it gives on these pairs. */
+  threshold: number;
+  tar_at_threshold: number;
+  far_at_threshold: number;
+  /** With a pair head: the embedding cosine's figures on the same pairs, for comparison. */
+  embedding_cosine?: { roc_auc: number; tar_at_far_1: number; eer: number };
+}
+
+/**
+ * The `--json` shape of `twinlens eval`. The first four fields are the foundation's; the rest were
+ * added with the pair head and are optional, so older readers keep working.
+ */
 export interface EvalReport {
   n: number;
   ranked_by: 'embedding' | 'pair_head';
   overall: Omit<RetrievalMetrics, 'n'>;
   by_category: Record<string, RetrievalMetrics>;
-  /** Present when a pair head reranked: the same metrics in shortlist order. */
+  /** Present when a pair head reranked: the same metrics in shortlist (embedding) order. */
   shortlist_only?: Omit<RetrievalMetrics, 'n'>;
+  /** Present when a pair head reranked: shortlist-order metrics per category. */
+  shortlist_only_by_category?: Record<string, RetrievalMetrics>;
+  /** Candidates the pair head reranked per query (items below them keep the embedding order). */
+  shortlist_k?: number;
+  /** The model evaluated. */
+  model?: { name: string; version: string; manifest: string };
+  verification?: VerificationReport;
+  /** Rerank time per query (the pair head over the shortlist), in ms. */
+  rerank_ms?: { mean: number; p50: number; p95: number; max: number };
+  /** The HTML report written, when one was. */
+  report_html?: string;
 }
 
 /** One query's outcome: the 1-based rank of the correct item, or null when it was not returned. */
 export interface QueryOutcome {
   category: string;
   rank: number | null;
+  /** The rank in shortlist (embedding) order, when a pair head reranked. */
+  shortlistRank?: number | null;
 }
 
 /** Metrics of a list of outcomes. */
@@ -38,10 +73,14 @@ export function metricsOf(outcomes: QueryOutcome[]): RetrievalMetrics {
 export function reportOf(outcomes: QueryOutcome[], rankedBy: EvalReport['ranked_by']): EvalReport {
   const { n, ...overall } = metricsOf(outcomes);
   const categories = [...new Set(outcomes.map((o) => o.category))].sort();
-  return {
-    n,
-    ranked_by: rankedBy,
-    overall,
-    by_category: Object.fromEntries(categories.map((c) => [c, metricsOf(outcomes.filter((o) => o.category === c))])),
-  };
+  const byCategory = (list: QueryOutcome[]): Record<string, RetrievalMetrics> =>
+    Object.fromEntries(categories.map((c) => [c, metricsOf(list.filter((o) => o.category === c))]));
+  const report: EvalReport = { n, ranked_by: rankedBy, overall, by_category: byCategory(outcomes) };
+  if (rankedBy === 'pair_head') {
+    const inShortlistOrder = outcomes.map((o) => ({ category: o.category, rank: o.shortlistRank ?? null }));
+    const { n: _, ...shortlistOverall } = metricsOf(inShortlistOrder);
+    report.shortlist_only = shortlistOverall;
+    report.shortlist_only_by_category = byCategory(inShortlistOrder);
+  }
+  return report;
 }

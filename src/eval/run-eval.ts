@@ -4,9 +4,12 @@ import * as path from 'node:path';
 import { createEngine } from '../api/create-engine.js';
 import { silentLogger } from '../api/logger.js';
 import { type TwinlensOptions, validateOptions } from '../config/index.js';
-import type { TwinlensEngine } from '../search/index.js';
-import { readCatalogCsv, readQueriesCsv, type BenchmarkItem } from './benchmark-csv.js';
+import { loadManifest, type TwinFeatures } from '../model/index.js';
+import { dot, type TwinlensEngine } from '../search/index.js';
+import { readCatalogCsv, readQueriesCsv, type BenchmarkItem, type BenchmarkQuery } from './benchmark-csv.js';
 import { type EvalReport, type QueryOutcome, reportOf } from './metrics.js';
+import type { PairScores } from './verification.js';
+import { verificationReportOf } from './verification-report.js';
 
 export interface RunEvalOptions {
   catalogCsv: string;
@@ -15,7 +18,39 @@ export interface RunEvalOptions {
   service?: Partial<TwinlensOptions>;
   /** Deepest rank looked at for MRR; a correct item below it counts as not found. Default 100. */
   maxRank?: number;
-  onProgress?: (stage: 'index' | 'query', done: number, total: number) => void;
+  /**
+   * Candidates the pair head reranks per query, as Search's shortlist_k. Default: the service's
+   * defaultShortlistK (50). Items below the shortlist keep the embedding order.
+   */
+  shortlistK?: number;
+  /** Measure Compare on photo-vs-catalog pairs (every query against every catalog item). Default true. */
+  verification?: boolean;
+  onProgress?: (stage: 'index' | 'query' | 'verify', done: number, total: number) => void;
+}
+
+/** One hit as the HTML report shows it. */
+export interface EvalHit {
+  itemId: string;
+  /** Final score: probability with a pair head, else cosine. */
+  score: number;
+  coarseScore: number;
+}
+
+/** One query's result, for the HTML report. */
+export interface QueryDetail {
+  query: BenchmarkQuery;
+  /** Rank of the correct item after the rerank (or in embedding order without a head); null beyond maxRank. */
+  rank: number | null;
+  /** Rank in shortlist order (with a pair head). */
+  shortlistRank: number | null;
+  top: EvalHit[];
+}
+
+/** A benchmark run: the report plus what the HTML report shows. */
+export interface EvalRun {
+  report: EvalReport;
+  items: BenchmarkItem[];
+  queries: QueryDetail[];
 }
 
 /** Embeds the benchmark catalog into the engine's catalog, 16 images per model run. */
@@ -30,35 +65,118 @@ export async function indexBenchmarkCatalog(
   );
 }
 
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+
 /**
  * Runs a benchmark in the shared csv format through the real engine (sharp decoding, the ONNX
- * model, the catalog and its search), in-process, with a throw-away data directory.
+ * model, the catalog, its search and the pair head's rerank), in-process, with a throw-away data
+ * directory. With a pair head, ranks are taken both after the rerank and in shortlist order.
  */
-export async function runEval(options: RunEvalOptions): Promise<EvalReport> {
+export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
   const items = await readCatalogCsv(options.catalogCsv);
   const queries = await readQueriesCsv(options.queriesCsv);
   const known = new Set(items.map((i) => i.itemId));
   const orphan = queries.find((q) => !known.has(q.itemId));
   if (orphan) throw new Error(`${options.queriesCsv}: item_id '${orphan.itemId}' is not in ${options.catalogCsv}`);
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'twinlens-eval-'));
-  const engine = await createEngine(
-    validateOptions({ ...options.service, dataDir, seedDemoCatalog: false, maxBatchSize: 1 }),
-    silentLogger,
-  );
+  const service = validateOptions({ ...options.service, dataDir, seedDemoCatalog: false, maxBatchSize: 1 });
+  const manifest = await loadManifest(service.modelManifest);
+  const engine = await createEngine(service, silentLogger);
   try {
     await indexBenchmarkCatalog(engine, items, (d, t) => options.onProgress?.('index', d, t));
     const maxRank = Math.min(options.maxRank ?? 100, items.length);
+    const shortlistK = Math.min(options.shortlistK ?? service.defaultShortlistK, maxRank);
+    const withHead = engine.pairHead !== null;
     const outcomes: QueryOutcome[] = [];
+    const details: QueryDetail[] = [];
+    const features: TwinFeatures[] = [];
+    const rerankMs: number[] = [];
     for (const [i, q] of queries.entries()) {
-      const r = await engine.search(await fs.readFile(q.imagePath), { topK: maxRank, shortlistK: maxRank });
-      const at = r.hits.findIndex((h) => h.itemId === q.itemId);
-      outcomes.push({ category: q.topCategory, rank: at < 0 ? null : at + 1 });
+      const bytes = await fs.readFile(q.imagePath);
+      let ranked: EvalHit[];
+      if (withHead) {
+        const r = await engine.search(bytes, { topK: shortlistK, shortlistK });
+        rerankMs.push(r.timings.rerankMs);
+        // Below the shortlist, the embedding order (so MRR looks as deep as without a head).
+        const f = await engine.embedImage(bytes);
+        features.push(f);
+        const inShortlist = new Set(r.hits.map((h) => h.itemId));
+        const tail = engine.catalog
+          .search(f.embedding, maxRank)
+          .hits.filter((h) => !inShortlist.has(h.itemId))
+          .map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score }));
+        ranked = [...r.hits, ...tail].slice(0, maxRank);
+      } else {
+        const r = await engine.search(bytes, { topK: maxRank, shortlistK: maxRank });
+        ranked = r.hits;
+        if (options.verification !== false) features.push(await engine.embedImage(bytes));
+      }
+      const rankOf = (list: EvalHit[]): number | null => {
+        const at = list.findIndex((h) => h.itemId === q.itemId);
+        return at < 0 ? null : at + 1;
+      };
+      const rank = rankOf(ranked);
+      // Shortlist order: the same candidates by cosine (a stable sort keeps the tail's order).
+      const shortlistRank = withHead ? rankOf([...ranked].sort((a, b) => b.coarseScore - a.coarseScore)) : rank;
+      outcomes.push({ category: q.topCategory, rank, ...(withHead ? { shortlistRank } : {}) });
+      details.push({ query: q, rank, shortlistRank, top: ranked.slice(0, 5) });
       options.onProgress?.('query', i + 1, queries.length);
     }
-    return reportOf(outcomes, 'embedding');
+    const report = reportOf(outcomes, withHead ? 'pair_head' : 'embedding');
+    report.model = { name: manifest.name, version: manifest.version, manifest: manifest.manifestPath };
+    if (withHead) {
+      report.shortlist_k = shortlistK;
+      const sorted = [...rerankMs].sort((a, b) => a - b);
+      report.rerank_ms = {
+        mean: sorted.reduce((s, v) => s + v, 0) / sorted.length,
+        p50: percentile(sorted, 0.5),
+        p95: percentile(sorted, 0.95),
+        max: sorted[sorted.length - 1],
+      };
+    }
+    if (options.verification !== false) {
+      report.verification = await verifyCompare(engine, items, queries, features, (d, t) => options.onProgress?.('verify', d, t));
+    }
+    return { report, items, queries: details };
   } finally {
     engine.catalog.close();
     await engine.embedder.close();
+    await engine.pairHead?.close();
     await fs.rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Compare's verification quality: every benchmark photo against its own catalog image (a positive
+ * pair) and against every other catalog image (negatives), scored exactly as Compare scores them
+ * (engine.scorePairs: the pair head's probability, or the cosine without a head).
+ */
+async function verifyCompare(
+  engine: TwinlensEngine,
+  items: BenchmarkItem[],
+  queries: BenchmarkQuery[],
+  features: TwinFeatures[],
+  onProgress: (done: number, total: number) => void,
+): Promise<EvalReport['verification']> {
+  const catalog: TwinFeatures[] = items.map((it) => ({
+    embedding: engine.catalog.embeddingOf(it.itemId),
+    local: engine.catalog.localOf(it.itemId),
+  }));
+  const scores: PairScores = { positives: [], negatives: [] };
+  const cosine: PairScores = { positives: [], negatives: [] };
+  let scoredBy: 'embedding' | 'pair_head' = 'embedding';
+  for (const [i, q] of queries.entries()) {
+    const r = await engine.scorePairs(
+      catalog.map(() => features[i]),
+      catalog,
+    );
+    scoredBy = r.scoredBy;
+    items.forEach((it, j) => {
+      const same = it.itemId === q.itemId;
+      (same ? scores.positives : scores.negatives).push(r.scores[j]);
+      (same ? cosine.positives : cosine.negatives).push(dot(features[i].embedding, catalog[j].embedding));
+    });
+    onProgress(i + 1, queries.length);
+  }
+  return verificationReportOf(scores, scoredBy, engine.compareThreshold, scoredBy === 'pair_head' ? cosine : undefined);
 }

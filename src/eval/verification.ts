@@ -38,8 +38,11 @@ export function rocAuc({ positives, negatives }: PairScores): number {
 export function verificationMetrics(scores: PairScores): VerificationMetrics {
   const { positives, negatives } = scores;
   if (positives.length === 0 || negatives.length === 0) throw new RangeError('need at least one positive and one negative pair');
-  const frr = (t: number): number => positives.filter((s) => s < t).length / positives.length;
-  const far = (t: number): number => negatives.filter((s) => s >= t).length / negatives.length;
+  // Sorted copies and binary search: O(n log n), so tens of thousands of pairs take milliseconds.
+  const pos = Float64Array.from(positives).sort();
+  const neg = Float64Array.from(negatives).sort();
+  const frr = (t: number): number => lowerBound(pos, t) / pos.length; // positives scored below t
+  const far = (t: number): number => (neg.length - lowerBound(neg, t)) / neg.length; // negatives at or above t
   const candidates = [...new Set([...positives, ...negatives])].sort((a, b) => a - b);
   let eerThreshold = candidates[0];
   let best = Infinity;
@@ -61,6 +64,18 @@ export function verificationMetrics(scores: PairScores): VerificationMetrics {
     tarAtFar1: 1 - frr(far1Threshold),
     far1Threshold,
   };
+}
+
+/** Index of the first value in ascending `sorted` that is >= x (its length when none is). */
+function lowerBound(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The smallest float32-distinguishable value above x (so `>= t` excludes x itself). */

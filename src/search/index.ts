@@ -11,5 +11,6 @@ export {
   type RequestContext,
   type IngestItem,
   MAX_TOP_K,
+  dot,
 } from './engine.js';
 export { AdmissionGate } from './admission-gate.js';

@@ -1,28 +1,100 @@
-import type { TwinlensOptions } from '../../config/index.js';
-import { type EvalReport, runEval } from '../../eval/index.js';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_OPTIONS, type TwinlensOptions } from '../../config/index.js';
+import { type EvalReport, runEval, writeHtmlReport } from '../../eval/index.js';
+import { adaptModel, formatDuration } from '../../adapt/index.js';
 import { formatTable } from '../format-table.js';
 
-/** Human-readable form of an eval report. */
+type Metrics = { recall_at_1: number; recall_at_5: number; mrr: number };
+
+/** Human-readable form of an eval report: shortlist-only and reranked figures side by side, then Compare's. */
 export function formatReport(r: EvalReport): string {
-  const row = (name: string, n: number, m: { recall_at_1: number; recall_at_5: number; mrr: number }): string[] => [
-    name,
-    String(n),
-    m.recall_at_1.toFixed(3),
-    m.recall_at_5.toFixed(3),
-    m.mrr.toFixed(3),
-  ];
-  const rows = [row('overall', r.n, r.overall), ...Object.entries(r.by_category).map(([c, m]) => row(c, m.n, m))];
-  return `ranked by: ${r.ranked_by}\n${formatTable(['category', 'n', 'R@1', 'R@5', 'MRR'], rows)}`;
+  const m3 = (m: Metrics): string[] => [m.recall_at_1.toFixed(3), m.recall_at_5.toFixed(3), m.mrr.toFixed(3)];
+  const lines: string[] = [];
+  if (r.model) lines.push(`model: ${r.model.name} (${r.model.version})`);
+  if (r.ranked_by === 'pair_head' && r.shortlist_only && r.shortlist_only_by_category) {
+    lines.push(`ranked by: pair_head over an embedding shortlist of ${r.shortlist_k}`);
+    const shortlist = r.shortlist_only_by_category;
+    const rows = [
+      ['overall', String(r.n), ...m3(r.shortlist_only), ...m3(r.overall)],
+      ...Object.entries(r.by_category).map(([c, m]) => [c, String(m.n), ...m3(shortlist[c]), ...m3(m)]),
+    ];
+    lines.push(formatTable(['category', 'n', 'short R@1', 'short R@5', 'short MRR', 'rerank R@1', 'rerank R@5', 'rerank MRR'], rows));
+    if (r.rerank_ms) {
+      const t = r.rerank_ms;
+      lines.push(`rerank: ${t.mean.toFixed(1)} ms/query mean, p50 ${t.p50.toFixed(1)}, p95 ${t.p95.toFixed(1)}, max ${t.max.toFixed(1)}`);
+    }
+  } else {
+    lines.push(`ranked by: ${r.ranked_by}`);
+    const rows = [['overall', String(r.n), ...m3(r.overall)], ...Object.entries(r.by_category).map(([c, m]) => [c, String(m.n), ...m3(m)])];
+    lines.push(formatTable(['category', 'n', 'R@1', 'R@5', 'MRR'], rows));
+  }
+  const v = r.verification;
+  if (v) {
+    lines.push(
+      `Compare (${v.scored_by}) on ${v.positives} same / ${v.negatives} different photo-vs-catalog pairs: ` +
+        `ROC AUC ${v.roc_auc.toFixed(3)}, TAR ${v.tar_at_far_1.toFixed(3)} at 1% FAR, EER ${v.eer.toFixed(3)}; ` +
+        `at threshold ${v.threshold.toFixed(4)}: TAR ${v.tar_at_threshold.toFixed(3)}, FAR ${v.far_at_threshold.toFixed(3)}`,
+    );
+    if (v.embedding_cosine) {
+      const c = v.embedding_cosine;
+      lines.push(`  (embedding cosine on the same pairs: ROC AUC ${c.roc_auc.toFixed(3)}, TAR ${c.tar_at_far_1.toFixed(3)} at 1% FAR, EER ${c.eer.toFixed(3)})`);
+    }
+  }
+  if (r.report_html) lines.push(`report: ${r.report_html}`);
+  return lines.join('\n');
 }
 
-/** `twinlens eval --catalog FILE --queries FILE`: Recall@1/@5 and MRR, overall and per top_category. */
-export async function evalCommand(opts: { catalog: string; queries: string; json?: boolean; service: Partial<TwinlensOptions> }): Promise<void> {
-  const report = await runEval({
+export interface EvalCommandOptions {
+  catalog: string;
+  queries: string;
+  json?: boolean;
+  service: Partial<TwinlensOptions>;
+  /** Candidates the pair head reranks; default the service's defaultShortlistK. */
+  shortlistK?: number;
+  /** HTML report path; false: none. Default `reports/eval-<model version>.html`. */
+  report?: string | false;
+  /** Skip Compare's verification figures. */
+  verification?: boolean;
+  /** Adapt a copy of the model on the benchmark's catalog images first, then evaluate with it. */
+  adapt?: boolean;
+  adaptOut?: string;
+  adaptBudgetMinutes?: number;
+}
+
+/** `twinlens eval --catalog FILE --queries FILE [--model M] [--adapt]`: retrieval and verification figures. */
+export async function evalCommand(opts: EvalCommandOptions): Promise<void> {
+  const service = { ...opts.service };
+  if (opts.adapt) {
+    const base = service.modelManifest ?? DEFAULT_OPTIONS.modelManifest;
+    const version = `adapted-${path.basename(path.dirname(path.resolve(opts.catalog)))}-${Date.now()}`;
+    const outDir = opts.adaptOut ?? path.join(os.tmpdir(), `twinlens-${version}`);
+    process.stderr.write(`adapting ${base} on the catalog images of ${opts.catalog} into ${outDir}\n`);
+    const started = Date.now();
+    const { manifestPath } = await adaptModel({
+      catalog: opts.catalog,
+      baseManifest: base,
+      outDir,
+      version,
+      budgetMinutes: opts.adaptBudgetMinutes,
+      onProgress: (p) =>
+        process.stderr.write(`\radapt ${p.stage} ${p.done}/${p.total}${p.etaS === null ? '' : `, about ${formatDuration(p.etaS)} left`}`.padEnd(70)),
+    });
+    process.stderr.write(`\nadapted in ${((Date.now() - started) / 60000).toFixed(1)} min: ${manifestPath}\n`);
+    service.modelManifest = manifestPath;
+  }
+  const run = await runEval({
     catalogCsv: opts.catalog,
     queriesCsv: opts.queries,
-    service: opts.service,
+    service,
+    shortlistK: opts.shortlistK,
+    verification: opts.verification,
     onProgress: (stage, done, total) => process.stderr.write(`\r${stage} ${done}/${total}   `),
   });
   process.stderr.write('\n');
-  console.log(opts.json ? JSON.stringify(report) : formatReport(report));
+  if (opts.report !== false) {
+    const file = opts.report ?? path.join('reports', `eval-${run.report.model!.version.replace(/[^\w.-]/g, '_')}.html`);
+    run.report.report_html = await writeHtmlReport(run, { file });
+  }
+  console.log(opts.json ? JSON.stringify(run.report) : formatReport(run.report));
 }

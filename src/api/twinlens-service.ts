@@ -127,8 +127,9 @@ export function createTwinlensService(engine: TwinlensEngine, options: Readonly<
         executionProvider: e.provider,
         requestedProviders: [...options.executionProviders],
         providerFallbackReason: e.providerFallbackReason,
-        hasPairHead: false,
-        threshold: engine.threshold,
+        hasPairHead: engine.pairHead !== null,
+        // Compare's threshold in use: on the pair head's probability when there is one, else on cosine.
+        threshold: engine.compareThreshold,
         inputSize: engine.inputSize,
         serverVersion: SERVER_VERSION,
         maxBatchSize: options.maxBatchSize,

@@ -103,6 +103,13 @@ describe('pair-head rerank over gRPC (tiny known-function ONNX twin)', () => {
     expect(res.timings!.rerankMs).toBeGreaterThan(0);
   });
 
+  test('GetServiceInfo says the model has a pair head and gives its threshold', async () => {
+    const info = await ts.rpc.getServiceInfo();
+    expect(info.hasPairHead).toBe(true);
+    expect(info.threshold).toBeCloseTo(0.5, 6);
+    expect(info.embeddingDim).toBe(3);
+  });
+
   test('only the shortlist is reranked: shortlist_k 1 returns the embedding winner', async () => {
     const res = await ts.rpc.search({ image: query, topK: 1, shortlistK: 1 });
     expect(res.hits.map((h) => h.itemId)).toEqual(['purple']);
@@ -154,6 +161,8 @@ describe('switching a catalog from a model without a head to one with it', () =>
       await plain.stop();
       const twin = await startTestServer({ dataDir, modelManifest: MANIFEST });
       try {
+        // The service may keep serving the old model while it re-embeds in the background: wait for the switch.
+        await (twin.server.engine as { backgroundReembed?: Promise<void> }).backgroundReembed;
         expect((await twin.rpc.getCatalogStats()).itemCount).toBe(2);
         const res = await twin.rpc.search({ image: await halves([255, 0, 0], [0, 0, 255]), topK: 2, shortlistK: 2 });
         expect(res.rankedBy).toBe(RankingStage.RANKING_STAGE_PAIR_HEAD);

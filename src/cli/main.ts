@@ -192,6 +192,29 @@ program
     console.log(o.json ? JSON.stringify(report) : formatBenchReport(report));
   });
 
+program
+  .command('bench-rerank')
+  .description("time the pair head's rerank of one query's shortlist (unpack stored maps + one ONNX run), CPU")
+  .requiredOption('--model <manifest>', 'a model manifest with a pair head')
+  .option('--shortlists <list>', 'shortlist sizes', '10,50,100')
+  .option('--runs <n>', 'timed runs per size', int, 50)
+  .option('--threads <n>', 'ONNX Runtime intra-op threads (0: one per core)', int, 0)
+  .option('--json', 'print one JSON object')
+  .action(async (o) => {
+    const { measureRerankLatency } = await import('../bench/rerank-latency.js');
+    const r = await measureRerankLatency({
+      manifest: o.model,
+      shortlists: String(o.shortlists).split(',').map(Number),
+      runs: o.runs,
+      intraOpThreads: o.threads,
+    });
+    if (o.json) return console.log(JSON.stringify(r));
+    console.log(`pair head of ${r.model} (local maps ${r.localShape}), rerank of one query:`);
+    for (const x of r.results) {
+      console.log(`  shortlist ${String(x.shortlist).padStart(4)}: p50 ${x.p50Ms.toFixed(2)} ms, p95 ${x.p95Ms.toFixed(2)} ms, mean ${x.meanMs.toFixed(2)} ms (unpacking float16 maps ${x.unpackMeanMs.toFixed(2)} ms)`);
+    }
+  });
+
 // `twinlens fuzz` and `twinlens loadtest` (make fuzz, make loadtest): a server child process on loopback.
 loadtestCommands().forEach((c) => program.addCommand(c));
 // `twinlens bench-index` and `twinlens crash-test` (make bench-index, make crash-test): the vector index.

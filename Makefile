@@ -64,9 +64,11 @@ BUDGET_MINUTES ?= 60
 adapt: setup setup-training
 	node dist/cli/main.js adapt --catalog $(CATALOG) --budget-minutes $(BUDGET_MINUTES) $(if $(OUT),--out $(OUT))
 
-# Recall@1/@5 and MRR on the benchmark in $(DATA), overall and per top_category.
+# Recall@1/@5 and MRR on the benchmark in $(DATA), overall and per top_category, shortlist-only and
+# reranked; Compare's ROC AUC and TAR at 1% FAR; HTML report of failed queries in reports/.
+# MODEL=path/manifest.json picks the model; EVAL_FLAGS=--adapt adapts a copy on $(DATA)'s catalog first.
 eval: setup
-	node dist/cli/main.js eval --catalog $(DATA)/catalog.csv --queries $(DATA)/queries.csv
+	node dist/cli/main.js eval --catalog $(DATA)/catalog.csv --queries $(DATA)/queries.csv $(if $(MODEL),--model $(MODEL)) $(EVAL_FLAGS)
 
 bench: setup
 	node dist/cli/main.js bench

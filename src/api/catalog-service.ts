@@ -112,6 +112,7 @@ export function createCatalogService(engine: TwinlensEngine, log: Logger): Catal
       embeddingDim: catalog.dim,
       indexBytes: catalog.indexBytes,
       indexKind: catalog.indexKind,
+      reembedding: catalog.reembedding,
       dataBytes: await catalog.dataBytes(),
       dataDir: catalog.dataDir,
     })),

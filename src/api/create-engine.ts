@@ -1,22 +1,33 @@
+import * as path from 'node:path';
 import { Catalog, catalogIndexSettingsFrom } from '../catalog/index.js';
 import type { TwinlensOptions } from '../config/index.js';
-import { createProcessDecoder, createSharpDecoder, type SharpDecoderOptions } from '../imaging/index.js';
+import { createProcessDecoder, createSharpDecoder, type ImageDecoder, type SharpDecoderOptions } from '../imaging/index.js';
+import type { RestoreReport } from '../index/index.js';
+import { readActiveVersion, writeActiveVersion, type ActiveVersion } from '../migration/active-version.js';
+import { reembedInBackground } from '../migration/reembed-in-background.js';
 import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead } from '../model/index.js';
 import { TwinlensEngine } from '../search/index.js';
 import { consoleLogger, type Logger } from './logger.js';
 
-/**
- * Builds the engine from options: the manifest's model (and its pair head, when it has one) on the
- * first execution provider that loads, the sharp decoder, and the catalog (re-embedding rows of
- * another model version first).
- * `hooks.onBatch` observes every model run (metrics).
- */
-export async function createEngine(
+/** How long the replaced model stays open after a switch, for calls that started on it. */
+const OLD_MODEL_GRACE_MS = 60_000;
+
+/** One model, ready to serve: network, pair head, and a decoder sized to its input. */
+interface LoadedModel {
+  manifestPath: string;
+  manifest: Awaited<ReturnType<typeof loadManifest>>;
+  embedder: OnnxEmbedder;
+  pairHead: OnnxPairHead | null;
+  decoder: ImageDecoder;
+}
+
+async function loadModel(
+  manifestPath: string,
   options: Readonly<TwinlensOptions>,
-  log: Logger = consoleLogger,
-  hooks: Pick<OnnxEmbedderOptions, 'onBatch'> = {},
-): Promise<TwinlensEngine> {
-  const manifest = await loadManifest(options.modelManifest);
+  log: Logger,
+  hooks: Pick<OnnxEmbedderOptions, 'onBatch'>,
+): Promise<LoadedModel> {
+  const manifest = await loadManifest(manifestPath);
   const embedder = await OnnxEmbedder.create(manifest, {
     providers: options.executionProviders,
     intraOpThreads: options.intraOpThreads,
@@ -52,23 +63,95 @@ export async function createEngine(
           onCrash: (c) => log.error('image decoder child crashed; its decodes are retried alone', undefined, { ...c }),
         })
       : createSharpDecoder(decoderOptions);
-  const { catalog, stale } = await Catalog.open(options.dataDir, manifest.embeddingDim, manifest.version, localFeatureLength(manifest), {
-    ...catalogIndexSettingsFrom(options),
-    onRestore: (r) => log.info('search index snapshot', { ...r }),
-  });
-  const engine = new TwinlensEngine(
-    decoder,
-    embedder,
-    catalog,
-    manifest.threshold,
-    manifest.input.size,
-    options.maxImagesInProgress,
-    pairHead,
-  );
-  if (stale.length > 0) {
-    log.info(`re-embedding ${stale.length} catalog items stored under another model version`);
-    await engine.reembed(stale, (done, total) => log.info(`re-embedded ${done}/${total}`));
-  }
-  return engine;
+  return { manifestPath: path.resolve(manifestPath), manifest, embedder, pairHead, decoder };
 }
 
+/** The old model, when the active version's manifest still loads and is still that version. */
+async function loadPreviousModel(
+  active: ActiveVersion,
+  options: Readonly<TwinlensOptions>,
+  log: Logger,
+  hooks: Pick<OnnxEmbedderOptions, 'onBatch'>,
+): Promise<LoadedModel | undefined> {
+  try {
+    const m = await loadManifest(active.manifest);
+    if (m.version !== active.modelVersion) {
+      log.info(`the manifest of the serving model version ${active.modelVersion} now says ${m.version}; re-embedding before serving`);
+      return undefined;
+    }
+    return await loadModel(active.manifest, options, log, hooks);
+  } catch (e) {
+    log.info(`the serving model version ${active.modelVersion} cannot be loaded (${(e as Error).message}); re-embedding before serving`);
+    return undefined;
+  }
+}
+
+/**
+ * Builds the engine from options: the manifest's model (and its pair head, when it has one) on the
+ * first execution provider that loads, the decoder, and the catalog. When the model version
+ * changed since the last start and the previous model still loads, the previous model and its
+ * vectors keep serving while the catalog is re-embedded in the background (`engine.catalog
+ * .reembedding`; `backgroundReembed` resolves when the service switched); otherwise rows of
+ * another version are re-embedded before serving. `hooks.onBatch` observes every model run (metrics).
+ */
+export async function createEngine(
+  options: Readonly<TwinlensOptions>,
+  log: Logger = consoleLogger,
+  hooks: Pick<OnnxEmbedderOptions, 'onBatch'> = {},
+): Promise<TwinlensEngine & { backgroundReembed?: Promise<void> }> {
+  const indexSettings = {
+    ...catalogIndexSettingsFrom(options),
+    onRestore: (r: RestoreReport) => log.info('search index snapshot', { ...r }),
+  };
+  const target = await loadModel(options.modelManifest, options, log, hooks);
+  const active = readActiveVersion(options.dataDir);
+  const previous = active && active.modelVersion !== target.manifest.version ? await loadPreviousModel(active, options, log, hooks) : undefined;
+  const serving = previous ?? target;
+  const folder = path.join(options.dataDir, previous ? active!.folder : (active?.folder ?? '.'));
+  const { catalog, stale } = await Catalog.open(folder, serving.manifest.embeddingDim, serving.manifest.version, localFeatureLength(serving.manifest), {
+    ...indexSettings,
+    blobDir: path.join(options.dataDir, 'images'),
+  });
+  const engine: TwinlensEngine & { backgroundReembed?: Promise<void> } = new TwinlensEngine(
+    serving.decoder,
+    serving.embedder,
+    catalog,
+    serving.manifest.threshold,
+    serving.manifest.input.size,
+    options.maxImagesInProgress,
+    serving.pairHead,
+  );
+  if (stale.length > 0) {
+    log.info(`re-embedding ${stale.length} catalog items stored under another model version before serving`);
+    await engine.reembed(stale, (done, total) => log.info(`re-embedded ${done}/${total}`));
+  }
+  if (!previous) {
+    writeActiveVersion(options.dataDir, { folder: path.relative(options.dataDir, folder) || '.', modelVersion: target.manifest.version, manifest: target.manifestPath });
+    return engine;
+  }
+  log.info(`model version changed from ${previous.manifest.version} to ${target.manifest.version}: serving the old one while the catalog is re-embedded in the background`);
+  engine.backgroundReembed = reembedInBackground(
+    engine,
+    {
+      decoder: target.decoder,
+      embedder: target.embedder,
+      pairHead: target.pairHead,
+      threshold: target.manifest.threshold,
+      inputSize: target.manifest.input.size,
+      manifest: target.manifestPath,
+      localLength: localFeatureLength(target.manifest),
+    },
+    { dataDir: options.dataDir, indexSettings, log: (m, f) => log.info(m, f) },
+  ).then(
+    () => {
+      // Calls that started on the old model may still be decoding or embedding with it (they
+      // embed again with the new one when they reach the switched catalog): close it later.
+      setTimeout(() => {
+        void previous.embedder.close();
+        void previous.decoder.close?.();
+      }, OLD_MODEL_GRACE_MS).unref();
+    },
+    (e: unknown) => log.error('background re-embedding failed; the old model keeps serving', e),
+  );
+  return engine;
+}

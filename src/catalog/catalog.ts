@@ -57,6 +57,11 @@ export interface CatalogIndexSettings extends Partial<CatalogIndexOptions> {
   snapshotIntervalMs?: number;
   /** Called with how the snapshot restore at open went (absent when no graph was wanted). */
   onRestore?: (report: RestoreReport) => void;
+  /**
+   * Folder of the source images. Default `<dataDir>/images`. A catalog being re-embedded for the
+   * next model version shares the serving one's, so images are stored once.
+   */
+  blobDir?: string;
 }
 
 /** The catalog index settings of the service options (src/config/options.ts). */
@@ -97,22 +102,24 @@ class WriteLock {
 export class Catalog {
   private readonly lock = new WriteLock();
 
+  // Not readonly: `adopt` swaps the whole state with a catalog of the next model version.
   private constructor(
-    readonly dataDir: string,
-    readonly modelVersion: string,
-    private readonly table: CatalogTable,
-    private readonly blobs: BlobStore,
-    private readonly index: CatalogIndex,
-    private readonly info: Map<string, CatalogItemInfo>,
+    /** The folder of this version's table and graph snapshots (source images may be shared: `blobDir`). */
+    public dataDir: string,
+    public modelVersion: string,
+    private table: CatalogTable,
+    private blobs: BlobStore,
+    private index: CatalogIndex,
+    private info: Map<string, CatalogItemInfo>,
     /**
      * Local feature maps by item id, as float16 bit patterns, for the pair head. Memory cost per item:
      * 2 bytes x C x H x W (12.25 KiB for 128 x 7 x 7; 1.2 GiB per 100,000 items) on top of the embedding.
      */
-    private readonly locals: Map<string, Uint16Array>,
+    private locals: Map<string, Uint16Array>,
     /** Values in one local feature map; 0 when the model has none. */
-    readonly localLength: number,
-    private readonly snapshots: IndexSnapshots,
-    private readonly snapshotIntervalMs: number,
+    public localLength: number,
+    private snapshots: IndexSnapshots,
+    private snapshotIntervalMs: number,
   ) {}
 
   /** When the graph was last saved (or restored), and the index's write sequence then. */
@@ -133,8 +140,8 @@ export class Catalog {
   ): Promise<{ catalog: Catalog; stale: CatalogRow[] }> {
     await fs.mkdir(dataDir, { recursive: true });
     const table = await CatalogTable.open(path.join(dataDir, 'catalog.lance'), dim);
-    const blobs = new BlobStore(path.join(dataDir, 'images'));
-    const { snapshotIntervalMs = 600_000, onRestore, ...indexOptions } = indexSettings;
+    const blobs = new BlobStore(indexSettings.blobDir ?? path.join(dataDir, 'images'));
+    const { snapshotIntervalMs = 600_000, onRestore, blobDir: _blobDir, ...indexOptions } = indexSettings;
     const index = new CatalogIndex(dim, indexOptions);
     const info = new Map<string, CatalogItemInfo>();
     const locals = new Map<string, Uint16Array>();
@@ -337,6 +344,49 @@ export class Catalog {
     return this.lock.idle();
   }
 
+  /** Folder of the source images. */
+  get blobDir(): string {
+    return this.blobs.dir;
+  }
+
+  /** Set while the catalog is re-embedded for another model version in the background (GetCatalogStats). */
+  reembedding?: { targetModelVersion: string; done: number; total: number; startedAtMs: number };
+
+  /** Every stored item (without vectors), in no particular order. */
+  items(): IterableIterator<CatalogItemInfo> {
+    return this.info.values();
+  }
+
+  /**
+   * Runs `fn` while no catalog write runs or starts (writes queue behind it): a consistent moment
+   * for switching model versions.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(fn);
+  }
+
+  /**
+   * Takes over `next`'s state (table, index, items, model version, folder) and gives it this
+   * catalog's, in one synchronous step: a search runs wholly before or wholly after it. Call inside
+   * `exclusive`, after `next`'s writes have finished; then close `next`, which now holds the old state.
+   */
+  adopt(next: Catalog): void {
+    const swap = <K extends keyof this>(k: K): void => {
+      const mine = this[k];
+      this[k] = (next as unknown as this)[k];
+      (next as unknown as this)[k] = mine;
+    };
+    (['dataDir', 'modelVersion', 'localLength'] as const).forEach((k) => swap(k));
+    swap('table' as keyof this);
+    swap('blobs' as keyof this);
+    swap('index' as keyof this);
+    swap('info' as keyof this);
+    swap('locals' as keyof this);
+    swap('snapshots' as keyof this);
+    swap('snapshotIntervalMs' as keyof this);
+    swap('savedAt' as keyof this);
+  }
+
   /** Closes the table and releases the index; save the graph first with `saveIndex` to keep it. */
   close(): void {
     this.table.close();
@@ -349,7 +399,8 @@ async function duBytes(dir: string): Promise<number> {
   for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
     const p = path.join(dir, entry.name);
     if (entry.isDirectory()) total += await duBytes(p);
-    else if (entry.isFile()) total += (await fs.stat(p)).size;
+    // A file may vanish between listing and stat (compaction, a version folder being removed).
+    else if (entry.isFile()) total += await fs.stat(p).then((st) => st.size, () => 0);
   }
   return total;
 }

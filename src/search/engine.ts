@@ -95,24 +95,46 @@ export class TwinlensEngine {
   /** Images in progress (decoding, queued, in the model), bounded. */
   readonly gate: AdmissionGate;
 
+  // The model-bound fields are not readonly: `switchModel` replaces them with the catalog's vectors.
   constructor(
-    readonly decoder: ImageDecoder,
-    readonly embedder: Embedder,
+    public decoder: ImageDecoder,
+    public embedder: Embedder,
     readonly catalog: Catalog,
     /** Compare's match threshold (the manifest's). */
-    readonly threshold: number,
+    public threshold: number,
     /** Side of the model's square input, in pixels. */
-    readonly inputSize: number,
+    public inputSize: number,
     /** Most images in progress at once; unary requests beyond it get RESOURCE_EXHAUSTED. */
     maxImagesInProgress = 64,
     /** The model's pair head (rerank and Compare); null when the model has none: embedding order and cosine. */
-    readonly pairHead: PairHead | null = null,
+    public pairHead: PairHead | null = null,
   ) {
     this.gate = new AdmissionGate(maxImagesInProgress);
   }
 
   get modelVersion(): string {
     return this.embedder.modelVersion;
+  }
+
+  /**
+   * Switches model and catalog vectors together, synchronously: `adoptCatalog` swaps the catalog's
+   * state to the new version's (see Catalog.adopt). Search and Compare note the model version
+   * before embedding and embed again if the catalog changed version meanwhile, so no query mixes
+   * versions. The background re-embedding calls this inside the catalog's exclusive section.
+   */
+  switchModel(
+    model: { decoder: ImageDecoder; embedder: Embedder; threshold: number; inputSize: number; pairHead: PairHead | null },
+    adoptCatalog: () => void,
+  ): void {
+    adoptCatalog();
+    if (this.catalog.modelVersion !== model.embedder.modelVersion) {
+      throw new Error(`catalog now holds ${this.catalog.modelVersion} vectors, the model is ${model.embedder.modelVersion}`);
+    }
+    this.decoder = model.decoder;
+    this.embedder = model.embedder;
+    this.threshold = model.threshold;
+    this.inputSize = model.inputSize;
+    this.pairHead = model.pairHead;
   }
 
   /** Compare's match threshold in use: the pair head's (on probability) when there is one, else the embedding's (on cosine). */
@@ -164,14 +186,21 @@ export class TwinlensEngine {
     const shortlistK = Math.max(topK, params.shortlistK);
     const start = performance.now();
     const timings = zeroTimings();
-    const query = await this.embedImage(bytes, timings, ctx);
+    let version = this.modelVersion;
+    let query = await this.embedImage(bytes, timings, ctx);
+    if (this.catalog.modelVersion !== version) {
+      // The model switched while this query was embedded: embed again with the new one.
+      version = this.modelVersion;
+      query = await this.embedImage(bytes, timings, ctx);
+      if (this.catalog.modelVersion !== version) throw new Error('the model switched twice during one search');
+    }
     const t0 = performance.now();
     const { hits, scanned } = this.catalog.search(query.embedding, shortlistK, params.filter);
     timings.shortlistMs = performance.now() - t0;
     const shortlist = hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata }));
     if (!this.pairHead || shortlist.length === 0) {
       timings.totalMs = performance.now() - start;
-      return { hits: shortlist.slice(0, topK), rankedBy: 'embedding', scanned, timings, modelVersion: this.modelVersion };
+      return { hits: shortlist.slice(0, topK), rankedBy: 'embedding', scanned, timings, modelVersion: version };
     }
     // Rerank stage: the pair head looks at the query's and each candidate's local feature maps.
     ctx.signal?.throwIfAborted();
@@ -185,7 +214,7 @@ export class TwinlensEngine {
     const ranked = shortlist.map((h, i) => ({ h, i })).sort((x, y) => y.h.score - x.h.score || x.i - y.i).map((x) => x.h);
     timings.rerankMs = performance.now() - t1;
     timings.totalMs = performance.now() - start;
-    return { hits: ranked.slice(0, topK), rankedBy: 'pair_head', scanned, timings, modelVersion: this.modelVersion };
+    return { hits: ranked.slice(0, topK), rankedBy: 'pair_head', scanned, timings, modelVersion: version };
   }
 
   /** A catalog item's local feature map; a model with a head stores one for every item (stale rows are re-embedded at open). */
@@ -213,7 +242,14 @@ export class TwinlensEngine {
   async compare(a: ImageSource, b: ImageSource, ctx: RequestContext = {}): Promise<CompareResult> {
     const start = performance.now();
     const timings = zeroTimings();
-    const [fa, fb] = await Promise.all([this.featuresOf(a, 'a', timings, ctx), this.featuresOf(b, 'b', timings, ctx)]);
+    let version = this.modelVersion;
+    let [fa, fb] = await Promise.all([this.featuresOf(a, 'a', timings, ctx), this.featuresOf(b, 'b', timings, ctx)]);
+    if (this.catalog.modelVersion !== version) {
+      // The model switched meanwhile: both sides again, from the new model and catalog.
+      version = this.modelVersion;
+      [fa, fb] = await Promise.all([this.featuresOf(a, 'a', timings, ctx), this.featuresOf(b, 'b', timings, ctx)]);
+      if (this.catalog.modelVersion !== version) throw new Error('the model switched twice during one comparison');
+    }
     ctx.signal?.throwIfAborted();
     const t0 = performance.now();
     const { scores, scoredBy } = await this.scorePairs([fa], [fb]);
@@ -221,7 +257,7 @@ export class TwinlensEngine {
     const score = scores[0];
     const threshold = this.compareThreshold;
     timings.totalMs = performance.now() - start;
-    return { score, match: score >= threshold, threshold, scoredBy, modelVersion: this.modelVersion, timings };
+    return { score, match: score >= threshold, threshold, scoredBy, modelVersion: version, timings };
   }
 
   private async featuresOf(source: ImageSource, field: string, t: Timings, ctx: RequestContext): Promise<TwinFeatures> {

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { exactSearch, MetricKind } from 'usearch';
 import { FileRescoreSource } from '../file-rescore-source.js';
 import { FlatVectors } from '../flat-vectors.js';
-import { HnswVectorIndex, type HnswOptions, type RescoreSource } from '../hnsw-vector-index.js';
+import { HnswVectorIndex, type RescoreSource } from '../hnsw-vector-index.js';
 import type { Quantization } from '../vector-index.js';
 import { syntheticCatalog, type SyntheticCatalog } from './synthetic-vectors.js';
 
@@ -117,21 +117,14 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
   const ramSource: RescoreSource = flat;
 
   const results: SettingResult[] = [];
+  // One graph per quantisation; its settings (with or without rescore) are searched on it.
+  const groups = new Map<Quantization, string[]>();
   for (const setting of o.quantizations) {
-    // b1 always rescores, from the file (nothing full-precision resident); `i8+rescore` rescores
-    // from full-precision vectors in RAM (the catalog keeps them anyway); the others use the
-    // graph's own distances, so their memory is the graph alone.
-    const quantization = setting.replace('+rescore', '') as Quantization;
-    const rescore = quantization === 'b1' ? fileSource : setting.endsWith('+rescore') ? ramSource : 'none';
-    const hnswOptions: Partial<HnswOptions> = {
-      quantization,
-      connectivity: o.connectivity,
-      expansionAdd: o.expansionAdd,
-      threads: o.threads,
-      rescoreFactor: quantization === 'b1' ? 8 : rescore !== 'none' ? 3 : 1,
-      minCandidates: quantization === 'b1' ? 100 : 30,
-    };
-    const index = new HnswVectorIndex(dim, hnswOptions, rescore);
+    const q = setting.replace('+rescore', '') as Quantization;
+    groups.set(q, [...(groups.get(q) ?? []), setting]);
+  }
+  for (const [quantization, settings] of groups) {
+    const index = new HnswVectorIndex(dim, { quantization, connectivity: o.connectivity, expansionAdd: o.expansionAdd, threads: o.threads }, 'none');
     t = performance.now();
     const chunk = 20_000;
     for (let i0 = 0; i0 < o.count; i0 += chunk) {
@@ -145,12 +138,12 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
     const snap = index.save(dir);
     const graphBytesPerItem = fs.statSync(HnswVectorIndex.graphFile(dir)).size / o.count;
     await index.close();
-    // Resident cost: RSS growth when the saved index is loaded into memory (graph and codes
+    // Resident cost: RSS growth when the saved graph is loaded into memory (graph and codes
     // copied in, plus the JavaScript key maps), measured after garbage collection.
     gc();
     const rss0 = process.memoryUsage().rss;
     const heap0 = process.memoryUsage().heapUsed;
-    let loaded: HnswVectorIndex | undefined = HnswVectorIndex.load(dir, snap, rescore);
+    let loaded: HnswVectorIndex | undefined = HnswVectorIndex.load(dir, snap, 'none');
     gc();
     const rssBytesPerItem = (process.memoryUsage().rss - rss0) / o.count;
     const keyMapBytesPerItem = (process.memoryUsage().heapUsed - heap0) / o.count;
@@ -160,35 +153,49 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
       `${quantization}: built in ${buildS.toFixed(1)} s (M ${o.connectivity}, efConstruction ${o.expansionAdd}, ${o.threads} threads); ` +
         `graph file ${graphBytesPerItem.toFixed(0)} B/item; loaded: RSS +${rssBytesPerItem.toFixed(0)} B/item, of which JS key maps ~${keyMapBytesPerItem.toFixed(0)} B/item`,
     );
-    for (const ef of o.efs) {
-      const viewed = HnswVectorIndex.load(dir, snap, rescore, { expansionSearch: ef }, 'view');
-      const got: number[][] = [];
-      const times: number[] = [];
-      for (let i = 0; i < o.queries; i++) {
-        const s = performance.now();
-        const hits = viewed.searchSync(qv(i), o.k);
-        times.push(performance.now() - s);
-        got.push(hits.map((h) => Number(h.key)));
+    for (const setting of settings) {
+      // b1 always rescores, from the file (nothing full-precision resident); `+rescore` rescores
+      // from full-precision vectors in RAM (the catalog holds them anyway); the others rank by
+      // the graph's own distances, so their memory is the graph alone.
+      const rescore = quantization === 'b1' ? fileSource : setting.endsWith('+rescore') ? ramSource : 'none';
+      const rescoreFactor = quantization === 'b1' ? 8 : rescore !== 'none' ? 3 : 1;
+      const name =
+        quantization === 'b1'
+          ? `b1 ${snap.options.binaryBits}-bit + rescore x${rescoreFactor} from file`
+          : rescore !== 'none'
+            ? `${quantization} + rescore x${rescoreFactor} from RAM f32`
+            : quantization;
+      for (const ef of o.efs) {
+        const viewed = HnswVectorIndex.load(
+          dir,
+          snap,
+          rescore,
+          { expansionSearch: ef, rescoreFactor, minCandidates: quantization === 'b1' ? 100 : 30 },
+          'view',
+        );
+        const got: number[][] = [];
+        const times: number[] = [];
+        for (let i = 0; i < o.queries; i++) {
+          const s = performance.now();
+          const hits = viewed.searchSync(qv(i), o.k);
+          times.push(performance.now() - s);
+          got.push(hits.map((h) => Number(h.key)));
+        }
+        const r: SettingResult = {
+          setting: name,
+          ef,
+          recallAt10: recall(truth, got, o.k),
+          p50Ms: pct(times, 0.5),
+          p95Ms: pct(times, 0.95),
+          buildS,
+          graphBytesPerItem,
+          rssBytesPerItem,
+          note: `key maps ~${keyMapBytesPerItem.toFixed(0)} B/item`,
+        };
+        results.push(r);
+        log(`  ${name}, ef ${String(ef).padStart(4)}: recall@${o.k} ${r.recallAt10.toFixed(4)}, p50 ${r.p50Ms.toFixed(3)} ms, p95 ${r.p95Ms.toFixed(3)} ms`);
+        await viewed.close();
       }
-      const r: SettingResult = {
-        setting:
-          quantization === 'b1'
-            ? `b1 ${snap.options.binaryBits}-bit + rescore x${snap.options.rescoreFactor} from file`
-            : rescore !== 'none'
-              ? `${quantization} + rescore x${snap.options.rescoreFactor} from RAM f32`
-              : quantization,
-        ef,
-        recallAt10: recall(truth, got, o.k),
-        p50Ms: pct(times, 0.5),
-        p95Ms: pct(times, 0.95),
-        buildS,
-        graphBytesPerItem,
-        rssBytesPerItem,
-        note: `key maps ~${keyMapBytesPerItem.toFixed(0)} B/item`,
-      };
-      results.push(r);
-      log(`  ef ${String(ef).padStart(4)}: recall@${o.k} ${r.recallAt10.toFixed(4)}, p50 ${r.p50Ms.toFixed(3)} ms, p95 ${r.p95Ms.toFixed(3)} ms`);
-      await viewed.close();
     }
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -291,11 +291,28 @@ export interface GetCatalogStatsResponse {
   embeddingDim: number;
   /** Bytes the in-memory search index holds. */
   indexBytes: number;
-  /** "exact" in this release. */
+  /** The index serving: "exact", "exact (hnsw building)", or "hnsw <quantisation> M<m> ef<ef>". */
   indexKind: string;
   /** Bytes the catalog takes in the data directory (table and source images). */
   dataBytes: number;
   dataDir: string;
+  /**
+   * Set while the catalog is re-embedded for a new model version in the background (the old
+   * version serves until every item is re-embedded, then both switch at once).
+   */
+  reembedding?: ReembedProgress | undefined;
+}
+
+/** Progress of a background re-embedding. */
+export interface ReembedProgress {
+  /** The model version being switched to. */
+  targetModelVersion: string;
+  /** Items already embedded with the target model. */
+  done: number;
+  /** Items in the catalog. */
+  total: number;
+  /** When it started, milliseconds since the Unix epoch. */
+  startedAtMs: number;
 }
 
 function createBaseImageRef(): ImageRef {
@@ -3661,7 +3678,16 @@ export const GetCatalogStatsRequest: MessageFns<GetCatalogStatsRequest> = {
 };
 
 function createBaseGetCatalogStatsResponse(): GetCatalogStatsResponse {
-  return { itemCount: 0, modelVersion: "", embeddingDim: 0, indexBytes: 0, indexKind: "", dataBytes: 0, dataDir: "" };
+  return {
+    itemCount: 0,
+    modelVersion: "",
+    embeddingDim: 0,
+    indexBytes: 0,
+    indexKind: "",
+    dataBytes: 0,
+    dataDir: "",
+    reembedding: undefined,
+  };
 }
 
 export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
@@ -3686,6 +3712,9 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
     }
     if (message.dataDir !== "") {
       writer.uint32(58).string(message.dataDir);
+    }
+    if (message.reembedding !== undefined) {
+      ReembedProgress.encode(message.reembedding, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -3759,6 +3788,14 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
             message.dataDir = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.reembedding = ReembedProgress.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3808,6 +3845,7 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
         : isSet(object.data_dir)
         ? globalThis.String(object.data_dir)
         : "",
+      reembedding: isSet(object.reembedding) ? ReembedProgress.fromJSON(object.reembedding) : undefined,
     };
   },
 
@@ -3834,6 +3872,9 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
     if (message.dataDir !== "") {
       obj.dataDir = message.dataDir;
     }
+    if (message.reembedding !== undefined) {
+      obj.reembedding = ReembedProgress.toJSON(message.reembedding);
+    }
     return obj;
   },
 
@@ -3849,6 +3890,134 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
     message.indexKind = object.indexKind ?? "";
     message.dataBytes = object.dataBytes ?? 0;
     message.dataDir = object.dataDir ?? "";
+    message.reembedding = (object.reembedding !== undefined && object.reembedding !== null)
+      ? ReembedProgress.fromPartial(object.reembedding)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReembedProgress(): ReembedProgress {
+  return { targetModelVersion: "", done: 0, total: 0, startedAtMs: 0 };
+}
+
+export const ReembedProgress: MessageFns<ReembedProgress> = {
+  encode(message: ReembedProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.targetModelVersion !== "") {
+      writer.uint32(10).string(message.targetModelVersion);
+    }
+    if (message.done !== 0) {
+      writer.uint32(16).uint64(message.done);
+    }
+    if (message.total !== 0) {
+      writer.uint32(24).uint64(message.total);
+    }
+    if (message.startedAtMs !== 0) {
+      writer.uint32(32).uint64(message.startedAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReembedProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReembedProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.targetModelVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.done = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.total = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.startedAtMs = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReembedProgress {
+    return {
+      targetModelVersion: isSet(object.targetModelVersion)
+        ? globalThis.String(object.targetModelVersion)
+        : isSet(object.target_model_version)
+        ? globalThis.String(object.target_model_version)
+        : "",
+      done: isSet(object.done) ? globalThis.Number(object.done) : 0,
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      startedAtMs: isSet(object.startedAtMs)
+        ? globalThis.Number(object.startedAtMs)
+        : isSet(object.started_at_ms)
+        ? globalThis.Number(object.started_at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ReembedProgress): unknown {
+    const obj: any = {};
+    if (message.targetModelVersion !== "") {
+      obj.targetModelVersion = message.targetModelVersion;
+    }
+    if (message.done !== 0) {
+      obj.done = Math.round(message.done);
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.startedAtMs !== 0) {
+      obj.startedAtMs = Math.round(message.startedAtMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReembedProgress>, I>>(base?: I): ReembedProgress {
+    return ReembedProgress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReembedProgress>, I>>(object: I): ReembedProgress {
+    const message = createBaseReembedProgress();
+    message.targetModelVersion = object.targetModelVersion ?? "";
+    message.done = object.done ?? 0;
+    message.total = object.total ?? 0;
+    message.startedAtMs = object.startedAtMs ?? 0;
     return message;
   },
 };

@@ -13,7 +13,7 @@ function ints(value: string): number[] {
 }
 
 function quantizations(value: string): string[] {
-  const list = value.split(',').map((v) => v.trim());
+  const list = value.split(',').map((v) => v.trim()).filter(Boolean);
   for (const q of list) if (!['f32', 'f16', 'i8', 'i8+rescore', 'b1'].includes(q)) throw new InvalidArgumentError(`unknown setting '${q}'`);
   return list;
 }

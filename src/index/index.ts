@@ -15,3 +15,4 @@ export {
   VIEW_SEPARATOR,
 } from './catalog-index.js';
 export { IndexSnapshots, type RestoreReport } from './index-snapshot.js';
+export { QdrantVectorIndex, type QdrantIndexOptions, pointIdOf } from './qdrant-vector-index.js';

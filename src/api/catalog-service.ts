@@ -1,6 +1,6 @@
 import type { ServerReadableStream, sendUnaryData } from '@grpc/grpc-js';
 import type { NewCatalogItem } from '../catalog/index.js';
-import { validateItemId, validateMetadata } from '../catalog/index.js';
+import { validateItemId, validateMetadata, validateView } from '../catalog/index.js';
 import { InvalidArgumentError } from '../errors/index.js';
 import type { TwinlensEngine } from '../search/index.js';
 import type {
@@ -51,10 +51,11 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
     const prepare = async (req: UpsertItemsRequest, index: number): Promise<void> => {
       try {
         validateItemId(req.itemId);
+        validateView(req.view);
         validateMetadata(req.metadata);
         if (!req.image?.length) throw new InvalidArgumentError('image', 'empty: every item needs its image');
         const { embedding, local } = await engine.embedImage(req.image, undefined, { signal, waitForCapacity: true });
-        ready.push({ index, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local } });
+        ready.push({ index, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local, view: req.view ?? '' } });
       } catch (e) {
         failWith(index, req.itemId, e);
       }
@@ -86,7 +87,7 @@ export function createCatalogService(engine: TwinlensEngine, log: Logger): Catal
   const catalog = engine.catalog;
   return {
     upsertItems: handleUpsertItems(engine, log),
-    deleteItem: unary(log, async (req) => ({ deleted: await catalog.delete(req.itemId) })),
+    deleteItem: unary(log, async (req) => ({ deleted: await catalog.delete(req.itemId, req.view ?? '') })),
     getItem: unary(log, async (req) => {
       const info = catalog.get(req.itemId);
       return {

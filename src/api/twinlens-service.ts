@@ -105,7 +105,7 @@ export function createTwinlensService(engine: TwinlensEngine, options: Readonly<
         { signal },
       );
       return {
-        hits: r.hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.coarseScore, metadata: h.metadata })),
+        hits: r.hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.coarseScore, metadata: h.metadata, view: h.view || undefined })),
         rankedBy: rankingStageFrom(r.rankedBy),
         timings: stageTimingsFrom(r.timings),
         modelVersion: r.modelVersion,

@@ -113,6 +113,13 @@ export class CatalogTable {
     await this.maybeOptimize();
   }
 
+  /** Deletes rows by item id (ids are validated by the caller: no quotes), in one commit. */
+  async deleteMany(itemIds: string[]): Promise<void> {
+    if (itemIds.length === 0) return;
+    await this.table.delete(`item_id IN (${itemIds.map((id) => `'${id}'`).join(', ')})`);
+    await this.maybeOptimize();
+  }
+
   async count(): Promise<number> {
     return this.table.countRows();
   }

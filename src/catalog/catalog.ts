@@ -2,7 +2,16 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { TwinlensOptions } from '../config/index.js';
 import { InvalidArgumentError, ItemNotFoundError } from '../errors/index.js';
-import { CatalogIndex, IndexSnapshots, type CatalogIndexOptions, type IndexHit, type MetadataFilter, type RestoreReport } from '../index/index.js';
+import {
+  CatalogIndex,
+  IndexSnapshots,
+  type CatalogIndexOptions,
+  type IndexHit,
+  type MetadataFilter,
+  type RestoreReport,
+  vectorKeyOf,
+  VIEW_SEPARATOR,
+} from '../index/index.js';
 import { BlobStore } from './blob-store.js';
 import { CatalogTable, type CatalogRow } from './catalog-table.js';
 import { fromFloat16, toFloat16 } from './float16.js';
@@ -15,6 +24,32 @@ export interface NewCatalogItem {
   embedding: Float32Array;
   /** The model's local feature map (C x H x W), when the model has one; stored as float16. */
   local?: Float32Array | null;
+  /** Empty or absent: the item's main image. Otherwise another view of it ('angle', 'back'...). */
+  view?: string;
+}
+
+/** View names: 1-64 characters of letters, digits and . _ - */
+export const VIEW_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Throws InvalidArgumentError unless `view` is empty or a valid view name. */
+export function validateView(view: string | undefined): void {
+  if (view && !VIEW_PATTERN.test(view)) {
+    throw new InvalidArgumentError('view', `'${view.slice(0, 64)}' is not a valid view name (1-64 characters: letters, digits and . _ -)`);
+  }
+}
+
+/**
+ * Row key of an item's view in the table and the index: the item id for the main image,
+ * `itemId#view` for other views ('#' never occurs in item ids).
+ */
+export function rowKeyOf(itemId: string, view = ''): string {
+  return vectorKeyOf(itemId, view);
+}
+
+/** The item id and view of a row key. */
+export function splitRowKey(key: string): { itemId: string; view: string } {
+  const i = key.indexOf(VIEW_SEPARATOR);
+  return i < 0 ? { itemId: key, view: '' } : { itemId: key.slice(0, i), view: key.slice(i + 1) };
 }
 
 /** A stored item, without its vector and local features. */
@@ -162,13 +197,17 @@ export class Catalog {
     const keys = [...embeddings.keys()];
     const snapshots = new IndexSnapshots(path.join(dataDir, 'index'));
     index.upsertMany(
-      keys.map((id) => ({ itemId: id, metadata: info.get(id)!.metadata })),
+      keys.map((key) => ({ ...splitRowKey(key), metadata: info.get(key)!.metadata })),
       keys.map((id) => embeddings.get(id)!),
       { deferGraph: true },
     );
     const restored = index.wantsGraph() ? snapshots.restore(index, modelVersion) : undefined;
     if (restored) onRestore?.(restored);
     const catalog = new Catalog(dataDir, modelVersion, table, blobs, index, info, locals, localLength, snapshots, snapshotIntervalMs);
+    for (const key of keys) {
+      const { itemId, view } = splitRowKey(key);
+      if (view) catalog.viewKeys.set(itemId, (catalog.viewKeys.get(itemId) ?? new Set()).add(key));
+    }
     // A snapshot loaded and reconciled matches the table; a graph built anew is not saved yet.
     catalog.savedAt.seq = restored?.loaded && restored.reconciled === 0 ? index.sequence : -1;
     index.startGraphIfWanted();
@@ -190,6 +229,7 @@ export class Catalog {
   upsert(items: NewCatalogItem[]): Promise<boolean[]> {
     for (const item of items) {
       validateItemId(item.itemId);
+      validateView(item.view);
       validateMetadata(item.metadata);
       if (item.embedding.length !== this.dim) {
         throw new RangeError(`embedding of '${item.itemId}' has ${item.embedding.length} dims, the catalog ${this.dim}`);
@@ -202,11 +242,11 @@ export class Catalog {
       const now = Date.now();
       // The last occurrence of an id in one call wins, as if they had been sent one by one.
       const byId = new Map<string, NewCatalogItem>();
-      for (const item of items) byId.set(item.itemId, item);
+      for (const item of items) byId.set(rowKeyOf(item.itemId, item.view), item);
       // Image files first (their fsyncs overlap), then the commit that references them.
       const rows: CatalogRow[] = await Promise.all(
         [...byId.values()].map(async (item) => ({
-          itemId: item.itemId,
+          itemId: rowKeyOf(item.itemId, item.view),
           metadata: item.metadata,
           embedding: item.embedding,
           local: item.local ? toFloat16(item.local) : null,
@@ -216,7 +256,8 @@ export class Catalog {
           updatedAtMs: now,
         })),
       );
-      const existed = new Set(items.filter((i) => this.info.has(i.itemId)).map((i) => i.itemId));
+      const keyOf = (i: NewCatalogItem): string => rowKeyOf(i.itemId, i.view);
+      const existed = new Set(items.filter((i) => this.info.has(keyOf(i))).map(keyOf));
       await this.table.upsert(rows);
       for (const row of rows) {
         const { embedding, local, ...rest } = row;
@@ -224,28 +265,39 @@ export class Catalog {
         if (local) this.locals.set(row.itemId, local);
       }
       this.index.upsertMany(
-        rows.map((row) => ({ itemId: row.itemId, metadata: row.metadata })),
+        rows.map((row) => ({ ...splitRowKey(row.itemId), metadata: row.metadata })),
         rows.map((row) => row.embedding),
       );
+      for (const row of rows) {
+        const { itemId, view } = splitRowKey(row.itemId);
+        if (view) this.viewKeys.set(itemId, (this.viewKeys.get(itemId) ?? new Set()).add(row.itemId));
+      }
       this.maybeSaveSnapshot();
       const seen = new Set<string>();
       return items.map((i) => {
-        const replaced = existed.has(i.itemId) || seen.has(i.itemId);
-        seen.add(i.itemId);
+        const replaced = existed.has(keyOf(i)) || seen.has(keyOf(i));
+        seen.add(keyOf(i));
         return replaced;
       });
     });
   }
 
-  /** Deletes an item; false when there was none. */
-  delete(itemId: string): Promise<boolean> {
+  /** Deletes an item with all its views, or only `view` of it; false when there was none. */
+  delete(itemId: string, view = ''): Promise<boolean> {
     validateItemId(itemId);
+    validateView(view);
     return this.lock.run(async () => {
-      if (!this.info.has(itemId)) return false;
-      await this.table.delete(itemId);
-      this.index.delete(itemId);
-      this.info.delete(itemId);
-      this.locals.delete(itemId);
+      const keys = view ? [rowKeyOf(itemId, view)] : [itemId, ...(this.viewKeys.get(itemId) ?? [])];
+      const present = keys.filter((k) => this.info.has(k));
+      if (present.length === 0) return false;
+      await this.table.deleteMany(present);
+      for (const key of present) {
+        this.index.delete(key);
+        this.info.delete(key);
+        this.locals.delete(key);
+      }
+      if (view) this.viewKeys.get(itemId)?.delete(rowKeyOf(itemId, view));
+      if (!view || this.viewKeys.get(itemId)?.size === 0) this.viewKeys.delete(itemId);
       this.maybeSaveSnapshot();
       return true;
     });
@@ -294,7 +346,8 @@ export class Catalog {
 
   /** Items with ids greater than `afterId`, in id order, at most `limit`. */
   list(afterId: string, limit: number): { items: CatalogItemInfo[]; more: boolean } {
-    const ids = this.index.sortedIds().filter((id) => id > afterId);
+    // Main images only: view rows (item#view) are not items of their own.
+    const ids = this.index.sortedIds().filter((id) => id > afterId && !id.includes(VIEW_SEPARATOR) && this.info.has(id));
     return { items: ids.slice(0, limit).map((id) => this.info.get(id)!), more: ids.length > limit };
   }
 
@@ -352,10 +405,18 @@ export class Catalog {
   /** Set while the catalog is re-embedded for another model version in the background (GetCatalogStats). */
   reembedding?: { targetModelVersion: string; done: number; total: number; startedAtMs: number };
 
-  /** Every stored item (without vectors), in no particular order. */
-  items(): IterableIterator<CatalogItemInfo> {
+  /** Every stored row (main images and views; a view's `itemId` is its row key `item#view`), in no particular order. */
+  rows(): IterableIterator<CatalogItemInfo> {
     return this.info.values();
   }
+
+  /** The stored row of an item's main image or view (row key as in `rows`), or undefined. */
+  row(key: string): CatalogItemInfo | undefined {
+    return this.info.get(key);
+  }
+
+  /** View row keys by item id. */
+  private viewKeys = new Map<string, Set<string>>();
 
   /**
    * Runs `fn` while no catalog write runs or starts (writes queue behind it): a consistent moment
@@ -385,6 +446,7 @@ export class Catalog {
     swap('snapshots' as keyof this);
     swap('snapshotIntervalMs' as keyof this);
     swap('savedAt' as keyof this);
+    swap('viewKeys' as keyof this);
   }
 
   /** Closes the table and releases the index; save the graph first with `saveIndex` to keep it. */

@@ -9,6 +9,10 @@ export {
   MAX_METADATA_BYTES,
   validateItemId,
   validateMetadata,
+  validateView,
+  VIEW_PATTERN,
+  rowKeyOf,
+  splitRowKey,
 } from './catalog.js';
 export { type CatalogRow } from './catalog-table.js';
 export { BlobStore } from './blob-store.js';

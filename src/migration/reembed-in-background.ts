@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Catalog, type CatalogIndexSettings, type CatalogItemInfo } from '../catalog/index.js';
+import { Catalog, type CatalogIndexSettings, type CatalogItemInfo, splitRowKey } from '../catalog/index.js';
 import type { ImageDecoder } from '../imaging/index.js';
 import type { Embedder, PairHead } from '../model/index.js';
 import type { TwinlensEngine } from '../search/index.js';
@@ -27,15 +27,18 @@ export interface ReembedOptions {
   log: (message: string, fields?: Record<string, unknown>) => void;
 }
 
-/** Items whose re-embedded row is missing or out of date (other image or metadata), and ids to drop. */
+/**
+ * Rows (main images and views, by row key) whose re-embedded row is missing or out of date (other
+ * image or metadata), and row keys to drop.
+ */
 function diff(serving: Catalog, next: Catalog): { todo: CatalogItemInfo[]; extra: string[] } {
   const todo: CatalogItemInfo[] = [];
-  for (const item of serving.items()) {
-    const n = next.has(item.itemId) ? next.get(item.itemId) : undefined;
-    if (!n || n.imageSha256 !== item.imageSha256 || JSON.stringify(n.metadata) !== JSON.stringify(item.metadata)) todo.push(item);
+  for (const row of serving.rows()) {
+    const n = next.row(row.itemId);
+    if (!n || n.imageSha256 !== row.imageSha256 || JSON.stringify(n.metadata) !== JSON.stringify(row.metadata)) todo.push(row);
   }
   const extra: string[] = [];
-  for (const item of next.items()) if (!serving.has(item.itemId)) extra.push(item.itemId);
+  for (const row of next.rows()) if (!serving.row(row.itemId)) extra.push(row.itemId);
   return { todo, extra };
 }
 
@@ -78,14 +81,17 @@ export async function reembedInBackground(engine: TwinlensEngine, target: Target
         if (switched) break;
         continue;
       }
-      for (const id of extra) await next.delete(id);
+      for (const key of extra) {
+        const { itemId, view } = splitRowKey(key);
+        await next.delete(itemId, view);
+      }
       for (let i = 0; i < todo.length; i += batch) {
-        const slice = todo.slice(i, i + batch).filter((item) => serving.has(item.itemId));
+        const slice = todo.slice(i, i + batch).filter((row) => serving.row(row.itemId));
         const images = await Promise.all(slice.map((item) => serving.imageBySha(item.imageSha256)));
         const decoded = await Promise.all(images.map((b) => target.decoder.decode(b)));
         const features = await target.embedder.embedBatch(decoded);
         await next.upsert(
-          slice.map((item, j) => ({ itemId: item.itemId, metadata: item.metadata, image: images[j], embedding: features[j].embedding, local: features[j].local })),
+          slice.map((row, j) => ({ ...splitRowKey(row.itemId), metadata: row.metadata, image: images[j], embedding: features[j].embedding, local: features[j].local })),
         );
         const done = serving.size - todo.length + i + slice.length;
         serving.reembedding = { targetModelVersion: version, done: Math.min(done, serving.size), total: serving.size, startedAtMs: started };

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Catalog, CatalogRow } from '../catalog/index.js';
+import { type Catalog, type CatalogRow, splitRowKey } from '../catalog/index.js';
 import { InvalidArgumentError, InvalidImageError } from '../errors/index.js';
 import type { ImageDecoder } from '../imaging/index.js';
 import type { Embedder, PairHead, TwinFeatures } from '../model/index.js';
@@ -36,7 +36,8 @@ export interface RequestContext {
 }
 
 export interface SearchResult {
-  hits: { itemId: string; score: number; coarseScore: number; metadata: Record<string, string> }[];
+  /** `view`: the item's view that matched best ('' for its main image). */
+  hits: { itemId: string; score: number; coarseScore: number; metadata: Record<string, string>; view: string }[];
   rankedBy: RankedBy;
   scanned: number;
   timings: Timings;
@@ -63,6 +64,8 @@ export interface IngestItem {
   itemId: string;
   metadata: Record<string, string>;
   loadImage: () => Promise<Uint8Array>;
+  /** Another view of the item ('' or absent: its main image). */
+  view?: string;
 }
 
 /** One side of a comparison. */
@@ -197,7 +200,7 @@ export class TwinlensEngine {
     const t0 = performance.now();
     const { hits, scanned } = this.catalog.search(query.embedding, shortlistK, params.filter);
     timings.shortlistMs = performance.now() - t0;
-    const shortlist = hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata }));
+    const shortlist = hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata, view: h.view }));
     if (!this.pairHead || shortlist.length === 0) {
       timings.totalMs = performance.now() - start;
       return { hits: shortlist.slice(0, topK), rankedBy: 'embedding', scanned, timings, modelVersion: version };
@@ -295,6 +298,7 @@ export class TwinlensEngine {
           image: images[j],
           embedding: features[j].embedding,
           local: features[j].local,
+          view: it.view,
         })),
       );
       onProgress?.(Math.min(i + batch, items.length), items.length);
@@ -307,7 +311,8 @@ export class TwinlensEngine {
    */
   reembed(rows: CatalogRow[], onProgress?: (done: number, total: number) => void): Promise<void> {
     return this.ingest(
-      rows.map((r) => ({ itemId: r.itemId, metadata: r.metadata, loadImage: () => this.catalog.imageBySha(r.imageSha256) })),
+      // A view's row key is item#view: back to item id and view for the upsert.
+      rows.map((r) => ({ ...splitRowKey(r.itemId), metadata: r.metadata, loadImage: () => this.catalog.imageBySha(r.imageSha256) })),
       onProgress,
     );
   }

@@ -125,6 +125,8 @@ export interface SearchHit {
   /** Cosine similarity of the embeddings (the shortlist stage's score). */
   coarseScore: number;
   metadata: { [key: string]: string };
+  /** The view of the item that matched best (empty: its main image). */
+  view?: string | undefined;
 }
 
 export interface SearchHit_MetadataEntry {
@@ -225,6 +227,13 @@ export interface UpsertItemsRequest {
   itemId: string;
   image: Buffer;
   metadata: { [key: string]: string };
+  /**
+   * Empty: the item's main image. Otherwise the name of another view of the same item (1 to 64
+   * characters: letters, digits and . _ -), e.g. "angle" or "back": a search hit is the item,
+   * scored by its best-matching view. The item's main image must be upserted first; deleting the
+   * item deletes its views.
+   */
+  view?: string | undefined;
 }
 
 export interface UpsertItemsRequest_MetadataEntry {
@@ -249,6 +258,8 @@ export interface UpsertItemsResponse {
 
 export interface DeleteItemRequest {
   itemId: string;
+  /** Empty: the item and all its views. Otherwise only this view (the item stays). */
+  view?: string | undefined;
 }
 
 export interface DeleteItemResponse {
@@ -917,7 +928,7 @@ export const SearchRequest_FilterEntry: MessageFns<SearchRequest_FilterEntry> = 
 };
 
 function createBaseSearchHit(): SearchHit {
-  return { itemId: "", score: 0, coarseScore: 0, metadata: {} };
+  return { itemId: "", score: 0, coarseScore: 0, metadata: {}, view: undefined };
 }
 
 export const SearchHit: MessageFns<SearchHit> = {
@@ -934,6 +945,9 @@ export const SearchHit: MessageFns<SearchHit> = {
     globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
       SearchHit_MetadataEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
     });
+    if (message.view !== undefined) {
+      writer.uint32(42).string(message.view);
+    }
     return writer;
   },
 
@@ -985,6 +999,14 @@ export const SearchHit: MessageFns<SearchHit> = {
             }
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.view = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1024,6 +1046,7 @@ export const SearchHit: MessageFns<SearchHit> = {
           {},
         )
         : {},
+      view: isSet(object.view) ? globalThis.String(object.view) : undefined,
     };
   },
 
@@ -1047,6 +1070,9 @@ export const SearchHit: MessageFns<SearchHit> = {
         });
       }
     }
+    if (message.view !== undefined) {
+      obj.view = message.view;
+    }
     return obj;
   },
 
@@ -1067,6 +1093,7 @@ export const SearchHit: MessageFns<SearchHit> = {
       },
       {},
     );
+    message.view = object.view ?? undefined;
     return message;
   },
 };
@@ -2602,7 +2629,7 @@ export const CatalogItem_MetadataEntry: MessageFns<CatalogItem_MetadataEntry> = 
 };
 
 function createBaseUpsertItemsRequest(): UpsertItemsRequest {
-  return { itemId: "", image: Buffer.alloc(0), metadata: {} };
+  return { itemId: "", image: Buffer.alloc(0), metadata: {}, view: undefined };
 }
 
 export const UpsertItemsRequest: MessageFns<UpsertItemsRequest> = {
@@ -2616,6 +2643,9 @@ export const UpsertItemsRequest: MessageFns<UpsertItemsRequest> = {
     globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
       UpsertItemsRequest_MetadataEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
     });
+    if (message.view !== undefined) {
+      writer.uint32(34).string(message.view);
+    }
     return writer;
   },
 
@@ -2659,6 +2689,14 @@ export const UpsertItemsRequest: MessageFns<UpsertItemsRequest> = {
             }
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.view = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2693,6 +2731,7 @@ export const UpsertItemsRequest: MessageFns<UpsertItemsRequest> = {
           {},
         )
         : {},
+      view: isSet(object.view) ? globalThis.String(object.view) : undefined,
     };
   },
 
@@ -2713,6 +2752,9 @@ export const UpsertItemsRequest: MessageFns<UpsertItemsRequest> = {
         });
       }
     }
+    if (message.view !== undefined) {
+      obj.view = message.view;
+    }
     return obj;
   },
 
@@ -2732,6 +2774,7 @@ export const UpsertItemsRequest: MessageFns<UpsertItemsRequest> = {
       },
       {},
     );
+    message.view = object.view ?? undefined;
     return message;
   },
 };
@@ -3052,13 +3095,16 @@ export const UpsertItemsResponse: MessageFns<UpsertItemsResponse> = {
 };
 
 function createBaseDeleteItemRequest(): DeleteItemRequest {
-  return { itemId: "" };
+  return { itemId: "", view: undefined };
 }
 
 export const DeleteItemRequest: MessageFns<DeleteItemRequest> = {
   encode(message: DeleteItemRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.itemId !== "") {
       writer.uint32(10).string(message.itemId);
+    }
+    if (message.view !== undefined) {
+      writer.uint32(18).string(message.view);
     }
     return writer;
   },
@@ -3084,6 +3130,14 @@ export const DeleteItemRequest: MessageFns<DeleteItemRequest> = {
             message.itemId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.view = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3103,6 +3157,7 @@ export const DeleteItemRequest: MessageFns<DeleteItemRequest> = {
         : isSet(object.item_id)
         ? globalThis.String(object.item_id)
         : "",
+      view: isSet(object.view) ? globalThis.String(object.view) : undefined,
     };
   },
 
@@ -3110,6 +3165,9 @@ export const DeleteItemRequest: MessageFns<DeleteItemRequest> = {
     const obj: any = {};
     if (message.itemId !== "") {
       obj.itemId = message.itemId;
+    }
+    if (message.view !== undefined) {
+      obj.view = message.view;
     }
     return obj;
   },
@@ -3120,6 +3178,7 @@ export const DeleteItemRequest: MessageFns<DeleteItemRequest> = {
   fromPartial<I extends Exact<DeepPartial<DeleteItemRequest>, I>>(object: I): DeleteItemRequest {
     const message = createBaseDeleteItemRequest();
     message.itemId = object.itemId ?? "";
+    message.view = object.view ?? undefined;
     return message;
   },
 };

@@ -135,6 +135,34 @@ describe('pair-head rerank over gRPC (tiny known-function ONNX twin)', () => {
     expect((await ts.rpc.compare({ a: image(query), b: item('purple') })).match).toBe(false);
   });
 
+  test('a request aborted while its query is embedded never reaches the pair head', async () => {
+    const engine = ts.server.engine;
+    const head = engine.pairHead!;
+    const embedder = engine.embedder;
+    const originalScore = head.scoreCandidates;
+    const originalEmbed = embedder.embedBatch;
+    const controller = new AbortController();
+    let headRuns = 0;
+    head.scoreCandidates = (...args) => {
+      headRuns++;
+      return originalScore.apply(head, args);
+    };
+    embedder.embedBatch = async (batch) => {
+      const out = await originalEmbed.call(embedder, batch);
+      controller.abort(); // the client gives up while the model runs
+      return out;
+    };
+    try {
+      await expect(engine.search(query, { topK: 3, shortlistK: 5 }, { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+      expect(headRuns).toBe(0);
+    } finally {
+      head.scoreCandidates = originalScore;
+      embedder.embedBatch = originalEmbed;
+    }
+    await engine.search(query, { topK: 3, shortlistK: 5 });
+    expect(headRuns).toBe(0); // restored: the spy is gone
+  });
+
   test('local features survive a restart (LanceDB column) and the rerank is unchanged', async () => {
     const before = await ts.rpc.search({ image: query, topK: 5, shortlistK: 5 });
     const { dataDir } = ts;

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_OPTIONS } from '../config/index.js';
 import { loadManifest } from '../model/index.js';
-import { simulateCatalog, sourceItems } from '../simulate/index.js';
+import { simulateCatalog, sourceItems, type SimulationAssetOptions } from '../simulate/index.js';
 import { AdaptError } from './adapt-error.js';
 import { checkTrainingPython } from './check-python.js';
 import { ADAPT_DEFAULTS, PACKAGE_ROOT } from './defaults.js';
@@ -38,6 +38,8 @@ export interface AdaptModelOptions {
   viewsDir?: string;
   /** Simulation worker threads (default: one per core). */
   workers?: number;
+  /** Where backgrounds and clip-art come from (default: ASSET_DEFAULTS in src/simulate). */
+  assets?: SimulationAssetOptions;
   /** Extra arguments for train.py. */
   trainerArgs?: string[];
   onProgress?: (p: AdaptProgress) => void;
@@ -114,6 +116,7 @@ export async function adaptModel(o: AdaptModelOptions): Promise<AdaptResult> {
       seed: o.seed ?? ADAPT_DEFAULTS.seed,
       size: base.input.size,
       workers: o.workers,
+      assets: o.assets,
       onProgress: (done, total) => {
         // What follows simulation: at most the rest of the budget.
         const later = Math.max(0, budgetS - (Date.now() - started) / 1000) * 0.9;

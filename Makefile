@@ -7,7 +7,7 @@ DATA ?= ../shared/data/grocery-dev
 PORT ?= 50051
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: setup build run test proto lint model calibrate eval bench fuzz loadtest clean bench-index crash-test setup-training simulate-sheet adapt
+.PHONY: setup build run test proto lint model calibrate eval bench fuzz loadtest clean bench-index crash-test bench-search-scale setup-training simulate-sheet adapt
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.installed: package-lock.json
@@ -79,6 +79,13 @@ INDEX_COUNT ?= 1000000
 INDEX_ARGS ?=
 bench-index: setup
 	flock /tmp/twinlens-cpu.lock node --expose-gc dist/cli/main.js bench-index --count $(INDEX_COUNT) $(INDEX_ARGS)
+
+# End-to-end Search over gRPC with 3,000 and 1,000,000 catalog items (synthetic vectors of the model's
+# dimension; SCALE_MODEL should be a 256-d model: 1M x 1,792-d would need ~10 GB).
+SCALE_MODEL ?= models/mobilenet_v2_140/manifest.json
+SCALE_SIZES ?= 3000,1000000
+bench-search-scale: setup
+	flock /tmp/twinlens-cpu.lock node dist/cli/main.js bench-search-scale --sizes $(SCALE_SIZES) --model $(SCALE_MODEL)
 
 # kill -9 at random points during a 100,000-item bulk ingest, 20 times (precomputed vectors through
 # the catalog API; the CI test runs 4 rounds over 8,000 items).

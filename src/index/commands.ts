@@ -127,5 +127,26 @@ export function indexCommands(): Command[] {
         seed: o.seed,
       });
     });
-  return [bench, crash, child];
+  const scale = new Command('bench-search-scale')
+    .description('end-to-end Search over gRPC at several catalog sizes (filled with synthetic vectors of the model dimension)')
+    .option('--sizes <list>', 'catalog sizes', ints, [3000, 1_000_000])
+    .option('--model <manifest>', 'model manifest (run embedding-only)')
+    .option('--searches <n>', 'timed searches per size', int, 200)
+    .option('--json', 'print one JSON object')
+    .action(async (o) => {
+      const { runSearchScaleBench } = await import('./bench/search-scale-bench.js');
+      const { DEFAULT_OPTIONS } = await import('../config/index.js');
+      const results = await runSearchScaleBench({ sizes: o.sizes, model: o.model ?? DEFAULT_OPTIONS.modelManifest, searches: o.searches, log });
+      if (o.json) console.log(JSON.stringify(results));
+      else {
+        const base = results[0];
+        console.log('items | index | Search p50 ms | p95 ms | index step p50 ms | embed p50 ms | p50 / smallest');
+        for (const r of results) {
+          console.log(
+            `${r.size.toLocaleString('en')} | ${r.indexKind} | ${r.search.p50Ms.toFixed(1)} | ${r.search.p95Ms.toFixed(1)} | ${r.search.server.shortlistMs.toFixed(2)} | ${r.search.server.embedMs.toFixed(1)} | ${(r.search.p50Ms / base.search.p50Ms).toFixed(2)}x`,
+          );
+        }
+      }
+    });
+  return [bench, crash, child, scale];
 }

@@ -4,7 +4,7 @@ import { InvalidArgumentError, InvalidImageError } from '../errors/index.js';
 import type { ImageDecoder } from '../imaging/index.js';
 import type { Embedder, PairHead, TwinFeatures } from '../model/index.js';
 import { AdmissionGate } from './admission-gate.js';
-import type { MetadataFilter } from './exact-index.js';
+import type { MetadataFilter } from '../index/index.js';
 
 /** Milliseconds spent per stage. */
 export interface Timings {

@@ -1,4 +1,4 @@
-export { ExactIndex, type IndexEntry, type IndexHit, type MetadataFilter, matchesFilter } from './exact-index.js';
+export { type IndexEntry, type IndexHit, type MetadataFilter, matchesFilter } from '../index/index.js';
 export {
   TwinlensEngine,
   type SearchParams,

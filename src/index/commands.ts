@@ -14,7 +14,7 @@ function ints(value: string): number[] {
 
 function quantizations(value: string): string[] {
   const list = value.split(',').map((v) => v.trim()).filter(Boolean);
-  for (const q of list) if (!['f32', 'f16', 'i8', 'i8+rescore', 'b1'].includes(q)) throw new InvalidArgumentError(`unknown setting '${q}'`);
+  for (const q of list) if (!/^(f32|f16|i8|i8\+rescore|b1)(@\d+)?$/.test(q)) throw new InvalidArgumentError(`unknown setting '${q}' (f32, f16, i8, i8+rescore or b1, optionally @M)`);
   return list;
 }
 
@@ -27,7 +27,7 @@ export function indexCommands(): Command[] {
     .option('--count <n>', 'catalog vectors', int, 1_000_000)
     .option('--dim <n>', 'dimensions', int, 256)
     .option('--queries <n>', 'queries', int, 1000)
-    .option('--quantizations <list>', 'settings: f32, f16, i8, i8+rescore, b1', quantizations, ['f32', 'f16', 'i8', 'i8+rescore', 'b1'])
+    .option('--quantizations <list>', 'settings: f32, f16, i8, i8+rescore, b1, each optionally @M (graph degree)', quantizations, ['f32', 'f16', 'i8', 'i8+rescore', 'b1', 'b1@12'])
     .option('--ef <list>', 'search beam widths', ints, [32, 64, 128])
     .option('--m <n>', 'HNSW connectivity', int, 16)
     .option('--ef-construction <n>', 'HNSW build beam width', int, 128)

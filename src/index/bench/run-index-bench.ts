@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -5,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { exactSearch, MetricKind } from 'usearch';
 import { FileRescoreSource } from '../file-rescore-source.js';
 import { FlatVectors } from '../flat-vectors.js';
-import { HnswVectorIndex, type RescoreSource } from '../hnsw-vector-index.js';
+import { HnswVectorIndex, type HnswSnapshot, type RescoreSource } from '../hnsw-vector-index.js';
 import type { Quantization } from '../vector-index.js';
 import { syntheticCatalog, type SyntheticCatalog } from './synthetic-vectors.js';
 
@@ -118,13 +119,17 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
 
   const results: SettingResult[] = [];
   // One graph per quantisation; its settings (with or without rescore) are searched on it.
-  const groups = new Map<Quantization, string[]>();
+  // A setting is quantisation[+rescore][@M]: `b1@12` is binary codes on a degree-12 graph.
+  const groups = new Map<string, string[]>();
   for (const setting of o.quantizations) {
-    const q = setting.replace('+rescore', '') as Quantization;
-    groups.set(q, [...(groups.get(q) ?? []), setting]);
+    const [q, m] = setting.replace('+rescore', '').split('@');
+    const key = `${q}@${m ?? o.connectivity}`;
+    groups.set(key, [...(groups.get(key) ?? []), setting.split('@')[0]]);
   }
-  for (const [quantization, settings] of groups) {
-    const index = new HnswVectorIndex(dim, { quantization, connectivity: o.connectivity, expansionAdd: o.expansionAdd, threads: o.threads }, 'none');
+  for (const [group, settings] of groups) {
+    const quantization = group.split('@')[0] as Quantization;
+    const connectivity = Number(group.split('@')[1]);
+    const index = new HnswVectorIndex(dim, { quantization, connectivity, expansionAdd: o.expansionAdd, threads: o.threads }, 'none');
     t = performance.now();
     const chunk = 20_000;
     for (let i0 = 0; i0 < o.count; i0 += chunk) {
@@ -138,19 +143,12 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
     const snap = index.save(dir);
     const graphBytesPerItem = fs.statSync(HnswVectorIndex.graphFile(dir)).size / o.count;
     await index.close();
-    // Resident cost: RSS growth when the saved graph is loaded into memory (graph and codes
-    // copied in, plus the JavaScript key maps), measured after garbage collection.
-    gc();
-    const rss0 = process.memoryUsage().rss;
-    const heap0 = process.memoryUsage().heapUsed;
-    let loaded: HnswVectorIndex | undefined = HnswVectorIndex.load(dir, snap, 'none');
-    gc();
-    const rssBytesPerItem = (process.memoryUsage().rss - rss0) / o.count;
-    const keyMapBytesPerItem = (process.memoryUsage().heapUsed - heap0) / o.count;
-    await loaded.close();
-    loaded = undefined;
+    // Resident cost: RSS growth of a fresh process when it loads the saved graph into memory
+    // (graph and codes copied in, plus the JavaScript key maps); this process's RSS is too
+    // disturbed by the build and the data to measure it.
+    const { rssBytesPerItem, keyMapBytesPerItem } = measureLoaded(dir, snap, o.count);
     log(
-      `${quantization}: built in ${buildS.toFixed(1)} s (M ${o.connectivity}, efConstruction ${o.expansionAdd}, ${o.threads} threads); ` +
+      `${quantization}: built in ${buildS.toFixed(1)} s (M ${connectivity}, efConstruction ${o.expansionAdd}, ${o.threads} threads); ` +
         `graph file ${graphBytesPerItem.toFixed(0)} B/item; loaded: RSS +${rssBytesPerItem.toFixed(0)} B/item, of which JS key maps ~${keyMapBytesPerItem.toFixed(0)} B/item`,
     );
     for (const setting of settings) {
@@ -160,11 +158,12 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
       const rescore = quantization === 'b1' ? fileSource : setting.endsWith('+rescore') ? ramSource : 'none';
       const rescoreFactor = quantization === 'b1' ? 8 : rescore !== 'none' ? 3 : 1;
       const name =
-        quantization === 'b1'
+        (connectivity !== o.connectivity ? `M${connectivity} ` : '') +
+        (quantization === 'b1'
           ? `b1 ${snap.options.binaryBits}-bit + rescore x${rescoreFactor} from file`
           : rescore !== 'none'
             ? `${quantization} + rescore x${rescoreFactor} from RAM f32`
-            : quantization;
+            : quantization);
       for (const ef of o.efs) {
         const viewed = HnswVectorIndex.load(
           dir,
@@ -208,6 +207,30 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
   }
   fs.rmSync(rowsFile, { force: true });
   return { count: o.count, dim, queries: o.queries, data: data.description, exact, results, lancedb: lancedbResults };
+}
+
+/**
+ * Loads the saved graph in a fresh Node process (`load`: copied into memory, as the service
+ * does) and reports its RSS growth and V8 heap growth (the key maps) per item.
+ */
+function measureLoaded(dir: string, snap: HnswSnapshot, count: number): { rssBytesPerItem: number; keyMapBytesPerItem: number } {
+  const snapFile = path.join(dir, 'snapshot.json');
+  fs.writeFileSync(snapFile, JSON.stringify(snap));
+  // The native library and its thread pool are paged in first (a tiny index), so the figure is
+  // the graph's own cost, not the fixed cost of loading usearch.
+  const script = `
+    const fs = require('fs');
+    const { HnswVectorIndex } = require(${JSON.stringify(path.join(__dirname, '..', 'hnsw-vector-index.js'))});
+    const snap = JSON.parse(fs.readFileSync(${JSON.stringify(snapFile)}, 'utf8'));
+    const warm = new HnswVectorIndex(${JSON.stringify(snap.dim)}, snap.options, 'none');
+    warm.upsertSync(['w'], [new Float32Array(${JSON.stringify(snap.dim)}).fill(0.1)]);
+    warm.searchSync(new Float32Array(${JSON.stringify(snap.dim)}).fill(0.1), 1);
+    global.gc(); const r0 = process.memoryUsage();
+    const ix = HnswVectorIndex.load(${JSON.stringify(dir)}, snap, 'none');
+    global.gc(); const r1 = process.memoryUsage();
+    process.stdout.write(JSON.stringify({ rss: r1.rss - r0.rss, heap: r1.heapUsed - r0.heapUsed, size: ix.size }));`;
+  const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '-e', script], { maxBuffer: 1 << 20 }).toString());
+  return { rssBytesPerItem: out.rss / count, keyMapBytesPerItem: out.heap / count };
 }
 
 /** The machine, for the report header. */

@@ -44,6 +44,14 @@ export interface SharpDecoderOptions {
   maxImageFrames?: number;
 }
 
+/** Throws InvalidImageError for an empty image or one over `maxImageBytes` (checked before any decoding). */
+export function checkEncodedSize(bytes: Uint8Array, maxImageBytes: number): void {
+  if (!bytes || bytes.length === 0) throw new InvalidImageError('image is empty (0 bytes)');
+  if (bytes.length > maxImageBytes) {
+    throw new InvalidImageError(`image is ${bytes.length} bytes, over the limit of ${maxImageBytes} bytes`);
+  }
+}
+
 function formatOf(meta: sharp.Metadata): AcceptedFormat | undefined {
   // sharp reports AVIF as the HEIF container; only its AV1 flavour is AVIF.
   if (meta.format === 'heif') return meta.compression === 'av1' ? 'avif' : undefined;
@@ -59,10 +67,7 @@ export function createSharpDecoder(options: SharpDecoderOptions): ImageDecoder {
   const { size, maxImageBytes, maxImagePixels, maxImageFrames = 256 } = options;
   return {
     async decode(bytes: Uint8Array): Promise<DecodedImage> {
-      if (!bytes || bytes.length === 0) throw new InvalidImageError('image is empty (0 bytes)');
-      if (bytes.length > maxImageBytes) {
-        throw new InvalidImageError(`image is ${bytes.length} bytes, over the limit of ${maxImageBytes} bytes`);
-      }
+      checkEncodedSize(bytes, maxImageBytes);
       const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
       // failOn 'warning' (the strictest): a truncated JPEG, or one whose header claims more pixels
       // than its data holds, is refused instead of being padded with grey and embedded.

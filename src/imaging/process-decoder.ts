@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PACKAGE_ROOT } from '../config/options.js';
 import { InvalidImageError } from '../errors/index.js';
-import type { AcceptedFormat, DecodedImage, ImageDecoder, SharpDecoderOptions } from './decode-image.js';
+import { type AcceptedFormat, checkEncodedSize, type DecodedImage, type ImageDecoder, type SharpDecoderOptions } from './decode-image.js';
 import { DECODER_OPTIONS_ENV, type DecodeReplyMessage, type DecodeRequestMessage } from './decode-worker.js';
 
 /** Options of {@link createProcessDecoder}. */
@@ -180,6 +180,12 @@ export function createProcessDecoder(options: ProcessDecoderOptions): ProcessDec
   return {
     decode(bytes: Uint8Array): Promise<DecodedImage> {
       if (closed) return Promise.reject(new Error('image decoder closed'));
+      try {
+        // Refused here: an over-limit image is not worth copying to a child.
+        checkEncodedSize(bytes, decoderOptions.maxImageBytes);
+      } catch (e) {
+        return Promise.reject(e);
+      }
       return new Promise((resolve, reject) => send({ bytes, resolve, reject, alone: false }, pick()));
     },
     get crashes() {

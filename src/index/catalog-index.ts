@@ -260,7 +260,8 @@ export class CatalogIndex {
     this.building = graph;
     try {
       const keys = [...this.store.allKeys()];
-      const slice = 1000;
+      // ~256 inserts (tens of ms at 1M items on 2 cores) between two turns of the event loop.
+      const slice = 256;
       for (let i = 0; i < keys.length; i += slice) {
         const part = keys.slice(i, i + slice).filter((key) => this.store.has(key) && !graph.has(key));
         graph.upsertSync(part, part.map((key) => this.store.view(key)!.slice()));

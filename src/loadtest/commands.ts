@@ -47,10 +47,12 @@ function fuzzCommand(): Command {
     .option('--count <n>', 'cases', int, Number(process.env.FUZZ_COUNT ?? 10_000))
     .option('--seed <n>', 'run seed (the same seed sends the same cases)', int, Number(process.env.FUZZ_SEED ?? 1))
     .option('--concurrency <n>', 'calls in flight', int, 4)
+    .option('--decode-processes <n>', "the server's decodeProcesses (0: decode in the server process)", int)
     .option('--keep', 'keep the work folder (catalog, server log, failing cases)')
-    .action(async (o: { count: number; seed: number; concurrency: number; keep?: boolean }) => {
+    .action(async (o: { count: number; seed: number; concurrency: number; decodeProcesses?: number; keep?: boolean }) => {
       const passed = await inWorkDir('twinlens-fuzz-', Boolean(o.keep), async (dir) => {
-        const server = await startServerProcess({ dataDir: path.join(dir, 'data') });
+        const env = o.decodeProcesses === undefined ? undefined : { TWINLENS_DECODE_PROCESSES: String(o.decodeProcesses) };
+        const server = await startServerProcess({ dataDir: path.join(dir, 'data'), env });
         log(`fuzz: server pid ${server.pid} on ${server.address}, log ${server.logFile}`);
         const report = await runFuzz({
           address: server.address,

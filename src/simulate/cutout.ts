@@ -24,8 +24,9 @@ export interface Cutout {
  *
  * @param rgb packed RGB pixels.
  * @param threshold a pixel is near-white when all its channels are at least this.
+ * @param maxStep largest per-channel difference between neighbours the fill crosses (default: any).
  */
-export function cutOutWhiteBackground(rgb: Uint8Array, width: number, height: number, threshold: number): Cutout {
+export function cutOutWhiteBackground(rgb: Uint8Array, width: number, height: number, threshold: number, maxStep = Infinity): Cutout {
   const n = width * height;
   const bg = new Uint8Array(n);
   const queue = new Int32Array(n);
@@ -35,8 +36,20 @@ export function cutOutWhiteBackground(rgb: Uint8Array, width: number, height: nu
     const i = p * 3;
     return (rgb[i] as number) >= threshold && (rgb[i + 1] as number) >= threshold && (rgb[i + 2] as number) >= threshold;
   };
-  const seed = (p: number) => {
-    if (bg[p] === 0 && white(p)) {
+  // A step between neighbours over `maxStep` (any channel) is an edge the fill does not cross:
+  // it keeps white parts of a product that touch the background along a faint outline.
+  const smooth = (a: number, b: number) => {
+    if (maxStep === Infinity) return true;
+    const i = a * 3;
+    const j = b * 3;
+    return (
+      Math.abs((rgb[i] as number) - (rgb[j] as number)) <= maxStep &&
+      Math.abs((rgb[i + 1] as number) - (rgb[j + 1] as number)) <= maxStep &&
+      Math.abs((rgb[i + 2] as number) - (rgb[j + 2] as number)) <= maxStep
+    );
+  };
+  const seed = (p: number, from = p) => {
+    if (bg[p] === 0 && white(p) && smooth(p, from)) {
       bg[p] = 1;
       queue[tail++] = p;
     }
@@ -52,10 +65,10 @@ export function cutOutWhiteBackground(rgb: Uint8Array, width: number, height: nu
   while (head < tail) {
     const p = queue[head++] as number;
     const x = p % width;
-    if (x > 0) seed(p - 1);
-    if (x < width - 1) seed(p + 1);
-    if (p >= width) seed(p - width);
-    if (p < n - width) seed(p + width);
+    if (x > 0) seed(p - 1, p);
+    if (x < width - 1) seed(p + 1, p);
+    if (p >= width) seed(p - width, p);
+    if (p < n - width) seed(p + width, p);
   }
 
   // Soft edge: 3×3 mean of the binary mask.

@@ -122,8 +122,10 @@ export const PHOTO_DEFAULTS = {
   noise: [1, 6] as Knob,
   /** JPEG quality of the photo. */
   jpegQuality: [35, 90] as Knob,
-  /** Near-white threshold of the cut-out (0-255). */
-  whiteThreshold: 235,
+  /** Near-white threshold of the cut-out (0-255); 245 keeps white cartons whole where 235 ate into them. */
+  whiteThreshold: 245,
+  /** Largest step between neighbouring pixels the cut-out's fill crosses (8-bit levels): a faint outline stops it. */
+  maxEdgeStep: 3,
   /** Longest side the cut-out product is kept at, in pixels. */
   productMaxSide: 384,
 } as const;

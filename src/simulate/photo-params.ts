@@ -45,6 +45,7 @@ export interface PhotoOptions {
   noise?: Knob;
   jpegQuality?: Knob;
   whiteThreshold?: number;
+  maxEdgeStep?: number;
   productMaxSide?: number;
 }
 

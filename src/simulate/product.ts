@@ -18,7 +18,10 @@ export interface PreparedProduct {
  * transparent, the edge is softened, the sprite is cropped to the product). An image with no
  * white border is kept whole and opaque (a photo-like catalog image still works).
  */
-export async function prepareProduct(image: Buffer, options: { maxSide: number; whiteThreshold: number }): Promise<PreparedProduct> {
+export async function prepareProduct(
+  image: Buffer,
+  options: { maxSide: number; whiteThreshold: number; maxEdgeStep?: number },
+): Promise<PreparedProduct> {
   const { data, info } = await sharp(image)
     .rotate()
     .flatten({ background: '#ffffff' })
@@ -30,7 +33,7 @@ export async function prepareProduct(image: Buffer, options: { maxSide: number; 
   const w = info.width;
   const h = info.height;
   const rgb = info.channels === 3 ? data : toRgb(data, w * h, info.channels);
-  const cut = cutOutWhiteBackground(rgb, w, h, options.whiteThreshold);
+  const cut = cutOutWhiteBackground(rgb, w, h, options.whiteThreshold, options.maxEdgeStep);
   const n = cut.width * cut.height;
   const sprite: RgbaImage = { width: cut.width, height: cut.height, data: new Float32Array(n * 4) };
   let opaque = 0;

@@ -59,7 +59,7 @@ export function createPhotoSimulator(assets: SimulationAssets, options: PhotoOpt
   const params = (seed: number) => resolvePhotoParams(o, createRng(seed), availability);
   return {
     options: o,
-    prepare: (image) => prepareProduct(image, { maxSide: o.productMaxSide, whiteThreshold: o.whiteThreshold }),
+    prepare: (image) => prepareProduct(image, { maxSide: o.productMaxSide, whiteThreshold: o.whiteThreshold, maxEdgeStep: o.maxEdgeStep }),
     params,
     scene: (product, seed) => composeScene(product.sprite, params(seed), assets),
     async photo(product, seed) {

@@ -80,6 +80,19 @@ describe('cut-out', () => {
     expect(p.backgroundFraction).toBeGreaterThan(0.7);
   });
 
+  it('with maxEdgeStep, stops at a faint outline: a near-white product touching the background stays whole', async () => {
+    // Background 255; a 60x60 product of level 248 (near-white by the threshold) in the middle.
+    const w = 120;
+    const px = Buffer.alloc(w * w * 3, 255);
+    for (let y = 30; y < 90; y++) for (let x = 30; x < 90; x++) px.fill(248, (y * w + x) * 3, (y * w + x) * 3 + 3);
+    const png = await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toBuffer();
+    const kept = await prepareProduct(png, { maxSide: 400, whiteThreshold: 245, maxEdgeStep: 3 });
+    expect([kept.sprite.width, kept.sprite.height]).toEqual([60, 60]); // exactly the square
+    expect(kept.sprite.data[(30 * 60 + 30) * 4 + 3]).toBe(255);
+    const eaten = await prepareProduct(png, { maxSide: 400, whiteThreshold: 245 });
+    expect(eaten.backgroundFraction).toBe(1); // without the edge rule the fill takes it all
+  });
+
   it('keeps an image without a white border whole and opaque', async () => {
     const full = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 120, g: 60, b: 20 } } }).png().toBuffer();
     const p = await prepareProduct(full, { maxSide: 400, whiteThreshold: 235 });

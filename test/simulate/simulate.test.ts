@@ -90,7 +90,8 @@ describe('cut-out', () => {
     expect([kept.sprite.width, kept.sprite.height]).toEqual([60, 60]); // exactly the square
     expect(kept.sprite.data[(30 * 60 + 30) * 4 + 3]).toBe(255);
     const eaten = await prepareProduct(png, { maxSide: 400, whiteThreshold: 245 });
-    expect(eaten.backgroundFraction).toBe(1); // without the edge rule the fill takes it all
+    // Without the edge rule the fill takes the product too; nothing is left, so the whole image is kept.
+    expect([eaten.sprite.width, eaten.sprite.height]).toEqual([120, 120]);
   });
 
   it('keeps an image without a white border whole and opaque', async () => {

@@ -90,7 +90,7 @@ bench-search-scale: setup
 # kill -9 at random points during a 100,000-item bulk ingest, 20 times (precomputed vectors through
 # the catalog API; the CI test runs 4 rounds over 8,000 items).
 crash-test: setup
-	flock /tmp/twinlens-cpu.lock node dist/cli/main.js crash-test --items 100000 --rounds 20
+	flock /tmp/twinlens-cpu.lock node dist/cli/main.js crash-test --items 100000 --rounds 20 --max-run-ms 4000
 
 # Mutated images through a server child process (the CI test sends fewer); FUZZ_SEED picks the cases.
 FUZZ_COUNT ?= 10000

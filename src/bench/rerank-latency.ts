@@ -47,7 +47,7 @@ export async function measureRerankLatency(o: RerankLatencyOptions): Promise<{ m
         const t0 = performance.now();
         const candidates = stored.map((h) => fromFloat16(h));
         const t1 = performance.now();
-        await head.scoreCandidates(query, candidates);
+        await head.scoreCandidates(query, candidates, new Float32Array(size).fill(0.5));
         const t2 = performance.now();
         if (r >= 5) {
           times.push(t2 - t0);

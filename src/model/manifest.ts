@@ -59,8 +59,12 @@ export interface LocalFeatureShape {
 export interface PairHeadSpec {
   /** The head's ONNX file, relative to the manifest. */
   file: string;
-  /** Input names: both take float32 [N, C, H, W] local feature maps. */
-  inputs: { query: string; candidate: string };
+  /**
+   * Input names: `query` and `candidate` take float32 [N, C, H, W] local feature maps; the optional
+   * `cosine` takes float32 [N], the pair's embedding cosine (the shortlist's score), for heads that
+   * learn on top of it.
+   */
+  inputs: { query: string; candidate: string; cosine?: string };
   /** Output name: float32 [N] logits; probability = sigmoid(logit) that both show the same item. */
   output: string;
   /** Compare's match threshold on the PROBABILITY, in (0, 1). */
@@ -145,7 +149,11 @@ async function checkPairHead(
   if (!isName(head.inputs?.query) || !isName(head.inputs?.candidate)) {
     fail(abs, 'pairHead.inputs must name both inputs: { "query": ..., "candidate": ... }');
   }
-  if (head.inputs.query === head.inputs.candidate) fail(abs, 'pairHead.inputs.query and .candidate must differ');
+  const { query, candidate, cosine } = head.inputs;
+  if (cosine !== undefined && !isName(cosine)) fail(abs, 'pairHead.inputs.cosine, when set, must name the cosine input');
+  if (new Set([query, candidate, ...(cosine ? [cosine] : [])]).size !== (cosine ? 3 : 2)) {
+    fail(abs, 'pairHead.inputs must name different inputs');
+  }
   if (!isName(head.output)) fail(abs, 'pairHead.output must name the logit output');
   if (typeof head.threshold !== 'number' || !(head.threshold > 0 && head.threshold < 1)) {
     fail(abs, `pairHead.threshold is a probability and must be in (0, 1), received ${JSON.stringify(head.threshold)}`);

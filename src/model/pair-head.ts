@@ -11,10 +11,13 @@ export interface PairHead {
   /** Compare's match threshold on the probability (the manifest's `pairHead.threshold`). */
   readonly threshold: number;
   readonly localShape: LocalFeatureShape;
-  /** Probability for one query against each candidate (the rerank of a shortlist). */
-  scoreCandidates(query: Float32Array, candidates: Float32Array[]): Promise<Float32Array>;
-  /** Probability for each pair (queries[i], candidates[i]). */
-  scorePairs(queries: Float32Array[], candidates: Float32Array[]): Promise<Float32Array>;
+  /**
+   * Probability for one query's local map against each candidate's (the rerank of a shortlist).
+   * `cosines[i]` is the pair's embedding cosine, fed to heads that take it (manifest `inputs.cosine`).
+   */
+  scoreCandidates(query: Float32Array, candidates: Float32Array[], cosines: Float32Array): Promise<Float32Array>;
+  /** Probability for each pair (queries[i], candidates[i]) with embedding cosine cosines[i]. */
+  scorePairs(queries: Float32Array[], candidates: Float32Array[], cosines: Float32Array): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
@@ -63,8 +66,8 @@ export class OnnxPairHead implements PairHead {
       intraOpThreads: options.intraOpThreads,
       log: options.log,
     });
-    const { query, candidate } = manifest.pairHead.inputs;
-    for (const name of [query, candidate]) {
+    const { query, candidate, cosine } = manifest.pairHead.inputs;
+    for (const name of [query, candidate, ...(cosine ? [cosine] : [])]) {
       if (!session.inputNames.includes(name)) {
         await session.release();
         throw new Error(`pair head ${manifest.pairHead.path} has no input '${name}' (it has ${session.inputNames.join(', ')})`);
@@ -77,24 +80,24 @@ export class OnnxPairHead implements PairHead {
     return new OnnxPairHead(session, manifest.pairHead, manifest.localFeatures, maxPairs);
   }
 
-  scoreCandidates(query: Float32Array, candidates: Float32Array[]): Promise<Float32Array> {
-    return this.scorePairs(candidates.map(() => query), candidates);
+  scoreCandidates(query: Float32Array, candidates: Float32Array[], cosines: Float32Array): Promise<Float32Array> {
+    return this.scorePairs(candidates.map(() => query), candidates, cosines);
   }
 
-  async scorePairs(queries: Float32Array[], candidates: Float32Array[]): Promise<Float32Array> {
-    if (queries.length !== candidates.length) {
-      throw new RangeError(`pair head: ${queries.length} queries but ${candidates.length} candidates`);
+  async scorePairs(queries: Float32Array[], candidates: Float32Array[], cosines: Float32Array): Promise<Float32Array> {
+    if (queries.length !== candidates.length || cosines.length !== queries.length) {
+      throw new RangeError(`pair head: ${queries.length} queries, ${candidates.length} candidates and ${cosines.length} cosines`);
     }
     const out = new Float32Array(queries.length);
     for (let start = 0; start < queries.length; start += this.maxPairs) {
       const end = Math.min(queries.length, start + this.maxPairs);
-      out.set(await this.run(queries.slice(start, end), candidates.slice(start, end)), start);
+      out.set(await this.run(queries.slice(start, end), candidates.slice(start, end), cosines.subarray(start, end)), start);
     }
     return out;
   }
 
   /** One ONNX Runtime run over up to maxPairs pairs; returns probabilities. */
-  private async run(queries: Float32Array[], candidates: Float32Array[]): Promise<Float32Array> {
+  private async run(queries: Float32Array[], candidates: Float32Array[], cosines: Float32Array): Promise<Float32Array> {
     const n = queries.length;
     const { channels, height, width } = this.localShape;
     const pack = (maps: Float32Array[], side: string): ort.Tensor => {
@@ -105,10 +108,12 @@ export class OnnxPairHead implements PairHead {
       });
       return new ort.Tensor('float32', data, [n, channels, height, width]);
     };
-    const result = await this.session.run({
+    const feeds: Record<string, ort.Tensor> = {
       [this.spec.inputs.query]: pack(queries, 'query'),
       [this.spec.inputs.candidate]: pack(candidates, 'candidate'),
-    });
+    };
+    if (this.spec.inputs.cosine) feeds[this.spec.inputs.cosine] = new ort.Tensor('float32', Float32Array.from(cosines), [n]);
+    const result = await this.session.run(feeds);
     const logits = result[this.spec.output].data as Float32Array;
     if (logits.length !== n) throw new Error(`pair head output '${this.spec.output}' has ${logits.length} values, expected ${n}`);
     return Float32Array.from(logits, sigmoid);

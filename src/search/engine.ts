@@ -83,12 +83,6 @@ export function dot(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
-/** A Compare score and how it was made. */
-export interface PairScore {
-  score: number;
-  scoredBy: RankedBy;
-}
-
 /**
  * The twin pipeline: decode, embed with the shared-weight network, shortlist by embedding
  * similarity, then rerank the shortlist with the pairwise head when the model has one (hits then
@@ -211,6 +205,7 @@ export class TwinlensEngine {
     const probabilities = await this.pairHead.scoreCandidates(
       localOrFail(query, 'query'),
       shortlist.map((h) => this.storedLocal(h.itemId)),
+      Float32Array.from(shortlist, (h) => h.coarseScore),
     );
     shortlist.forEach((h, i) => (h.score = probabilities[i]));
     // Ties (saturated probabilities) keep the embedding order.
@@ -236,6 +231,7 @@ export class TwinlensEngine {
       const scores = await this.pairHead.scorePairs(
         a.map((f) => localOrFail(f, 'a')),
         b.map((f) => localOrFail(f, 'b')),
+        Float32Array.from(a, (f, i) => dot(f.embedding, b[i].embedding)),
       );
       return { scores, scoredBy: 'pair_head' };
     }

@@ -46,8 +46,10 @@ describe('bad pair-head manifests fail with a message naming the field', () => {
     ['threshold missing', (m) => delete m.pairHead.threshold, /pairHead.threshold/],
     ['missing head file', (m) => (m.pairHead.file = 'nope.onnx'), /pairHead.file 'nope.onnx' does not exist/],
     ['missing input names', (m) => (m.pairHead.inputs = { query: 'q' }), /pairHead.inputs must name both inputs/],
-    ['same input twice', (m) => (m.pairHead.inputs = { query: 'q', candidate: 'q' }), /must differ/],
+    ['same input twice', (m) => (m.pairHead.inputs = { query: 'q', candidate: 'q' }), /must name different inputs/],
     ['missing output', (m) => delete m.pairHead.output, /pairHead.output must name the logit output/],
+    ['cosine input named like another', (m) => (m.pairHead.inputs.cosine = 'query_local'), /must name different inputs/],
+    ['cosine input not a name', (m) => (m.pairHead.inputs.cosine = 3), /pairHead.inputs.cosine, when set, must name/],
   ])('%s', async (_name, change, message) => {
     await expect(loadChanged(change)).rejects.toThrow(message);
   });

@@ -47,8 +47,9 @@ async function features(png: Buffer): Promise<{ local: Float64Array; embedding: 
 const image = (value: Buffer) => ({ source: { $case: 'image' as const, value } });
 const item = (value: string) => ({ source: { $case: 'itemId' as const, value } });
 
-const probability = (q: Float64Array, c: Float64Array): number => {
-  const logit = (10 * q.reduce((s, v, i) => s + v * c[i], 0)) / 147 - 2;
+/** The fixture head's probability; `cosineWeight` 4 for the head that also takes the cosine (manifest-cosine.json). */
+const probability = (q: Float64Array, c: Float64Array, cosineWeight = 0, cos = 0): number => {
+  const logit = (10 * q.reduce((s, v, i) => s + v * c[i], 0)) / 147 - 2 + cosineWeight * cos;
   return 1 / (1 + Math.exp(-logit));
 };
 const cosine = (a: Float64Array, b: Float64Array): number => a.reduce((s, v, i) => s + v * b[i], 0);
@@ -172,6 +173,34 @@ describe('pair-head rerank over gRPC (tiny known-function ONNX twin)', () => {
       expect(after.hits.map((h) => [h.itemId, h.score])).toEqual(before.hits.map((h) => [h.itemId, h.score]));
     } finally {
       await restarted.stop();
+    }
+  });
+});
+
+describe('a pair head that also takes the embedding cosine (manifest inputs.cosine)', () => {
+  test('Search and Compare feed it the pair cosine', async () => {
+    const ts = await startTestServer({ modelManifest: path.join(path.dirname(MANIFEST), 'manifest-cosine.json') });
+    try {
+      const items: Record<string, Buffer> = {
+        layout: await halves([255, 0, 0], [0, 60, 255]),
+        purple: await halves([128, 0, 128], [128, 0, 128]),
+        green: await halves([0, 255, 0], [0, 200, 40]),
+      };
+      await ts.rpc.upsertItems(Object.entries(items).map(([itemId, image]) => ({ itemId, image, metadata: {} })));
+      const query = await halves([255, 0, 0], [0, 0, 255]);
+      const q = await features(query);
+      const res = await ts.rpc.search({ image: query, topK: 3, shortlistK: 3 });
+      for (const h of res.hits) {
+        const f = await features(items[h.itemId]);
+        const cos = cosine(q.embedding, f.embedding);
+        expect(h.coarseScore).toBeCloseTo(cos, 4);
+        expect(h.score).toBeCloseTo(probability(q.local, f.local, 4, cos), 3);
+      }
+      const cmp = await ts.rpc.compare({ a: image(query), b: image(items.purple) });
+      const f = await features(items.purple);
+      expect(cmp.score).toBeCloseTo(probability(q.local, f.local, 4, cosine(q.embedding, f.embedding)), 5);
+    } finally {
+      await ts.stop();
     }
   });
 });

@@ -28,6 +28,8 @@ async function thumb(file: string, px: number): Promise<string> {
 }
 
 const f3 = (x: number): string => x.toFixed(3);
+/** Probabilities near 0 or 1 keep their digits (a head's 1e-5 and 1e-9 differ in rank). */
+const fScore = (x: number): string => (x > 0 && x < 0.001 ? x.toExponential(1) : x > 0.999 && x < 1 ? `1-${(1 - x).toExponential(1)}` : f3(x));
 
 function metricsTable(title: string, overall: Omit<RetrievalMetrics, 'n'>, n: number, byCat: Record<string, RetrievalMetrics>): string {
   const row = (name: string, k: number, m: Omit<RetrievalMetrics, 'n'>): string =>
@@ -101,7 +103,7 @@ async function failureRow(q: QueryDetail, px: number, itemThumbs: Map<string, st
   const hits = q.top
     .map(
       (h, i) =>
-        `<figure class="${h.itemId === q.query.itemId ? 'ok' : ''}"><div class="t ${itemThumbs.get(h.itemId)}"></div><figcaption>${i + 1}. ${label(h.itemId)}<br>score ${f3(h.score)}${h.coarseScore !== h.score ? ` cos ${f3(h.coarseScore)}` : ''}</figcaption></figure>`,
+        `<figure class="${h.itemId === q.query.itemId ? 'ok' : ''}"><div class="t ${itemThumbs.get(h.itemId)}"></div><figcaption>${i + 1}. ${label(h.itemId)}<br>score ${fScore(h.score)}${h.coarseScore !== h.score ? ` cos ${f3(h.coarseScore)}` : ''}</figcaption></figure>`,
     )
     .join('');
   return `<div class="q">${head}${want}<span style="width:16px"></span>${hits}</div>`;

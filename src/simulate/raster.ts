@@ -92,16 +92,37 @@ export function drawSprite(dst: Layer, src: RgbaImage, m: Mat3, opacity = 1, tin
       let g = 0;
       let b = 0;
       let a = 0;
-      for (let k = 0; k < 4; k++) {
-        const xx = x0 + (k & 1);
-        const yy = y0 + (k >> 1);
-        if (xx < 0 || yy < 0 || xx >= sw || yy >= sh) continue;
-        const wgt = ((k & 1) === 1 ? fx : 1 - fx) * ((k >> 1) === 1 ? fy : 1 - fy);
-        const i = (yy * sw + xx) * 4;
-        r += (s[i] as number) * wgt;
-        g += (s[i + 1] as number) * wgt;
-        b += (s[i + 2] as number) * wgt;
-        a += (s[i + 3] as number) * wgt;
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < sw && y0 + 1 < sh) {
+        // Interior: all four taps exist (most pixels); skip fully transparent ones before the colour.
+        const i00 = (y0 * sw + x0) * 4;
+        const i10 = i00 + 4;
+        const i01 = i00 + sw * 4;
+        const i11 = i01 + 4;
+        const a00 = s[i00 + 3] as number;
+        const a10 = s[i10 + 3] as number;
+        const a01 = s[i01 + 3] as number;
+        const a11 = s[i11 + 3] as number;
+        if (a00 + a10 + a01 + a11 === 0) continue;
+        const w00 = (1 - fx) * (1 - fy);
+        const w10 = fx * (1 - fy);
+        const w01 = (1 - fx) * fy;
+        const w11 = fx * fy;
+        r = (s[i00] as number) * w00 + (s[i10] as number) * w10 + (s[i01] as number) * w01 + (s[i11] as number) * w11;
+        g = (s[i00 + 1] as number) * w00 + (s[i10 + 1] as number) * w10 + (s[i01 + 1] as number) * w01 + (s[i11 + 1] as number) * w11;
+        b = (s[i00 + 2] as number) * w00 + (s[i10 + 2] as number) * w10 + (s[i01 + 2] as number) * w01 + (s[i11 + 2] as number) * w11;
+        a = a00 * w00 + a10 * w10 + a01 * w01 + a11 * w11;
+      } else {
+        for (let k = 0; k < 4; k++) {
+          const xx = x0 + (k & 1);
+          const yy = y0 + (k >> 1);
+          if (xx < 0 || yy < 0 || xx >= sw || yy >= sh) continue;
+          const wgt = ((k & 1) === 1 ? fx : 1 - fx) * ((k >> 1) === 1 ? fy : 1 - fy);
+          const i = (yy * sw + xx) * 4;
+          r += (s[i] as number) * wgt;
+          g += (s[i + 1] as number) * wgt;
+          b += (s[i + 2] as number) * wgt;
+          a += (s[i + 3] as number) * wgt;
+        }
       }
       if (a <= 0) continue;
       const sa = min(1, (a / 255) * opacity);

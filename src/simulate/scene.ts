@@ -223,7 +223,7 @@ function occluder(main: Layer, mainBox: Placement['box'], p: PhotoParams, assets
   for (let tries = 0; tries < 5 && draw(1) < o.fraction; tries++) size *= 1.4;
   let lo = 0;
   let hi = 1;
-  for (let i = 0; i < 14; i++) {
+  for (let i = 0; i < 11; i++) {
     const mid = (lo + hi) / 2;
     if (draw(mid) < o.fraction) lo = mid;
     else hi = mid;

@@ -15,9 +15,9 @@ export interface PairHead {
    * Probability for one query's local map against each candidate's (the rerank of a shortlist).
    * `cosines[i]` is the pair's embedding cosine, fed to heads that take it (manifest `inputs.cosine`).
    */
-  scoreCandidates(query: Float32Array, candidates: Float32Array[], cosines: Float32Array): Promise<Float32Array>;
+  scoreCandidates(query: Float32Array, candidates: Float32Array[], cosines: Float32Array): Promise<Float64Array>;
   /** Probability for each pair (queries[i], candidates[i]) with embedding cosine cosines[i]. */
-  scorePairs(queries: Float32Array[], candidates: Float32Array[], cosines: Float32Array): Promise<Float32Array>;
+  scorePairs(queries: Float32Array[], candidates: Float32Array[], cosines: Float32Array): Promise<Float64Array>;
   close(): Promise<void>;
 }
 
@@ -80,15 +80,15 @@ export class OnnxPairHead implements PairHead {
     return new OnnxPairHead(session, manifest.pairHead, manifest.localFeatures, maxPairs);
   }
 
-  scoreCandidates(query: Float32Array, candidates: Float32Array[], cosines: Float32Array): Promise<Float32Array> {
+  scoreCandidates(query: Float32Array, candidates: Float32Array[], cosines: Float32Array): Promise<Float64Array> {
     return this.scorePairs(candidates.map(() => query), candidates, cosines);
   }
 
-  async scorePairs(queries: Float32Array[], candidates: Float32Array[], cosines: Float32Array): Promise<Float32Array> {
+  async scorePairs(queries: Float32Array[], candidates: Float32Array[], cosines: Float32Array): Promise<Float64Array> {
     if (queries.length !== candidates.length || cosines.length !== queries.length) {
       throw new RangeError(`pair head: ${queries.length} queries, ${candidates.length} candidates and ${cosines.length} cosines`);
     }
-    const out = new Float32Array(queries.length);
+    const out = new Float64Array(queries.length);
     for (let start = 0; start < queries.length; start += this.maxPairs) {
       const end = Math.min(queries.length, start + this.maxPairs);
       out.set(await this.run(queries.slice(start, end), candidates.slice(start, end), cosines.subarray(start, end)), start);
@@ -96,8 +96,8 @@ export class OnnxPairHead implements PairHead {
     return out;
   }
 
-  /** One ONNX Runtime run over up to maxPairs pairs; returns probabilities. */
-  private async run(queries: Float32Array[], candidates: Float32Array[], cosines: Float32Array): Promise<Float32Array> {
+  /** One ONNX Runtime run; probabilities in double precision, so confident pairs (logits up to ~36) still order apart. */
+  private async run(queries: Float32Array[], candidates: Float32Array[], cosines: Float32Array): Promise<Float64Array> {
     const n = queries.length;
     const { channels, height, width } = this.localShape;
     const pack = (maps: Float32Array[], side: string): ort.Tensor => {
@@ -116,7 +116,7 @@ export class OnnxPairHead implements PairHead {
     const result = await this.session.run(feeds);
     const logits = result[this.spec.output].data as Float32Array;
     if (logits.length !== n) throw new Error(`pair head output '${this.spec.output}' has ${logits.length} values, expected ${n}`);
-    return Float32Array.from(logits, sigmoid);
+    return Float64Array.from(logits, sigmoid);
   }
 
   async close(): Promise<void> {

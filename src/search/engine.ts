@@ -226,7 +226,7 @@ export class TwinlensEngine {
    * Scores pairs the way Compare does: the pair head's probability when the model has one,
    * else the embeddings' cosine. For Compare and for evaluating it.
    */
-  async scorePairs(a: TwinFeatures[], b: TwinFeatures[]): Promise<{ scores: Float32Array; scoredBy: RankedBy }> {
+  async scorePairs(a: TwinFeatures[], b: TwinFeatures[]): Promise<{ scores: Float64Array; scoredBy: RankedBy }> {
     if (this.pairHead) {
       const scores = await this.pairHead.scorePairs(
         a.map((f) => localOrFail(f, 'a')),
@@ -235,7 +235,7 @@ export class TwinlensEngine {
       );
       return { scores, scoredBy: 'pair_head' };
     }
-    return { scores: Float32Array.from(a, (f, i) => dot(f.embedding, b[i].embedding)), scoredBy: 'embedding' };
+    return { scores: Float64Array.from(a, (f, i) => dot(f.embedding, b[i].embedding)), scoredBy: 'embedding' };
   }
 
   async compare(a: ImageSource, b: ImageSource, ctx: RequestContext = {}): Promise<CompareResult> {

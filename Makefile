@@ -57,7 +57,7 @@ setup-training:
 # A picture of simulated photos (generated watches, or CATALOG=path/catalog.csv).
 SHEET ?= docs/simulated-photos.png
 simulate-sheet: setup
-	node dist/cli/main.js simulate --sheet $(SHEET) --views 7 $(if $(CATALOG),--catalog $(CATALOG))
+	node dist/cli/main.js simulate --sheet $(SHEET) --views 7 --sheet-items 5 $(if $(CATALOG),--catalog $(CATALOG))
 
 # Adapt the model to a catalog (CATALOG=path/catalog.csv or a folder; OUT, BUDGET_MINUTES optional).
 BUDGET_MINUTES ?= 60

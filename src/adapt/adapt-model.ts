@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_OPTIONS } from '../config/index.js';
 import { loadManifest } from '../model/index.js';
-import { simulateCatalog, sourceItems, type SimulationAssetOptions } from '../simulate/index.js';
+import { genericClipartItems, simulateCatalog, sourceItems, type SimulationAssetOptions } from '../simulate/index.js';
 import { AdaptError } from './adapt-error.js';
 import { checkTrainingPython } from './check-python.js';
 import { ADAPT_DEFAULTS, PACKAGE_ROOT } from './defaults.js';
@@ -40,6 +40,8 @@ export interface AdaptModelOptions {
   workers?: number;
   /** Where backgrounds and clip-art come from (default: ASSET_DEFAULTS in src/simulate). */
   assets?: SimulationAssetOptions;
+  /** Generic clip-art items trained on as extra classes besides the catalog's (default 0). */
+  genericItems?: number;
   /** Extra arguments for train.py. */
   trainerArgs?: string[];
   onProgress?: (p: AdaptProgress) => void;
@@ -98,6 +100,7 @@ export async function adaptModel(o: AdaptModelOptions): Promise<AdaptResult> {
   const base = await loadManifest(baseManifest);
   const items = await sourceItems(o.catalog);
   if (items.length < 2) throw new AdaptError(`catalog ${o.catalog} has ${items.length} item(s); adaptation needs at least 2`);
+  items.push(...(await genericClipartItems(o.genericItems ?? 0, o.assets)));
   report('check', 1, 1, null, { ...versions, items: items.length });
 
   const viewsPerItem =

@@ -159,6 +159,7 @@ program
   .option('--seed <n>', 'seed of every random choice', int, 1)
   .option('--concurrency <n>', 'benchmark photos decoded at once (--queries)', int, 4)
   .option('--workers <n>', 'simulation worker threads (default: one per core; 0: in-process)', int)
+  .option('--generic-items <n>', 'append n generic clip-art items (openclipart, not used as clutter) after the catalog items', int)
   .option('--backgrounds <dirs>', 'comma-separated folders of real background photos (default: /usr/share/backgrounds when present)')
   .option('--no-backgrounds', 'no real background photos (procedural surfaces and synthetic shelves only)')
   .option('--clipart <dir>', 'folder of transparent clip-art PNGs for shelves, clutter, occluders (default: /usr/share/openclipart/png when present)')
@@ -178,6 +179,7 @@ program
   .option('--seed <n>', 'simulation seed', int, 1)
   .option('--workers <n>', 'simulation worker threads (default: one per core)', int)
   .option('--keep-views <dir>', 'keep the simulated views in this folder')
+  .option('--generic-items <n>', 'also train on n generic clip-art items (openclipart) as extra classes', int)
   .option('--smoke', 'a few training steps only (tests the path, not a useful model)')
   .action((o) => adaptCommand(o));
 

@@ -65,6 +65,18 @@ function sample<T>(items: readonly T[], k: number, seed: number): T[] {
   return a.slice(0, k);
 }
 
+/**
+ * Every clip-art file of the folder in the seeded order the assets use: the first `clipartCount`
+ * become clutter and occluders, the rest are free for other uses (e.g. generic training items).
+ */
+export async function shuffledClipartFiles(options: SimulationAssetOptions = {}): Promise<{ files: string[]; usedAsAssets: number }> {
+  const dir = options.clipartDir === undefined ? ASSET_DEFAULTS.clipartDir : options.clipartDir;
+  if (!dir) return { files: [], usedAsAssets: 0 };
+  const all = await listFiles(dir, new Set(['.png']));
+  const files = sample(all, all.length, (options.seed ?? ASSET_DEFAULTS.seed) + 1);
+  return { files, usedAsAssets: Math.min(files.length, options.clipartCount ?? ASSET_DEFAULTS.clipartCount) };
+}
+
 /** Loads the simulation assets; missing folders are skipped and said so in `description`. */
 export async function loadSimulationAssets(options: SimulationAssetOptions = {}): Promise<SimulationAssets> {
   const o = { ...ASSET_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as typeof ASSET_DEFAULTS & {
@@ -79,7 +91,8 @@ export async function loadSimulationAssets(options: SimulationAssetOptions = {})
       // An unreadable wallpaper is skipped: backgrounds are optional.
     }
   }
-  const clipFiles = o.clipartDir ? sample(await listFiles(o.clipartDir, new Set(['.png'])), o.clipartCount, o.seed + 1).sort() : [];
+  const shuffled = await shuffledClipartFiles(o);
+  const clipFiles = shuffled.files.slice(0, shuffled.usedAsAssets).sort();
   const clipart: RgbaImage[] = [];
   for (const f of clipFiles) {
     try {

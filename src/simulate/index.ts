@@ -33,3 +33,5 @@ export { simulateCatalog } from './simulate-catalog.js';
 export type { SimulateCatalogOptions } from './simulate-catalog.js';
 export { sourceItems } from './catalog-source.js';
 export type { SourceItem } from './catalog-source.js';
+export { genericClipartItems } from './generic-items.js';
+export { shuffledClipartFiles } from './assets.js';

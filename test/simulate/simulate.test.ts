@@ -5,7 +5,9 @@ import sharp from 'sharp';
 import { createSharpDecoder } from '../../src/imaging/index.js';
 import {
   createPhotoSimulator,
+  genericClipartItems,
   loadSimulationAssets,
+  shuffledClipartFiles,
   placeMain,
   prepareProduct,
   resolvePhotoOptions,
@@ -194,6 +196,20 @@ describe('backgrounds', () => {
     expect(sim.params(1).background.source).toBe('procedural');
     const photo = await sim.photo(await sim.prepare(await boxOnWhite()), 1);
     expect((await sharp(photo.jpeg).metadata()).format).toBe('jpeg');
+  });
+});
+
+describe('generic items', () => {
+  it('come from clip-art the assets do not use as clutter, marked generic', async () => {
+    const opts = { clipartDir: join(dir, 'clipart'), clipartCount: 1, backgroundDirs: [] };
+    const assetsOne = await loadSimulationAssets(opts);
+    expect(assetsOne.clipart).toHaveLength(1);
+    const generic = await genericClipartItems(5, opts);
+    expect(generic).toHaveLength(2); // 3 files, 1 used as clutter
+    const { files } = await shuffledClipartFiles(opts);
+    expect(generic.map((g) => g.imagePath)).toEqual(files.slice(1));
+    expect(generic.every((g) => g.itemId.startsWith('generic:openclipart/obj') && g.metadata.generic === 'openclipart')).toBe(true);
+    expect(await genericClipartItems(0, opts)).toEqual([]);
   });
 });
 

@@ -13,6 +13,7 @@ export interface AdaptCommandOptions {
   smoke?: boolean;
   keepViews?: string;
   workers?: number;
+  genericItems?: number;
 }
 
 function progressLine(p: AdaptProgress): string {
@@ -45,6 +46,7 @@ export async function adaptCommand(o: AdaptCommandOptions): Promise<void> {
     smoke: o.smoke,
     viewsDir: o.keepViews,
     workers: o.workers,
+    genericItems: o.genericItems,
     onProgress: (p) => {
       // One line per stage change and at most one every 2 s within a stage.
       if (p.stage === lastStage && Date.now() - lastPrint < 2000 && p.done < p.total) return;

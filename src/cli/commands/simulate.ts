@@ -7,6 +7,7 @@ import { generateDemoCatalog } from '../../demo/index.js';
 import {
   createPhotoSimulator,
   loadSimulationAssets,
+  genericClipartItems,
   simulateCatalog,
   type SimulationAssetOptions,
   writeContactSheet,
@@ -27,6 +28,8 @@ export interface SimulateCommandOptions {
   sheetItems: number;
   seed: number;
   concurrency: number;
+  /** Generic clip-art items appended after the catalog's (metadata generic: openclipart). */
+  genericItems?: number;
   /** Worker threads for simulation; default: one per core. */
   workers?: number;
   model: string;
@@ -98,7 +101,10 @@ export async function simulateCommand(o: SimulateCommandOptions): Promise<void> 
   const manifest = await loadManifest(o.model);
   const decoder = decoderFor(manifest.input.size);
   if (o.catalog) {
-    const items = await sourceItems(o.catalog);
+    const catalogItems = await sourceItems(o.catalog);
+    const generic = await genericClipartItems(o.genericItems ?? 0, assetOptionsFrom(o));
+    if ((o.genericItems ?? 0) > 0) process.stderr.write(`${generic.length} generic clip-art items after the ${catalogItems.length} catalog items\n`);
+    const items = [...catalogItems, ...generic];
     const { index, seconds: s, workers } = await simulateCatalog({
       items,
       viewsPerItem: o.views,

@@ -25,8 +25,18 @@ export interface Cutout {
  * @param rgb packed RGB pixels.
  * @param threshold a pixel is near-white when all its channels are at least this.
  * @param maxStep largest per-channel difference between neighbours the fill crosses (default: any).
+ * @param peel with a finite `maxStep`: rings of light pixels (all channels >= `peelThreshold`)
+ *   touching the background that are removed afterwards, so the rim does not leave a white halo.
  */
-export function cutOutWhiteBackground(rgb: Uint8Array, width: number, height: number, threshold: number, maxStep = Infinity): Cutout {
+export function cutOutWhiteBackground(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  threshold: number,
+  maxStep = Infinity,
+  peel = 2,
+  peelThreshold = threshold - 25,
+): Cutout {
   const n = width * height;
   const bg = new Uint8Array(n);
   const queue = new Int32Array(n);
@@ -69,6 +79,27 @@ export function cutOutWhiteBackground(rgb: Uint8Array, width: number, height: nu
     if (x < width - 1) seed(p + 1, p);
     if (p >= width) seed(p - width, p);
     if (p < n - width) seed(p + width, p);
+  }
+
+  // The edge rule leaves the product's anti-aliased rim (light pixels that step gradually into the
+  // white) as a halo: peel up to `peel` rings of light pixels touching the background.
+  if (maxStep !== Infinity && peel > 0) {
+    const light = (p: number) => {
+      const i = p * 3;
+      return (rgb[i] as number) >= peelThreshold && (rgb[i + 1] as number) >= peelThreshold && (rgb[i + 2] as number) >= peelThreshold;
+    };
+    for (let r = 0; r < peel; r++) {
+      const ring: number[] = [];
+      for (let p = 0; p < n; p++) {
+        if (bg[p] === 1 || !light(p)) continue;
+        const x = p % width;
+        if ((x > 0 && bg[p - 1] === 1) || (x < width - 1 && bg[p + 1] === 1) || (p >= width && bg[p - width] === 1) || (p < n - width && bg[p + width] === 1)) {
+          ring.push(p);
+        }
+      }
+      if (ring.length === 0) break;
+      for (const p of ring) bg[p] = 1;
+    }
   }
 
   // Soft edge: 3×3 mean of the binary mask.

@@ -104,6 +104,10 @@ export const PHOTO_DEFAULTS = {
   occluderWeights: { hand: 0.45, clipart: 0.35, tag: 0.2 } as Readonly<Record<OccluderKind, number>>,
   /** Drop shadow opacity, 0-1. */
   shadowOpacity: [0.1, 0.5] as Knob,
+  /** Probability of specular glare (store lights reflected on glossy packaging) on the product. */
+  glareChance: 0.25,
+  /** Peak strength of a glare spot, 0-1 (screen blend towards white). */
+  glareStrength: [0.3, 0.8] as Knob,
   /** Exposure multiplier (under 1: darker). */
   brightness: [0.35, 1.05] as Knob,
   /** White-balance error strength (0 = none; 0.2 = strong). */

@@ -35,6 +35,8 @@ export interface PhotoOptions {
   occlusionFraction?: Knob;
   occluderWeights?: Partial<Record<OccluderKind, number>>;
   shadowOpacity?: Knob;
+  glareChance?: number;
+  glareStrength?: Knob;
   brightness?: Knob;
   colorCast?: Knob;
   lightGradient?: Knob;
@@ -94,6 +96,8 @@ export interface PhotoParams {
   jpegQuality: number;
   /** Seed of the scene's layout draws (background texture, clutter, copies, occluder). */
   sceneSeed: number;
+  /** Specular glare spots on the product, or none. */
+  glare: null | { strength: number; spots: number; seed: number };
 }
 
 const clamp = (x: number, lo: number, hi: number) => min(hi, max(lo, x));
@@ -186,6 +190,11 @@ export function resolvePhotoParams(o: ResolvedPhotoOptions, rng: Rng, assets: As
   const noiseSeed = floor(rng() * 4294967296);
   const jpegQuality = round(clamp(sampleKnob(rng, o.jpegQuality), 1, 100));
   const sceneSeed = floor(rng() * 4294967296);
+  // Drawn after everything else so that adding glare did not move any earlier choice.
+  const glared = rng() < o.glareChance;
+  const glareStrength = clamp(sampleKnob(rng, o.glareStrength), 0, 1);
+  const glareSpots = 1 + floor(rng() * 3);
+  const glareSeed = floor(rng() * 4294967296);
   return {
     width,
     height,
@@ -213,5 +222,6 @@ export function resolvePhotoParams(o: ResolvedPhotoOptions, rng: Rng, assets: As
     noiseSeed,
     jpegQuality,
     sceneSeed,
+    glare: glared && glareStrength > 0 ? { strength: glareStrength, spots: glareSpots, seed: glareSeed } : null,
   };
 }

@@ -232,6 +232,49 @@ function occluder(main: Layer, mainBox: Placement['box'], p: PhotoParams, assets
   return layer;
 }
 
+/**
+ * Specular glare: soft elliptical highlights, screen-blended towards white, only where the main
+ * product is (lights reflected on a glossy package or fruit skin).
+ */
+function glare(frame: Layer, main: Layer, box: Placement['box'], p: PhotoParams): void {
+  const g = p.glare;
+  if (!g) return;
+  const rng = createRng(g.seed);
+  const W = p.width;
+  const H = p.height;
+  const bw = box.x1 - box.x0;
+  const bh = box.y1 - box.y0;
+  for (let s = 0; s < g.spots; s++) {
+    const cx = box.x0 + bw * range(rng, 0.15, 0.85);
+    const cy = box.y0 + bh * range(rng, 0.15, 0.85);
+    const rx = max(2, bw * range(rng, 0.05, 0.25));
+    const ry = max(2, bh * range(rng, 0.03, 0.2));
+    const angle = range(rng, -PI, PI);
+    const strength = g.strength * range(rng, 0.6, 1);
+    const ca = cos(angle);
+    const sa = sin(angle);
+    const reach = max(rx, ry) * 2;
+    const x0 = max(0, Math.floor(cx - reach));
+    const x1 = min(W - 1, Math.ceil(cx + reach));
+    const y0 = max(0, Math.floor(cy - reach));
+    const y1 = min(H - 1, Math.ceil(cy + reach));
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const i = y * W + x;
+        const m = main.alpha[i] as number;
+        if (m <= 0) continue;
+        const dx = x + 0.5 - cx;
+        const dy = y + 0.5 - cy;
+        const u = (dx * ca + dy * sa) / rx;
+        const v = (-dx * sa + dy * ca) / ry;
+        const a = strength * m * Math.exp(-2 * (u * u + v * v));
+        if (a < 0.004) continue;
+        for (let c = 0; c < 3; c++) frame.rgb[i * 3 + c] = (frame.rgb[i * 3 + c] as number) + (255 - (frame.rgb[i * 3 + c] as number)) * a;
+      }
+    }
+  }
+}
+
 /** Composes the scene of one simulated photo (no camera effects yet). */
 export async function composeScene(product: RgbaImage, p: PhotoParams, assets: SimulationAssets): Promise<Scene> {
   const rng = createRng(p.sceneSeed);
@@ -253,6 +296,7 @@ export async function composeScene(product: RgbaImage, p: PhotoParams, assets: S
     }
   }
   compositeOver(frame, products);
+  glare(frame, mainLayer, main.box, p);
   let occludedFraction = 0;
   if (alphaMass(mainLayer) > 0) {
     const occ = occluder(mainLayer, main.box, p, assets, rng);

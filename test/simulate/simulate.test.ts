@@ -89,11 +89,28 @@ describe('cut-out', () => {
     for (let y = 30; y < 90; y++) for (let x = 30; x < 90; x++) px.fill(248, (y * w + x) * 3, (y * w + x) * 3 + 3);
     const png = await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toBuffer();
     const kept = await prepareProduct(png, { maxSide: 400, whiteThreshold: 245, maxEdgeStep: 3 });
-    expect([kept.sprite.width, kept.sprite.height]).toEqual([60, 60]); // exactly the square
-    expect(kept.sprite.data[(30 * 60 + 30) * 4 + 3]).toBe(255);
+    // The square less the 2 rings of light rim that are peeled to avoid halos.
+    expect([kept.sprite.width, kept.sprite.height]).toEqual([56, 56]);
+    expect(kept.sprite.data[(28 * 56 + 28) * 4 + 3]).toBe(255);
     const eaten = await prepareProduct(png, { maxSide: 400, whiteThreshold: 245 });
     // Without the edge rule the fill takes the product too; nothing is left, so the whole image is kept.
     expect([eaten.sprite.width, eaten.sprite.height]).toEqual([120, 120]);
+  });
+
+  it('peels a light rim left by the edge rule, so a dark product gets no white halo', async () => {
+    const w = 160;
+    const px = Buffer.alloc(w * w * 3, 255);
+    for (let y = 0; y < w; y++) {
+      for (let x = 0; x < w; x++) {
+        const d = Math.hypot(x + 0.5 - 80, y + 0.5 - 80);
+        if (d <= 40) px.fill(50, (y * w + x) * 3, (y * w + x) * 3 + 3);
+        else if (d <= 42) px.fill(236, (y * w + x) * 3, (y * w + x) * 3 + 3); // a light anti-aliasing rim
+      }
+    }
+    const png = await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toBuffer();
+    const p = await prepareProduct(png, { maxSide: 400, whiteThreshold: 245, maxEdgeStep: 3 });
+    expect(p.sprite.width).toBeLessThanOrEqual(81); // the disc, not the disc and its rim (84)
+    expect(p.sprite.width).toBeGreaterThanOrEqual(79);
   });
 
   it('keeps an image without a white border whole and opaque', async () => {
@@ -169,6 +186,31 @@ describe('occlusion', () => {
     const sim = createPhotoSimulator(assets, { occlusionChance: 0 });
     const s = await sim.scene(await sim.prepare(await boxOnWhite()), 5);
     expect(s.occludedFraction).toBe(0);
+  });
+});
+
+describe('glare', () => {
+  it('brightens the product only, and only when drawn', async () => {
+    const base = { occlusionChance: 0, clutterCount: 0, layoutWeights: { single: 1, row: 0, pile: 0 }, objectScale: 0.6 } as const;
+    const product = await prepareProduct(await boxOnWhite(), { maxSide: 384, whiteThreshold: 245 });
+    const plain = createPhotoSimulator(assets, { ...base, glareChance: 0 });
+    const shiny = createPhotoSimulator(assets, { ...base, glareChance: 1, glareStrength: 0.9 });
+    for (const seed of [21, 22, 23]) {
+      expect(plain.params(seed).glare).toBeNull();
+      expect(shiny.params(seed).glare).not.toBeNull();
+      const a = await plain.scene({ sprite: product.sprite, backgroundFraction: 0 }, seed);
+      const b = await shiny.scene({ sprite: product.sprite, backgroundFraction: 0 }, seed);
+      let onProduct = 0;
+      for (let i = 0; i < a.mainProduct.alpha.length; i++) {
+        const d = (b.frame.rgb[i * 3] as number) - (a.frame.rgb[i * 3] as number);
+        if ((a.mainProduct.alpha[i] as number) === 0) expect(d).toBe(0);
+        else {
+          expect(d).toBeGreaterThanOrEqual(-1e-3);
+          onProduct += d;
+        }
+      }
+      expect(onProduct).toBeGreaterThan(1000);
+    }
   });
 });
 

@@ -35,12 +35,44 @@ def metrics(rank_lists, truth, cats):
     return out
 
 
+STEM_CACHE = {}
+
+
+def stem_acts(stem, views, idx, mirror, batch=32):
+    """Stem activations, computed once per (view set, block, mirror) by onnxruntime-node and kept under .tmp."""
+    key = (views.directory, stem.output_name, mirror)
+    if key not in STEM_CACHE:
+        import hashlib
+        import tempfile
+        from data import cache_activations_ort
+        from twin import extract_stem_onnx
+        tag = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
+        f = os.path.join(ROOT, '.tmp', 'eval-stem-cache', tag + '.pt')
+        if os.path.exists(f):
+            STEM_CACHE[key] = torch.load(f)
+        else:
+            os.makedirs(os.path.dirname(f), exist_ok=True)
+            all_idx = np.arange(len(views))
+            with torch.no_grad():
+                if mirror:
+                    acts = torch.cat([stem(views.images(all_idx[s:s + batch], mirror=True)).half()
+                                      for s in range(0, len(all_idx), batch)])
+                else:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        so = extract_stem_onnx(ARGS.init, stem.output_name, os.path.join(tmp, 'stem.onnx'))
+                        shape = stem(torch.zeros(1, 3, 224, 224)).shape[1:]
+                        acts = cache_activations_ort(so, views.directory, all_idx, shape, tmp)
+            torch.save(acts, f)
+            STEM_CACHE[key] = acts
+    return STEM_CACHE[key][torch.from_numpy(np.asarray(idx))]
+
+
 @torch.no_grad()
-def run(stem, model, views, idx, mirror=False, batch=32):
+def run(stem, model, views, idx, mirror=False, batch=64):
+    acts = stem_acts(stem, views, idx, mirror)
     outs_e, outs_l = [], []
     for s in range(0, len(idx), batch):
-        x = views.images(idx[s:s + batch], mirror=mirror)
-        e, l = model(stem(x))
+        e, l = model(acts[s:s + batch].float())
         outs_e.append(e)
         outs_l.append(l)
     return torch.cat(outs_e), torch.cat(outs_l)
@@ -55,11 +87,14 @@ def main():
     ap.add_argument('--init', default=os.path.join(ROOT, 'models', 'mobilenet_v2_140', 'model.onnx'))
     ap.add_argument('--rerank', type=int, default=20)
     ap.add_argument('--mirror', action='store_true')
+    ap.add_argument('--first-block', type=int, default=14, help='with --raw: where the stem ends')
     ap.add_argument('--catalog-mean', action='store_true', help='catalog entry = mean of all its views')
     args = ap.parse_args()
+    global ARGS
+    ARGS = args
     torch.set_num_threads(2)
     ck = torch.load(args.checkpoint) if args.checkpoint else None
-    first = ck['args']['first_block'] if ck else 14
+    first = ck['args']['first_block'] if ck else args.first_block
     stem, top, _, _ = split_backbone(args.init, first)
     if args.raw:
         class Raw(torch.nn.Module):
@@ -71,7 +106,7 @@ def main():
         a = ck['args']
         model = Twin(top, dim=a['dim'], local_channels=a['local_channels'])
         model.load_state_dict(ck['twin'])
-        head = PairHead()
+        head = PairHead(compact=a.get('pair_compact', False))
         head.load_state_dict(ck['head'])
         head.eval()
     model.eval()

@@ -13,10 +13,15 @@ import torch.nn.functional as F
 
 
 class PairHead(nn.Module):
-    def __init__(self, locations=49, hidden=64, temperature=0.05):
+    def __init__(self, locations=49, hidden=64, temperature=0.05, compact=False):
+        """compact: summarise the sorted best matches as means of the top 1, 3, 5, 10, 25 and all 49
+        (15 features, hidden 16): fewer ways to fit the synthetic views."""
         super().__init__()
         self.temperature = temperature
-        n_feat = 2 * locations + 3
+        self.compact = compact
+        if compact:
+            hidden = 16
+        n_feat = 15 if compact else 2 * locations + 3
         self.norm = nn.BatchNorm1d(n_feat)
         self.mlp = nn.Sequential(nn.Linear(n_feat, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                                  nn.Linear(hidden, 1))
@@ -38,6 +43,10 @@ class PairHead(nn.Module):
         gc = F.normalize(cf.mean(2), dim=1)
         gcos = (gq * gc).sum(1)
         diag = torch.diagonal(s, dim1=1, dim2=2).mean(1)  # same-position agreement (aligned shots)
+        if self.compact:
+            ks = (1, 3, 5, 10, 25, h * w)
+            row_sorted = torch.stack([row_sorted[:, :k].mean(1) for k in ks], 1)
+            col_sorted = torch.stack([col_sorted[:, :k].mean(1) for k in ks], 1)
         return torch.cat([row_sorted, col_sorted, mutual[:, None], gcos[:, None], diag[:, None]], dim=1)
 
     def forward(self, query_local, candidate_local):

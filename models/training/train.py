@@ -26,10 +26,10 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from calibrate import calibrate  # noqa: E402
-from data import ViewSet, cache_activations, split_views  # noqa: E402
+from data import ViewSet, cache_activations, cache_activations_ort, split_views  # noqa: E402
 from losses import catalog_softmax_loss, multi_similarity_loss  # noqa: E402
 from pair_head import PairHead  # noqa: E402
-from twin import Twin, split_backbone  # noqa: E402
+from twin import Twin, extract_stem_onnx, split_backbone  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 warnings.filterwarnings('ignore', module='torch.onnx')
@@ -56,6 +56,12 @@ def parse_args(argv=None):
     ap.add_argument('--smoke', action='store_true', help='a few steps on a few views (CI)')
     ap.add_argument('--checkpoint', default=None, help='start from this torch checkpoint (trained top + heads)')
     ap.add_argument('--no-export', action='store_true')
+    ap.add_argument('--pair-compact', action='store_true', help='pair head on 15 summary features (see pair_head.py)')
+    ap.add_argument('--cache-file', default=None, help='keep / reuse the stem activations in this file')
+    ap.add_argument('--init-method', choices=['whiten', 'pca'], default='whiten',
+                    help='embedding projection start: within-item whitening of simulated views, or PCA')
+    ap.add_argument('--cache', choices=['ort', 'torch'], default='ort',
+                    help='what computes the frozen stem: onnxruntime-node (fast) or PyTorch')
     for k, v in DEFAULTS.items():
         if k == 'budget_minutes':
             continue
@@ -73,12 +79,13 @@ class Trainer:
         with open(args.init) as f:
             self.base_manifest = json.load(f)
         onnx_path = os.path.join(os.path.dirname(os.path.abspath(args.init)), self.base_manifest['file'])
+        self.onnx_path = onnx_path
         self.stem, top, self.cut_name, _ = split_backbone(onnx_path, args.first_block)
         self.stem.eval()
         for p in self.stem.parameters():
             p.requires_grad_(False)
         self.twin = Twin(top, dim=args.dim, local_channels=args.local_channels)
-        self.head = PairHead()
+        self.head = PairHead(compact=args.pair_compact)
         self.views = ViewSet(args.views)
 
     def elapsed_min(self):
@@ -96,7 +103,23 @@ class Trainer:
         self.clean_idx = clean
         self.train_idx, self.held_idx = train_idx, held_idx
         everything = np.concatenate([clean, train_idx, held_idx])
-        acts = cache_activations(self.stem, v, everything, on_batch=lambda d, t: emit('cache', d, t))
+        progress = lambda d, t: emit('cache', d, t)  # noqa: E731
+        cache_file = a.cache_file
+        if cache_file and os.path.exists(cache_file):
+            acts = torch.load(cache_file)
+            if acts.shape[0] != len(everything):
+                raise SystemExit(f'{cache_file}: {acts.shape[0]} cached views, expected {len(everything)}')
+            emit('cache', len(everything), len(everything), note='loaded ' + cache_file)
+        elif a.cache == 'ort':
+            import tempfile
+            with tempfile.TemporaryDirectory() as tmp, torch.no_grad():
+                stem_onnx = extract_stem_onnx(self.onnx_path, self.cut_name, os.path.join(tmp, 'stem.onnx'))
+                shape = self.stem(torch.zeros(1, 3, 224, 224)).shape[1:]
+                acts = cache_activations_ort(stem_onnx, a.views, everything, shape, tmp, on_batch=progress)
+        else:
+            acts = cache_activations(self.stem, v, everything, on_batch=progress)
+        if cache_file and not os.path.exists(cache_file):
+            torch.save(acts, cache_file)
         n_items = len(clean)
         self.clean_acts = acts[:n_items]
         self.train_acts = acts[n_items:n_items + len(train_idx)]
@@ -124,9 +147,40 @@ class Trainer:
         fm = torch.cat([self.twin.top(sample[s:s + 128]) for s in range(0, len(sample), 128)])
         pooled = self.twin.gem(fm)
         locs = fm.permute(0, 2, 3, 1).reshape(-1, fm.shape[1])
-        locs = locs[torch.randperm(len(locs))[:20000]]
+        locs = locs[torch.randperm(len(locs))[:8000]]
         self.twin.init_projections((pooled, locs))
+        if self.args.init_method == 'whiten':
+            self.init_whitening()
         self.twin.train()
+
+    @torch.no_grad()
+    def init_whitening(self, view_budget=3000, shrink=0.1):
+        """Embedding projection = within-item whitening fitted on the simulated views (the closed-form
+        method that led the frozen-feature experiments), then the `dim` whitened directions of largest total spread."""
+        items, feats = [], []
+        per_item = max(2, min(24, view_budget // max(1, len(self.by_item))))
+        for i, views in enumerate(self.by_item):
+            pick = views[:per_item]
+            if len(pick) < 2:
+                continue
+            x = torch.cat([self.clean_acts[i:i + 1], self.train_acts[pick]]).float()
+            feats.append(self.twin.gem(self.twin.top(x)))
+            items.append(i)
+        if len(items) < 2:
+            return
+        mu_all = torch.cat(feats).mean(0)
+        within = torch.cat([f - f.mean(0, keepdim=True) for f in feats])
+        cov = within.t() @ within / len(within)
+        cov += shrink * cov.trace() / cov.shape[0] * torch.eye(cov.shape[0])
+        s, u = torch.linalg.eigh(cov)
+        w = u / s.sqrt()  # [D, D]: x -> (x - mu) @ w is whitened within items
+        # keep the `dim` whitened directions with the most total spread across all views (LDA-like)
+        xw = (torch.cat(feats) - mu_all) @ w
+        _, _, v = torch.linalg.svd(xw, full_matrices=False)
+        out = self.twin.proj.weight.shape[0]
+        p = (w @ v[:out].t()).t()  # [dim, D]
+        self.twin.proj.weight.copy_(p)
+        self.twin.proj.bias.copy_(-(p @ mu_all))
 
     def sample_batch(self, neighbours):
         a = self.args
@@ -169,7 +223,7 @@ class Trainer:
                                 weight_decay=a.weight_decay)
         per_step_views = a.items_per_batch * a.views_per_item
         epoch_steps = max(1, len(self.train_idx) // per_step_views)
-        total_steps = 3 if a.smoke else max(1, int(a.max_epochs * epoch_steps))
+        total_steps = 3 if a.smoke else max(0, int(a.max_epochs * epoch_steps))
         budget_train_min = a.budget_minutes * 0.8 - self.elapsed_min()  # leave time for calibrate + export
         self.history = []
         neighbours = self.mine_neighbours()
@@ -211,6 +265,7 @@ class Trainer:
                    'pair': round(l_pair.item(), 4)}
             self.history.append(rec)
             sec_per_step = (time.time() - t_start) / step
+            self.sec_per_step = sec_per_step
             if step == 1 or step % 10 == 0 or step == total_steps:
                 emit('train', step, total_steps, **rec, sec_per_step=round(sec_per_step, 3))
             if not a.smoke and (time.time() - t_start + sec_per_step) / 60 > budget_train_min:

@@ -160,3 +160,9 @@ class Embedder(nn.Module):
 
     def forward(self, image):
         return self.twin(self.stem(image))
+
+
+def extract_stem_onnx(onnx_path, cut_name, out_path):
+    """The frozen stem as its own ONNX graph (image -> cut tensor), for fast caching in ONNX Runtime."""
+    onnx.utils.extract_model(onnx_path, out_path, ['image'], [cut_name])
+    return out_path

@@ -56,6 +56,9 @@ export async function runSearchScaleBench(o: SearchScaleOptions): Promise<Search
       const data = syntheticCatalog({ count: size, dim, queries: 1, seed: 2 });
       const { catalog } = await Catalog.open(dataDir, dim, loaded.version, 0, { kind: 'exact' });
       const image = Buffer.from('twinlens search-scale bench: vectors are synthetic');
+      // Store the one shared image first: Catalog.upsert writes a batch's new blobs concurrently,
+      // and 25,000 writers of one missing blob would open 25,000 files at once (EMFILE).
+      await catalog.upsert([{ itemId: 's-00000000', metadata: { c: '0' }, image, embedding: data.vectors.slice(0, dim) }]);
       // Large commits: each merge-insert joins against the whole table.
       const batch = 25_000;
       for (let i = 0; i < size; i += batch) {

@@ -80,7 +80,9 @@ export async function runSearchScaleBench(o: SearchScaleOptions): Promise<Search
         await server.server.engine.catalog.graphReady();
         const openAndGraphS = (performance.now() - t) / 1000;
         const indexKind = server.server.engine.catalog.indexKind;
-        o.log(`${size.toLocaleString('en')} items: server open, index ${indexKind} ready in ${openAndGraphS.toFixed(1)} s`);
+        (globalThis as { gc?: () => void }).gc?.();
+        const rssMiB = process.memoryUsage().rss / 2 ** 20;
+        o.log(`${size.toLocaleString('en')} items: server open, index ${indexKind} ready in ${openAndGraphS.toFixed(1)} s; process RSS ${rssMiB.toFixed(0)} MiB`);
         const search = await benchSearch(server.clients.twinlens, { queries: images.queries, concurrency: 1, total: o.searches, warmup: 20, topK: 10 });
         o.log(
           `${size.toLocaleString('en')} items: Search p50 ${search.p50Ms.toFixed(1)} ms, p95 ${search.p95Ms.toFixed(1)} ms; server stages p50: ` +

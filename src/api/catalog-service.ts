@@ -48,10 +48,16 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
         batch.forEach((b) => failWith(b.index, b.item.itemId, e));
       }
     };
+    const mainsInCall = new Set<string>();
     const prepare = async (req: UpsertItemsRequest, index: number): Promise<void> => {
       try {
         validateItemId(req.itemId);
         validateView(req.view);
+        // A view belongs to an item: its main image comes first (earlier in this call is enough).
+        if (req.view && !engine.catalog.has(req.itemId) && !mainsInCall.has(req.itemId)) {
+          throw new InvalidArgumentError('view', `item '${req.itemId}' has no main image yet: upsert it without a view first`);
+        }
+        if (!req.view) mainsInCall.add(req.itemId);
         validateMetadata(req.metadata);
         if (!req.image?.length) throw new InvalidArgumentError('image', 'empty: every item needs its image');
         const { embedding, local } = await engine.embedImage(req.image, undefined, { signal, waitForCapacity: true });

@@ -42,6 +42,8 @@ describe('views per catalog item', () => {
     const r = await server.rpc.upsertItems([{ itemId: 'w-1', view: 'no spaces', image: images[1], metadata: {} }]);
     expect(r.outcomes[0]).toMatchObject({ ok: false, error: { codeName: 'INVALID_ARGUMENT', message: expect.stringContaining('view') } });
     await expectStatus(server.rpc.deleteItem({ itemId: 'w-1', view: 'a#b' }), status.INVALID_ARGUMENT, 'view');
+    const orphan = await server.rpc.upsertItems([{ itemId: 'nobody', view: 'angle', image: images[1], metadata: {} }]);
+    expect(orphan.outcomes[0]).toMatchObject({ ok: false, error: { codeName: 'INVALID_ARGUMENT', message: expect.stringContaining('no main image yet') } });
   });
 
   test('views survive a restart; deleting a view keeps the item, deleting the item drops its views', async () => {

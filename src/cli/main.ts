@@ -173,7 +173,7 @@ program
   .requiredOption('--catalog <source>', 'catalog.csv or a folder of catalog images')
   .option('--model <manifest>', 'model to start from (default: the service default)')
   .option('--out <dir>', 'output model folder (default: models/adapted-<UTC time>)')
-  .option('--version <v>', 'version string of the new model (default: <base>+adapted-<time>)')
+  .option('--model-version <v>', 'version string of the new model (default: <base>+adapted-<time>)')
   .option('--budget-minutes <m>', 'budget of the whole run: simulation + training + export', Number, 60)
   .option('--views <k>', 'simulated views per item (default: sized to the budget)', int)
   .option('--seed <n>', 'simulation seed', int, 1)

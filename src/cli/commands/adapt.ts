@@ -6,7 +6,7 @@ export interface AdaptCommandOptions {
   catalog: string;
   model?: string;
   out?: string;
-  version?: string;
+  modelVersion?: string;
   budgetMinutes: number;
   views?: number;
   seed: number;
@@ -39,7 +39,7 @@ export async function adaptCommand(o: AdaptCommandOptions): Promise<void> {
     catalog: o.catalog,
     baseManifest: o.model,
     outDir: out,
-    version: o.version,
+    version: o.modelVersion,
     budgetMinutes: o.budgetMinutes,
     viewsPerItem: o.views,
     seed: o.seed,

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatBurstReport, runBurstTest } from './burst-test.js';
 import { formatFuzzReport, runFuzz } from './run-fuzz.js';
+import { replayDecodes } from './replay-decodes.js';
 import { makeLoadImages } from './load-images.js';
 import { formatLoadReport, runLoad } from './run-load.js';
 import { seedCatalog } from './seed-catalog.js';
@@ -161,7 +162,26 @@ function loadtestCommand(): Command {
     });
 }
 
+/** `twinlens fuzz-replay`: fuzz cases straight through the decoder, concurrently, round after round. */
+function fuzzReplayCommand(): Command {
+  return new Command('fuzz-replay')
+    .description('decode fuzz cases FROM..TO of a run seed concurrently, round after round (chasing a native crash; run under gdb for a backtrace)')
+    .requiredOption('--seed <n>', 'run seed of the fuzz run', int)
+    .requiredOption('--from <n>', 'first case index', int)
+    .requiredOption('--to <n>', 'last case index', int)
+    .option('--concurrency <n>', 'decodes at once', int, 4)
+    .option('--rounds <n>', 'passes over the cases', int, 500)
+    .option('--child', 'decode in one child process (the production decoder; crashes are contained and counted)')
+    .action(async (o: { seed: number; from: number; to: number; concurrency: number; rounds: number; child?: boolean }) => {
+      const r = await replayDecodes({ ...o, mode: o.child ? 'child' : 'in-process', log });
+      console.log(
+        `fuzz-replay: ${r.cases} cases, ${r.decodes} decodes (${r.ok} ok) in ${(r.elapsedMs / 1000).toFixed(1)} s` +
+          (o.child ? `; child crashes ${r.childCrashes}, images refused for crashing alone ${r.crashingImages}, answers unlike a one-at-a-time decode ${r.mismatches}` : ''),
+      );
+    });
+}
+
 /** The `fuzz` and `loadtest` commands, for the twinlens CLI. */
 export function loadtestCommands(): Command[] {
-  return [fuzzCommand(), loadtestCommand()];
+  return [fuzzCommand(), fuzzReplayCommand(), loadtestCommand()];
 }

@@ -1,6 +1,6 @@
 /**
  * Robustness and load tools against the real server run as a child process on loopback:
- * `twinlens fuzz` (mutated images), `twinlens loadtest` (closed-loop load with memory samples,
+ * `twinlens fuzz` (mutated images), `twinlens fuzz-replay` (fuzz cases straight through the decoder), `twinlens loadtest` (closed-loop load with memory samples,
  * SIGTERM under load, bursts above capacity).
  */
 export { loadtestCommands } from './commands.js';
@@ -17,6 +17,7 @@ export {
 export { type FuzzSeed, type SeedContainer, type SeedVerdict, anchorImage, makeFuzzSeeds } from './fuzz-seeds.js';
 export { type Expectation, type FuzzCase, type FuzzCaseOptions, type MutationKind, MUTATION_KINDS, fuzzCase } from './fuzz-mutate.js';
 export { type FuzzOptions, type FuzzReport, type FuzzFailure, type FuzzRpc, FUZZ_RPCS, formatFuzzReport, runFuzz } from './run-fuzz.js';
+export { type ReplayDecodesOptions, type ReplayDecodesReport, replayDecodes } from './replay-decodes.js';
 export { type LoadCatalogItem, type LoadImages, type LoadImagesOptions, makeLoadImages } from './load-images.js';
 export {
   type AcknowledgedItem,

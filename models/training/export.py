@@ -64,6 +64,7 @@ def check_against_ort(embedder, head, out_dir, sample_images):
 
 def export_model(tr, args, val, provenance, emit):
     out = args.out
+    tr.twin.from_fmap = False
     embedder = Embedder(tr.stem, tr.twin).eval()
     head = tr.head.eval()
     emit('export', 0, 3)

@@ -40,8 +40,12 @@ DEFAULTS = dict(first_block=14, dim=256, local_channels=128, items_per_batch=16,
                 holdout=0.15, budget_minutes=30.0, max_epochs=6.0, seed=1, temperature=0.05, pair_weight=1.0)
 
 
+T0 = time.time()
+
+
 def emit(stage, done, total, **extra):
-    print(json.dumps({'stage': stage, 'done': done, 'total': total, **extra}), flush=True)
+    print(json.dumps({'stage': stage, 'done': done, 'total': total, 'elapsed_s': round(time.time() - T0, 1), **extra}),
+          flush=True)
 
 
 def parse_args(argv=None):
@@ -56,6 +60,8 @@ def parse_args(argv=None):
     ap.add_argument('--smoke', action='store_true', help='a few steps on a few views (CI)')
     ap.add_argument('--checkpoint', default=None, help='start from this torch checkpoint (trained top + heads)')
     ap.add_argument('--no-export', action='store_true')
+    ap.add_argument('--freeze-top', action='store_true',
+                    help='keep the backbone and the (initialised) embedding projection; train local features + pair head only')
     ap.add_argument('--pair-compact', action='store_true', help='pair head on 15 summary features (see pair_head.py)')
     ap.add_argument('--cache-file', default=None, help='keep / reuse the stem activations in this file')
     ap.add_argument('--init-method', choices=['whiten', 'pca'], default='whiten',
@@ -166,7 +172,9 @@ class Trainer:
             x = torch.cat([self.clean_acts[i:i + 1], self.train_acts[pick]]).float()
             feats.append(self.twin.gem(self.twin.top(x)))
             items.append(i)
-        if len(items) < 2:
+        out = self.twin.proj.weight.shape[0]
+        if len(items) < 2 or sum(len(f) for f in feats) <= out:
+            emit('init', 1, 1, note='too few views to whiten: PCA projection kept')
             return
         mu_all = torch.cat(feats).mean(0)
         within = torch.cat([f - f.mean(0, keepdim=True) for f in feats])
@@ -177,10 +185,22 @@ class Trainer:
         # keep the `dim` whitened directions with the most total spread across all views (LDA-like)
         xw = (torch.cat(feats) - mu_all) @ w
         _, _, v = torch.linalg.svd(xw, full_matrices=False)
-        out = self.twin.proj.weight.shape[0]
         p = (w @ v[:out].t()).t()  # [dim, D]
         self.twin.proj.weight.copy_(p)
         self.twin.proj.bias.copy_(-(p @ mu_all))
+
+    @torch.no_grad()
+    def freeze_top(self, batch=128):
+        """--freeze-top: run the (frozen) top once over every cached view and train only the local-feature
+        projection and the pair head on its 7x7x1792 maps; the embedding projection keeps its init."""
+        self.twin.eval()
+        for name in ('clean_acts', 'train_acts', 'held_acts'):
+            acts = getattr(self, name)
+            out = [self.twin.top(acts[s:s + batch].float()).half() for s in range(0, len(acts), batch)]
+            setattr(self, name, torch.cat(out) if out else acts)
+            emit('freeze', 1, 1, part=name)
+        self.twin.from_fmap = True
+        self.twin.train()
 
     def sample_batch(self, neighbours):
         a = self.args
@@ -218,9 +238,13 @@ class Trainer:
         a = self.args
         top_params = list(self.twin.top.parameters())
         head_params = [p for n, p in self.twin.named_parameters() if not n.startswith('top.')]
-        opt = torch.optim.AdamW([{'params': top_params, 'lr': a.lr_top},
-                                 {'params': head_params + list(self.head.parameters()), 'lr': a.lr_head}],
-                                weight_decay=a.weight_decay)
+        if a.freeze_top:
+            head_params = list(self.twin.local.parameters())
+            groups = [{'params': head_params + list(self.head.parameters()), 'lr': a.lr_head}]
+        else:
+            groups = [{'params': top_params, 'lr': a.lr_top},
+                      {'params': head_params + list(self.head.parameters()), 'lr': a.lr_head}]
+        opt = torch.optim.AdamW(groups, weight_decay=a.weight_decay)
         per_step_views = a.items_per_batch * a.views_per_item
         epoch_steps = max(1, len(self.train_idx) // per_step_views)
         total_steps = 3 if a.smoke else max(0, int(a.max_epochs * epoch_steps))
@@ -256,7 +280,7 @@ class Trainer:
             logits = self.head(q_loc[pq], c_loc[pc])
             l_pair = F.binary_cross_entropy_with_logits(logits, labels,
                                                         pos_weight=torch.tensor(float(neg_cols.shape[1])))
-            loss = l_ms + l_ce + a.pair_weight * l_pair
+            loss = a.pair_weight * l_pair if a.freeze_top else l_ms + l_ce + a.pair_weight * l_pair
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -295,10 +319,14 @@ class Trainer:
         r1 = float((sims.argmax(1) == items).float().mean())
         order = sims.argsort(1, descending=True)
         pos_cos = sims[torch.arange(len(items)), items]
+        # negatives: half from the top of the shortlist (the pairs the rerank sees), half at random
+        # (the pairs Compare mostly sees); calibrating on hard ones alone would set the bar too high
         hard = []
+        n_hard = max(1, negatives_per_view // 2)
         for i in range(len(items)):
             row = [int(c) for c in order[i] if int(c) != int(items[i])]
-            hard.append(row[:negatives_per_view])
+            rand = self.rng.choice(row[n_hard:], size=negatives_per_view - n_hard, replace=False) if len(row) > negatives_per_view else []
+            hard.append(row[:n_hard] + [int(r) for r in rand])
         hard = torch.tensor(hard)
         neg_cos = sims.gather(1, hard).reshape(-1)
         qi = torch.arange(len(items))
@@ -312,9 +340,9 @@ class Trainer:
         self.twin.train()
         self.head.train()
         emb_cal = calibrate(pos_cos.numpy(), neg_cos.numpy(), 'view vs clean catalog image, embedding cosine, '
-                            f'negatives = top-{negatives_per_view} of the shortlist')
+                            f'negatives = {negatives_per_view // 2} top of the shortlist + {negatives_per_view - negatives_per_view // 2} random')
         pair_cal = calibrate(pos_p.numpy(), neg_p.numpy(), 'view vs clean catalog image, pair-head probability, '
-                             f'negatives = top-{negatives_per_view} of the embedding shortlist')
+                             f'negatives = {negatives_per_view // 2} top of the embedding shortlist + {negatives_per_view - negatives_per_view // 2} random')
         return {'held_out_views': len(items), 'recall_at_1': r1, 'recall_at_1_reranked_top10': r1_rerank,
                 'embedding': emb_cal, 'pair': pair_cal}
 
@@ -345,6 +373,8 @@ def main(argv=None):
         tr.head.load_state_dict(ck['head'])
     else:
         tr.init_projections()
+    if args.freeze_top:
+        tr.freeze_top()
     val_before = tr.validate()
     emit('validate', 0, 1, recall_at_1=val_before.get('recall_at_1'))
     tr.train()

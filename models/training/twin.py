@@ -128,8 +128,11 @@ class Twin(nn.Module):
         self.proj = nn.Linear(feat_channels, dim)
         self.local = nn.Conv2d(feat_channels, local_channels, 1)
 
+    #: True while training on cached top outputs (7x7x1792 maps) instead of stem activations
+    from_fmap = False
+
     def forward(self, cut):
-        fmap = self.top(cut)
+        fmap = cut if self.from_fmap else self.top(cut)
         emb = F.normalize(self.proj(self.gem(fmap)), dim=1)
         loc = F.normalize(self.local(fmap), dim=1)
         return emb, loc

@@ -2,7 +2,7 @@
  * The whole training path on a handful of generated watches, as CI runs it: simulate views ->
  * models/training/train.py --smoke (a few steps) -> ONNX export -> the real server loads the new
  * model, re-embeds a catalog indexed with the previous model (no item lost) and Search / Compare
- * answer with the pair head. Needs Debian's python3-torch, python3-torchvision, python3-onnx
+ * answer with the pair head (after the background re-embedding switched the service to it). Needs Debian's python3-torch, python3-torchvision, python3-onnx
  * (`make setup-training`; .ci/run installs them); fails with that install command otherwise.
  */
 import * as fs from 'node:fs/promises';
@@ -73,7 +73,13 @@ describe('training path smoke test (generated watches -> simulate -> train --smo
     expect(result).toBeDefined();
     const ts = await startTestServer({ dataDir, modelManifest: result.manifestPath });
     try {
-      const info = await ts.rpc.getServiceInfo();
+      // The previous model keeps serving while the catalog is re-embedded in the background; wait for the switch.
+      const deadline = Date.now() + 90_000;
+      let info = await ts.rpc.getServiceInfo();
+      while (info.modelVersion !== 'smoke-1' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        info = await ts.rpc.getServiceInfo();
+      }
       expect(info.modelVersion).toBe('smoke-1');
       const stats = await ts.rpc.getCatalogStats();
       expect(stats.itemCount).toBe(watches.length);

@@ -63,8 +63,8 @@ export async function adaptCommand(o: AdaptCommandOptions): Promise<void> {
       `  ${r.items} items x (${r.viewsPerItem} simulated + 1 clean) = ${r.views} views; simulation ${formatDuration(r.seconds.simulate)}, ` +
         `training + export ${formatDuration(r.seconds.train)}, total ${formatDuration(r.seconds.total)}`,
       `serve with it:  twinlens serve --model ${m} [--data DIR]     (or TWINLENS_MODEL=${m})`,
-      '  At start-up the service re-embeds every catalog item stored under another model version from its stored',
-      '  source image before it serves (no item is lost; the log says how many were re-embedded).',
+      '  On start-up with a new model version the service re-embeds every catalog item from its stored source image',
+      '  (no item is lost); when the previous model still loads it keeps serving until the new vectors are ready.',
       `evaluate it:    twinlens eval --model ${m} --catalog CATALOG.csv --queries QUERIES.csv`,
     ].join('\n'),
   );

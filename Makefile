@@ -22,7 +22,8 @@ build: node_modules/.installed
 run: setup
 	node dist/cli/main.js serve --port $(PORT)
 
-test: setup
+# The training smoke test runs Debian's PyTorch, so the test command installs it when missing.
+test: setup setup-training
 	$(NODE_BIN)/jest
 
 # Regenerates the TypeScript types and the descriptor set that reflection serves, from proto/.

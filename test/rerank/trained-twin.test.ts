@@ -5,16 +5,17 @@
  * Embed returns, its score is exactly what Compare says for that pair, hits come in score order,
  * and the shortlist bounds what the head sees.
  *
- * Model: $TWINLENS_TWIN_MODEL, else the service's default model. Skipped (with a note) while the
- * default model has no pair head.
+ * Model: $TWINLENS_TWIN_MODEL, else the shipped generic twin (models/twinlens_generic_v1, with its
+ * pair head). Skipped (with a note) only if that model is missing or has no head.
  */
 import * as fs from 'node:fs';
-import { DEFAULT_OPTIONS } from '../../src/config/index.js';
+import * as path from 'node:path';
+import { PACKAGE_ROOT } from '../../src/config/index.js';
 import { createRng, degradeImage, generateDemoCatalog } from '../../src/demo/index.js';
 import { RankingStage } from '../../src/gen/twinlens/v1/twinlens.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-const MODEL = process.env.TWINLENS_TWIN_MODEL || DEFAULT_OPTIONS.modelManifest;
+const MODEL = process.env.TWINLENS_TWIN_MODEL || path.join(PACKAGE_ROOT, 'models', 'twinlens_generic_v1', 'manifest.json');
 const hasHead = fs.existsSync(MODEL) && JSON.parse(fs.readFileSync(MODEL, 'utf8')).pairHead != null;
 const describeIfTrained = hasHead ? describe : describe.skip;
 if (!hasHead) console.warn(`test/rerank/trained-twin: skipped, ${MODEL} has no pair head (set TWINLENS_TWIN_MODEL)`);

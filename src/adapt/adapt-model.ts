@@ -6,7 +6,6 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_OPTIONS } from '../config/index.js';
 import { loadManifest } from '../model/index.js';
 import { genericClipartItems, simulateCatalog, sourceItems, type SimulationAssetOptions } from '../simulate/index.js';
 import { AdaptError } from './adapt-error.js';
@@ -60,6 +59,9 @@ export interface AdaptResult {
   trainer: Record<string, unknown> | null;
 }
 
+/** The converted ImageNet MobileNetV2-1.4 that every twin is trained from. */
+export const PRETRAINED_BACKBONE_MANIFEST = path.join(PACKAGE_ROOT, 'models', 'mobilenet_v2_140', 'manifest.json');
+
 function timestamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
 }
@@ -67,7 +69,9 @@ function timestamp(d = new Date()): string {
 /** Where train.py should start from: the pretrained backbone, or a trained twin's checkpoint. */
 async function trainerStart(baseManifestPath: string): Promise<string[]> {
   const base = await loadManifest(baseManifestPath);
-  if (!base.pairHead) return ['--init', base.manifestPath];
+  // A model written by train.py carries its `training` provenance; anything else is a converted backbone.
+  const trained = base.pairHead !== null || (base as { training?: unknown }).training !== undefined;
+  if (!trained) return ['--init', base.manifestPath];
   const checkpoint = path.join(path.dirname(base.manifestPath), 'checkpoint.pt');
   try {
     await fs.access(checkpoint);
@@ -76,7 +80,7 @@ async function trainerStart(baseManifestPath: string): Promise<string[]> {
       hint: 'Adapt from the pretrained backbone (--model models/mobilenet_v2_140/manifest.json) or a model folder written by train.py.',
     });
   }
-  return ['--init', path.join(PACKAGE_ROOT, 'models', 'mobilenet_v2_140', 'manifest.json'), '--checkpoint', checkpoint];
+  return ['--init', PRETRAINED_BACKBONE_MANIFEST, '--checkpoint', checkpoint];
 }
 
 /**
@@ -95,7 +99,9 @@ export async function adaptModel(o: AdaptModelOptions): Promise<AdaptResult> {
 
   report('check', 0, 1, null);
   const versions = await checkTrainingPython(python);
-  const baseManifest = path.resolve(o.baseManifest ?? DEFAULT_OPTIONS.modelManifest);
+  // Adaptation starts from the pretrained backbone unless told otherwise: that is what its figures were
+  // measured with (the served default, the generic twin, ships no checkpoint to fine-tune from).
+  const baseManifest = path.resolve(o.baseManifest ?? PRETRAINED_BACKBONE_MANIFEST);
   const start = await trainerStart(baseManifest);
   const base = await loadManifest(baseManifest);
   const items = await sourceItems(o.catalog);

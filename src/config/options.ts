@@ -25,7 +25,7 @@ export interface TwinlensOptions {
   port: number;
   /** Where the catalog lives (LanceDB table plus source images). Default `./data`. */
   dataDir: string;
-  /** The model's `manifest.json`. Default: the bundled `models/mobilenet_v2_140/manifest.json`. */
+  /** The model's `manifest.json`. Default: the bundled generic twin, `models/twinlens_generic_v1/manifest.shortlist.json` (256-d; see its README). */
   modelManifest: string;
   /**
    * Execution providers in order of preference. Default `['cuda', 'cpu']`: CUDA where it loads,
@@ -170,7 +170,7 @@ export const DEFAULT_OPTIONS: Readonly<TwinlensOptions> = Object.freeze({
   host: '127.0.0.1',
   port: 50051,
   dataDir: './data',
-  modelManifest: path.join(PACKAGE_ROOT, 'models', 'mobilenet_v2_140', 'manifest.json'),
+  modelManifest: path.join(PACKAGE_ROOT, 'models', 'twinlens_generic_v1', 'manifest.shortlist.json'),
   executionProviders: ['cuda', 'cpu'] as ExecutionProviderName[],
   intraOpThreads: 0,
   maxBatchSize: 16,

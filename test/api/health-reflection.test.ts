@@ -10,6 +10,13 @@ import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
 import { patternImage } from '../helpers/images.js';
 import { call, expectStatus, startTestServer, type TestServer } from '../helpers/server.js';
+import { loadManifest } from '../../src/model/index.js';
+import { DEFAULT_OPTIONS } from '../../src/config/index.js';
+
+let DEFAULT_DIM = 0;
+beforeAll(async () => {
+  DEFAULT_DIM = (await loadManifest(DEFAULT_OPTIONS.modelManifest)).embeddingDim;
+});
 
 const execFileAsync = promisify(execFile);
 const BUF = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'buf');
@@ -70,7 +77,7 @@ describe('server reflection (buf curl)', () => {
   test('invokes CatalogService/GetCatalogStats with -d {}', async () => {
     const out = JSON.parse(await bufCurl('-d', '{}', url('twinlens.v1.CatalogService/GetCatalogStats')));
     // protojson: 64-bit integers are strings.
-    expect(out).toMatchObject({ itemCount: '2', embeddingDim: 1792, indexKind: 'exact', dataDir: ts.dataDir });
+    expect(out).toMatchObject({ itemCount: '2', embeddingDim: DEFAULT_DIM, indexKind: 'exact', dataDir: ts.dataDir });
   });
 
   test('invokes CatalogService/ListItems, whose items carry a map field', async () => {
@@ -94,7 +101,7 @@ describe('server reflection (buf curl)', () => {
 
   test('invokes TwinlensService/GetServiceInfo', async () => {
     const out = JSON.parse(await bufCurl('-d', '{}', url('twinlens.v1.TwinlensService/GetServiceInfo')));
-    expect(out).toMatchObject({ executionProvider: 'cpu', embeddingDim: 1792, requestedProviders: ['cpu'] });
+    expect(out).toMatchObject({ executionProvider: 'cpu', embeddingDim: DEFAULT_DIM, requestedProviders: ['cpu'] });
   });
 
   test('invokes grpc.health.v1.Health/Check', async () => {

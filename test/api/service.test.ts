@@ -7,11 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { RankingStage } from '../../src/gen/twinlens/v1/twinlens.js';
+import { DEFAULT_OPTIONS } from '../../src/config/index.js';
 import { patternImage, randomBytes, type Format } from '../helpers/images.js';
 import { dot, expectStatus, norm, startTestServer, type TestServer } from '../helpers/server.js';
 
 const ROOT = path.join(__dirname, '..', '..');
-const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'mobilenet_v2_140', 'manifest.json'), 'utf8')) as {
+// The bundled default model, whatever it is: these tests check the service reports it faithfully.
+const manifest = JSON.parse(fs.readFileSync(DEFAULT_OPTIONS.modelManifest, 'utf8')) as {
   name: string;
   version: string;
   embeddingDim: number;
@@ -58,7 +60,7 @@ describe('GetServiceInfo', () => {
     expect(info).toMatchObject({
       modelName: manifest.name,
       modelVersion: manifest.version,
-      embeddingDim: 1792,
+      embeddingDim: manifest.embeddingDim,
       executionProvider: 'cpu',
       requestedProviders: ['cpu'],
       providerFallbackReason: '',
@@ -68,15 +70,14 @@ describe('GetServiceInfo', () => {
       maxBatchSize: ts.server.options.maxBatchSize,
       maxBatchWaitMs: ts.server.options.maxBatchWaitMs,
     });
-    expect(manifest.embeddingDim).toBe(1792);
     expect(info.threshold).toBeCloseTo(manifest.threshold, 6);
   });
 });
 
 describe('Embed', () => {
-  test('returns a 1792-d unit vector with the model version and timings', async () => {
+  test('returns a unit vector of the model dimension with the model version and timings', async () => {
     const res = await ts.rpc.embed({ image: strangerA });
-    expect(res.embedding).toHaveLength(1792);
+    expect(res.embedding).toHaveLength(manifest.embeddingDim);
     expect(norm(res.embedding)).toBeCloseTo(1, 4);
     expect(res.embedding.every(Number.isFinite)).toBe(true);
     expect(res.modelVersion).toBe(manifest.version);
@@ -104,7 +105,7 @@ describe('Embed', () => {
   test.each<Format>(['png', 'webp', 'avif', 'gif', 'tiff'])('accepts %s and embeds it like the JPEG of the same picture', async (format) => {
     const jpeg = await ts.rpc.embed({ image: await patternImage(55, 'jpeg') });
     const other = await ts.rpc.embed({ image: await patternImage(55, format) });
-    expect(other.embedding).toHaveLength(1792);
+    expect(other.embedding).toHaveLength(manifest.embeddingDim);
     // Lossy codecs and GIF's palette move the vector a little, never far.
     expect(dot(jpeg.embedding, other.embedding)).toBeGreaterThan(0.9);
   });
@@ -204,7 +205,7 @@ describe('GetItem', () => {
 
       const full = await ts.rpc.getItem({ itemId: 'get/me:1', includeEmbedding: true, includeImage: true });
       expect(Buffer.compare(full.image, image)).toBe(0);
-      expect(full.embedding).toHaveLength(1792);
+      expect(full.embedding).toHaveLength(manifest.embeddingDim);
       // The stored vector is the one Embed computes for the same bytes.
       const embedded = await ts.rpc.embed({ image });
       expect(dot(full.embedding, embedded.embedding)).toBeGreaterThan(0.99999);
@@ -289,11 +290,11 @@ describe('GetCatalogStats', () => {
     expect(stats).toMatchObject({
       itemCount: IDS.length,
       modelVersion: manifest.version,
-      embeddingDim: 1792,
+      embeddingDim: manifest.embeddingDim,
       indexKind: 'exact',
       dataDir: ts.dataDir,
     });
-    expect(stats.indexBytes).toBeGreaterThanOrEqual(IDS.length * 1792 * 4);
+    expect(stats.indexBytes).toBeGreaterThanOrEqual(IDS.length * manifest.embeddingDim * 4);
     expect(stats.dataBytes).toBeGreaterThan(imageBytes);
   });
 });

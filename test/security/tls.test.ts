@@ -13,6 +13,13 @@ import { SecurityConfigError, serverCredentialsFrom } from '../../src/security/i
 import { patternImage } from '../helpers/images.js';
 import { expectStatus, startTestServer, type TestServer } from '../helpers/server.js';
 import { bufCurl, makeTestPki, READ_TOKEN, secureClients, type TestPki, WRITE_TOKEN } from './secure-clients.js';
+import { loadManifest } from '../../src/model/index.js';
+import { DEFAULT_OPTIONS } from '../../src/config/index.js';
+
+let DEFAULT_DIM = 0;
+beforeAll(async () => {
+  DEFAULT_DIM = (await loadManifest(DEFAULT_OPTIONS.modelManifest)).embeddingDim;
+});
 
 let pki: TestPki;
 
@@ -90,7 +97,7 @@ describe('TLS (tlsCertFile + tlsKeyFile) with tokens', () => {
     const out = JSON.parse(
       await bufCurl('--cacert', pki.caCert, '-H', `Authorization: Bearer ${READ_TOKEN}`, '-d', '{}', `${url}/twinlens.v1.CatalogService/GetCatalogStats`),
     );
-    expect(out.embeddingDim).toBe(1792);
+    expect(out.embeddingDim).toBe(DEFAULT_DIM);
   });
 });
 

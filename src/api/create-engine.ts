@@ -94,11 +94,19 @@ async function loadPreviousModel(
  * .reembedding`; `backgroundReembed` resolves when the service switched); otherwise rows of
  * another version are re-embedded before serving. `hooks.onBatch` observes every model run (metrics).
  */
+/** The handle of a background re-embedding started by {@link createEngine} on a model change. */
+export interface BackgroundReembedding {
+  /** Settles when the catalog switched to the new model, or when the work stopped or failed. */
+  backgroundReembed?: Promise<void>;
+  /** Stops the work between batches and waits for it (server shutdown). */
+  stopBackgroundReembed?: () => Promise<void>;
+}
+
 export async function createEngine(
   options: Readonly<TwinlensOptions>,
   log: Logger = consoleLogger,
   hooks: Pick<OnnxEmbedderOptions, 'onBatch'> = {},
-): Promise<TwinlensEngine & { backgroundReembed?: Promise<void> }> {
+): Promise<TwinlensEngine & BackgroundReembedding> {
   const indexSettings = {
     ...catalogIndexSettingsFrom(options),
     onRestore: (r: RestoreReport) => log.info('search index snapshot', { ...r }),
@@ -112,7 +120,7 @@ export async function createEngine(
     ...indexSettings,
     blobDir: path.join(options.dataDir, 'images'),
   });
-  const engine: TwinlensEngine & { backgroundReembed?: Promise<void> } = new TwinlensEngine(
+  const engine: TwinlensEngine & BackgroundReembedding = new TwinlensEngine(
     serving.decoder,
     serving.embedder,
     catalog,
@@ -130,6 +138,11 @@ export async function createEngine(
     return engine;
   }
   log.info(`model version changed from ${previous.manifest.version} to ${target.manifest.version}: serving the old one while the catalog is re-embedded in the background`);
+  const stop = new AbortController();
+  engine.stopBackgroundReembed = async () => {
+    stop.abort();
+    await engine.backgroundReembed;
+  };
   engine.backgroundReembed = reembedInBackground(
     engine,
     {
@@ -141,9 +154,16 @@ export async function createEngine(
       manifest: target.manifestPath,
       localLength: localFeatureLength(target.manifest),
     },
-    { dataDir: options.dataDir, indexSettings, log: (m, f) => log.info(m, f) },
+    { dataDir: options.dataDir, indexSettings, log: (m, f) => log.info(m, f), signal: stop.signal },
   ).then(
     () => {
+      if (engine.embedder !== target.embedder) {
+        // Stopped before the switch (shutdown): the new model never served; release it now.
+        void target.embedder.close();
+        void target.decoder.close?.();
+        void target.pairHead?.close();
+        return;
+      }
       // Calls that started on the old model may still be decoding or embedding with it (they
       // embed again with the new one when they reach the switched catalog): close it later.
       setTimeout(() => {

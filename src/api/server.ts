@@ -115,6 +115,8 @@ export async function createTwinlensServer(
           });
         });
         await observability.close();
+        // Stop a background re-embedding before the catalog and models it uses are closed.
+        await engine.stopBackgroundReembed?.();
         // A cancelled upload may still be committing: let the catalog's write queue drain.
         await engine.catalog.flush();
         // Save the ANN graph if it changed, so the next start loads it instead of rebuilding.

@@ -25,6 +25,8 @@ export interface ReembedOptions {
   /** Images per model run. Default 16. */
   batch?: number;
   log: (message: string, fields?: Record<string, unknown>) => void;
+  /** Stops the work between batches (server shutdown); the version folder keeps what was done. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -64,6 +66,13 @@ export async function reembedInBackground(engine: TwinlensEngine, target: Target
   const batch = o.batch ?? 16;
   try {
     for (;;) {
+      if (o.signal?.aborted) {
+        // Shutdown before the switch: the old model stays active; a restart resumes from the folder.
+        await next.flush();
+        next.close();
+        o.log('background re-embedding stopped before the switch', { targetModelVersion: version });
+        return;
+      }
       const { todo, extra } = diff(serving, next);
       serving.reembedding = { targetModelVersion: version, done: serving.size - todo.length, total: serving.size, startedAtMs: started };
       if (todo.length === 0 && extra.length === 0) {
@@ -85,7 +94,7 @@ export async function reembedInBackground(engine: TwinlensEngine, target: Target
         const { itemId, view } = splitRowKey(key);
         await next.delete(itemId, view);
       }
-      for (let i = 0; i < todo.length; i += batch) {
+      for (let i = 0; i < todo.length && !o.signal?.aborted; i += batch) {
         const slice = todo.slice(i, i + batch).filter((row) => serving.row(row.itemId));
         const images = await Promise.all(slice.map((item) => serving.imageBySha(item.imageSha256)));
         const decoded = await Promise.all(images.map((b) => target.decoder.decode(b)));

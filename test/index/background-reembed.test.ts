@@ -74,3 +74,33 @@ test('a new model re-embeds the catalog in the background, serving the old one u
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('a shutdown during the background re-embedding stops it cleanly; the next start resumes and switches', async () => {
+  const dataDir = await makeTempDir();
+  const images = await Promise.all(Array.from({ length: 300 }, (_, i) => patternImage(i)));
+  let server: TestServer | undefined;
+  try {
+    server = await startTestServer({ dataDir, modelManifest: V1 });
+    const v1 = (await server.rpc.getServiceInfo()).modelVersion;
+    expect((await server.rpc.upsertItems(images.map((image, i) => ({ itemId: `s-${i}`, image, metadata: {} })))).upserted).toBe(300);
+    await server.stop();
+
+    // Stop as soon as the new model's re-embedding has begun, long before it can finish.
+    server = await startTestServer({ dataDir, modelManifest: V2 }, errorLog);
+    const engine = server.server.engine as typeof server.server.engine & { backgroundReembed?: Promise<void> };
+    expect(engine.backgroundReembed).toBeDefined();
+    await server.stop();
+    await engine.backgroundReembed; // settled by the stop, without throwing
+    const active = JSON.parse(fs.readFileSync(path.join(dataDir, 'ACTIVE.json'), 'utf8'));
+    expect(active.modelVersion).toBe(v1); // the old model is still the active one
+
+    // The next start resumes the work and switches, with every item there.
+    server = await startTestServer({ dataDir, modelManifest: V2 }, errorLog);
+    const resumed = server.server.engine as typeof server.server.engine & { backgroundReembed?: Promise<void> };
+    await resumed.backgroundReembed;
+    expect(await server.rpc.getCatalogStats()).toMatchObject({ modelVersion: 'tiny-twin-test-fixture-1', itemCount: 300 });
+  } finally {
+    await server?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Catalog } from '../catalog/catalog.js';
 import { PACKAGE_ROOT } from '../config/index.js';
+import { mulberry32 } from '../simulate/random.js';
 import type { RestoreReport } from './index-snapshot.js';
 
 /** What `twinlens crash-test` runs. */
@@ -49,15 +50,10 @@ export interface CrashTestReport {
 
 /** The vector of item `i`: one of 500 cluster centres plus noise, deterministic, unit length. */
 export function crashVector(i: number, dim: number, seed: number): Float32Array {
+  // Uniform in [-0.5, 0.5).
   const rng = (s: number): (() => number) => {
-    let a = s >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-    };
+    const u = mulberry32(s);
+    return () => u() - 0.5;
   };
   const centre = rng(seed * 7919 + (i % 500));
   const noise = rng(seed * 104729 + 1_000_003 * (i + 1));

@@ -1,5 +1,6 @@
 /**
- * Small deterministic pseudo-random helpers for the photo simulator and the demo image generator.
+ * Small deterministic pseudo-random helpers for the photo simulator, the demo image generator and the
+ * index's synthetic vectors.
  *
  * Everything in `src/simulate` and `src/demo` draws randomness from an {@link Rng} so that the
  * same seed always yields the same watches, backgrounds and simulated photos.
@@ -18,13 +19,11 @@ export type Rng = () => number;
 export type Knob = number | readonly [number, number];
 
 /**
- * Creates a seeded pseudo-random generator (mulberry32).
- *
- * @param seed any finite number; non-integers are folded into 32 bits.
- * @returns a function returning uniformly distributed floats in `[0, 1)`.
+ * mulberry32 on a 32-bit state: small, fast and deterministic. The plain generator, for callers that
+ * fold their own integer seeds (the index bench and crash test); `seed` is taken modulo 2^32.
  */
-export function createRng(seed: number): Rng {
-  let state = toUint32(seed) ^ 0x9e3779b9;
+export function mulberry32(seed: number): Rng {
+  let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
@@ -32,6 +31,16 @@ export function createRng(seed: number): Rng {
     t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Creates a seeded pseudo-random generator (mulberry32 on a scrambled seed).
+ *
+ * @param seed any finite number; non-integers are folded into 32 bits.
+ * @returns a function returning uniformly distributed floats in `[0, 1)`.
+ */
+export function createRng(seed: number): Rng {
+  return mulberry32(toUint32(seed) ^ 0x9e3779b9);
 }
 
 /**

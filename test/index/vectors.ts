@@ -1,13 +1,8 @@
+import { mulberry32 } from '../../src/simulate/random.js';
+
 /** Deterministic unit vectors for index tests: clustered, so an ANN graph behaves as on real data. */
 export function clusteredVectors(n: number, dim: number, seed = 1, clusters = 20): Float32Array[] {
-  let a = seed >>> 0;
-  const rng = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = mulberry32(seed);
   const gauss = (): number => Math.sqrt(-2 * Math.log(rng() || 1e-12)) * Math.cos(2 * Math.PI * rng());
   const centres = Array.from({ length: clusters }, () => Float32Array.from({ length: dim }, gauss));
   return Array.from({ length: n }, (_, i) => unit(centres[i % clusters].map((c) => c + 0.6 * gauss())));

@@ -1,17 +1,4 @@
-/** A uniform [0, 1) generator. */
-type Rng = () => number;
-
-/** mulberry32: small, fast and deterministic for a seed. */
-function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32, type Rng } from '../../simulate/random.js';
 
 /** How the clustered synthetic catalog is drawn (see `syntheticCatalog`). */
 export interface SyntheticOptions {
@@ -62,7 +49,7 @@ export interface SyntheticCatalog {
 export function syntheticCatalog(options: Partial<SyntheticOptions> & { count: number }): SyntheticCatalog {
   const o: SyntheticOptions = { ...DEFAULT_SYNTHETIC, ...options };
   const { dim, count } = o;
-  const rng = createRng(o.seed);
+  const rng = mulberry32(o.seed);
   const gauss = gaussian(rng);
   const spectrum = new Float32Array(dim);
   for (let j = 0; j < dim; j++) spectrum[j] = (j + 1) ** -o.spectrumDecay;

@@ -4,6 +4,7 @@
 import sharp from 'sharp';
 import type { Cutout } from './cutout.js';
 import type { DegradeParams } from './degrade-image.js';
+import { rgbaFromBytes } from './raster.js';
 
 // Local aliases: global `Math` lookups are slow in hot loops under some hosts (e.g. jest's vm sandbox).
 const { abs, ceil, cos, floor, max, min, round, sin } = Math;
@@ -45,14 +46,7 @@ export async function placeProduct(cut: Cutout, p: DegradeParams): Promise<Place
     .resize(tw, th, { fit: 'fill' })
     .raw()
     .toBuffer();
-  const pm = new Float32Array(tw * th * 4); // premultiplied RGBA
-  for (let i = 0; i < tw * th * 4; i += 4) {
-    const a = (small[i + 3] as number) / 255;
-    pm[i] = (small[i] as number) * a;
-    pm[i + 1] = (small[i + 1] as number) * a;
-    pm[i + 2] = (small[i + 2] as number) * a;
-    pm[i + 3] = small[i + 3] as number;
-  }
+  const pm = rgbaFromBytes(small, tw, th).data; // premultiplied RGBA
 
   // Rotate into the frame (inverse mapping, bilinear, premultiplied).
   const ocx = W / 2 + (p.offsetX * (W - rotW * scale)) / 2;

@@ -10,6 +10,7 @@ import type { ImageRef, SearchResponse } from '../../src/gen/twinlens/v1/twinlen
 import { patternImage, randomBytes } from '../helpers/images.js';
 import { expectStatus, startTestServer, type TestServer } from '../helpers/server.js';
 import { READ_TOKEN, type SecureClients, secureClients } from '../security/secure-clients.js';
+import { until } from '../helpers/until.js';
 
 /** Makes the model's next batches wait until the returned function is called; counts images that reach it. */
 function holdModel(ts: TestServer): { images: () => number; release: () => void } {
@@ -32,13 +33,6 @@ function holdModel(ts: TestServer): { images: () => number; release: () => void 
   };
 }
 
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const byImage = (value: Buffer): ImageRef => ({ source: { $case: 'image', value } });

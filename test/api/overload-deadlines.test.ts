@@ -7,6 +7,7 @@ import { createTwinlensServer, silentLogger } from '../../src/api/index.js';
 import type { SearchResponse } from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage } from '../helpers/images.js';
 import { makeTempDir, startTestServer, type TestServer, upsertItems } from '../helpers/server.js';
+import { until } from '../helpers/until.js';
 
 /**
  * Counts images that reach the model, without changing what the model does; `hold()` makes the
@@ -35,13 +36,6 @@ function spyOnModel(ts: TestServer): { images: () => number; hold: () => () => v
   };
 }
 
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function searchWithDeadline(ts: TestServer, image: Buffer, deadlineMs: number): Promise<SearchResponse> {
   return new Promise((resolve, reject) =>

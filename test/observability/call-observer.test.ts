@@ -25,6 +25,10 @@ import {
   REQUEST_ID_KEY,
   requestIdFrom,
 } from '../../src/observability/index.js';
+import { until as untilWithin } from '../helpers/until.js';
+
+/** Request lines are written just after the status is sent: wait at most 5 s for them. */
+const until = (check: () => boolean): Promise<void> => untilWithin(check, 5000);
 
 const identity = (b: Buffer): Buffer => b;
 /** A test service: Echo answers at once, Slow after `slowMs`, with raw bytes. */
@@ -122,13 +126,6 @@ function unary(
   return new Promise((resolve) => fn(Buffer.from('hi'), metadata, opts, (error, response) => resolve({ error, response })));
 }
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('createCallObserverInterceptor', () => {
   test('after a refusing interceptor: a refused call is reported once, as REFUSED; an admitted one exactly', async () => {

@@ -2,6 +2,7 @@
 import * as http from 'node:http';
 import { Writable } from 'node:stream';
 import { createPinoLogger, type Logger } from '../../src/api/index.js';
+import { until as untilWithin } from '../helpers/until.js';
 
 /** A plain HTTP response. */
 export interface HttpResult {
@@ -90,10 +91,6 @@ export function memoryLog(): MemoryLog {
 }
 
 /** Waits until `check` returns true (a request line is written just after the status is sent). */
-export async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+export function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  return untilWithin(check, timeoutMs);
 }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
-import { createRng, degradeImage, generateDemoCatalog } from '../demo/index.js';
+import { createRng, degradeImage, generateDemoCatalog, mapInOrder } from '../demo/index.js';
 
 /** One encoded benchmark photo. */
 export interface BenchImage {
@@ -67,22 +67,14 @@ export async function makeBenchImages(options: BenchImageOptions): Promise<Bench
   const height = options.height ?? 480;
   const photos = options.photos ?? 'degraded';
   const watches = await generateDemoCatalog({ count: options.watches, seed: options.seed, concurrency: 2 });
-  const make = async (count: number, stream: number): Promise<BenchImage[]> => {
-    const out: BenchImage[] = new Array(count);
-    let next = 0;
-    // degradeImage is mostly JavaScript on the main thread; two at a time overlap its sharp calls.
-    const worker = async (): Promise<void> => {
-      while (next < count) {
-        const i = next++;
-        const w = watches[i % watches.length];
-        const rng = createRng(options.seed * 1_000_003 + stream * 100_003 + i);
-        const bytes = photos === 'degraded' ? await degradeImage(w.image, { width, height }, rng) : await resizedPhoto(w.image, width, height, rng);
-        out[i] = { bytes, metadata: w.metadata, watchId: w.itemId };
-      }
-    };
-    await Promise.all([worker(), worker()]);
-    return out;
-  };
+  // degradeImage is mostly JavaScript on the main thread; two at a time overlap its sharp calls.
+  const make = (count: number, stream: number): Promise<BenchImage[]> =>
+    mapInOrder(count, 2, async (i) => {
+      const w = watches[i % watches.length];
+      const rng = createRng(options.seed * 1_000_003 + stream * 100_003 + i);
+      const bytes = photos === 'degraded' ? await degradeImage(w.image, { width, height }, rng) : await resizedPhoto(w.image, width, height, rng);
+      return { bytes, metadata: w.metadata, watchId: w.itemId };
+    });
   const ingest = await make(options.ingestImages, 1);
   const queries = await make(options.queryImages, 2);
   const all = [...ingest, ...queries];

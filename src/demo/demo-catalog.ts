@@ -12,6 +12,7 @@ import {
   watchSpecKey,
   type WatchSpec,
 } from './watch-spec.js';
+import { mapInOrder } from './map-in-order.js';
 
 /** Options of {@link generateDemoCatalog}; defaults in {@link CATALOG_DEFAULTS}. */
 export interface DemoCatalogOptions {
@@ -152,15 +153,8 @@ export async function generateDemoCatalog(options: DemoCatalogOptions = {}): Pro
   const sizePx = options.sizePx ?? CATALOG_DEFAULTS.sizePx;
   const format = options.format ?? CATALOG_DEFAULTS.format;
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? CATALOG_DEFAULTS.concurrency));
-  const items: DemoCatalogItem[] = new Array(entries.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < entries.length) {
-      const i = next++;
-      const entry = entries[i] as DemoCatalogEntry;
-      items[i] = { ...entry, image: await renderWatch(entry.spec, { sizePx, format }) };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, entries.length) }, worker));
-  return items;
+  return mapInOrder(entries.length, concurrency, async (i) => {
+    const entry = entries[i] as DemoCatalogEntry;
+    return { ...entry, image: await renderWatch(entry.spec, { sizePx, format }) };
+  });
 }

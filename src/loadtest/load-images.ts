@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
-import { createRng, degradeImage, generateDemoCatalog } from '../demo/index.js';
+import { createRng, degradeImage, generateDemoCatalog, mapInOrder } from '../demo/index.js';
 
 /** A catalog item to seed. */
 export interface LoadCatalogItem {
@@ -62,19 +62,8 @@ export async function makeLoadImages(options: LoadImagesOptions = {}): Promise<L
     }
     return degradeImage(w.image, { width: 640, height: 480 }, rng);
   };
-  const make = async (count: number, stream: number): Promise<Buffer[]> => {
-    const out: Buffer[] = new Array(count);
-    let next = 0;
-    // Two at a time: degradeImage's sharp calls overlap the JavaScript of the other.
-    const worker = async (): Promise<void> => {
-      while (next < count) {
-        const i = next++;
-        out[i] = await photo(i, stream);
-      }
-    };
-    await Promise.all([worker(), worker()]);
-    return out;
-  };
+  // Two at a time: degradeImage's sharp calls overlap the JavaScript of the other.
+  const make = (count: number, stream: number): Promise<Buffer[]> => mapInOrder(count, 2, (i) => photo(i, stream));
   const queries = await make(options.queryPhotos ?? 120, 1);
   const uploads = await make(options.uploadPhotos ?? 60, 2);
   const photos = [...queries, ...uploads];

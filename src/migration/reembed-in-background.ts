@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Catalog, type CatalogIndexSettings, type CatalogItemInfo, splitRowKey } from '../catalog/index.js';
 import type { ImageDecoder } from '../imaging/index.js';
 import type { Embedder, PairHead } from '../model/index.js';
-import type { TwinlensEngine } from '../search/index.js';
+import { storeBatch, type TwinlensEngine } from '../search/index.js';
 import { type ActiveVersion, versionFolder, writeActiveVersion } from './active-version.js';
 
 /** The model a catalog is being re-embedded for. */
@@ -96,11 +96,10 @@ export async function reembedInBackground(engine: TwinlensEngine, target: Target
       }
       for (let i = 0; i < todo.length && !o.signal?.aborted; i += batch) {
         const slice = todo.slice(i, i + batch).filter((row) => serving.row(row.itemId));
-        const images = await Promise.all(slice.map((item) => serving.imageBySha(item.imageSha256)));
-        const decoded = await Promise.all(images.map((b) => target.decoder.decode(b)));
-        const features = await target.embedder.embedBatch(decoded);
-        await next.upsert(
-          slice.map((row, j) => ({ ...splitRowKey(row.itemId), metadata: row.metadata, image: images[j], embedding: features[j].embedding, local: features[j].local })),
+        await storeBatch(
+          target,
+          next,
+          slice.map((row) => ({ ...splitRowKey(row.itemId), metadata: row.metadata, loadImage: () => serving.imageBySha(row.imageSha256) })),
         );
         const done = serving.size - todo.length + i + slice.length;
         serving.reembedding = { targetModelVersion: version, done: Math.min(done, serving.size), total: serving.size, startedAtMs: started };

@@ -84,6 +84,26 @@ export function dot(a: Float32Array, b: Float32Array): number {
 }
 
 /**
+ * Loads, decodes and embeds one batch of items in a single model run and stores them in `catalog`:
+ * the step of every bulk path (start-up re-embedding, demo seed, eval, background re-embedding).
+ */
+export async function storeBatch(model: { decoder: ImageDecoder; embedder: Embedder }, catalog: Catalog, items: IngestItem[]): Promise<void> {
+  const images = await Promise.all(items.map((it) => it.loadImage()));
+  const decoded = await Promise.all(images.map((b) => model.decoder.decode(b)));
+  const features = await model.embedder.embedBatch(decoded);
+  await catalog.upsert(
+    items.map((it, j) => ({
+      itemId: it.itemId,
+      metadata: it.metadata,
+      image: images[j],
+      embedding: features[j].embedding,
+      local: features[j].local,
+      view: it.view,
+    })),
+  );
+}
+
+/**
  * The twin pipeline: decode, embed with the shared-weight network, shortlist by embedding
  * similarity, then rerank the shortlist with the pairwise head when the model has one (hits then
  * say they were ranked by the pair head, with the cosine kept as their coarse score).
@@ -283,20 +303,7 @@ export class TwinlensEngine {
   async ingest(items: IngestItem[], onProgress?: (done: number, total: number) => void): Promise<void> {
     const batch = 16;
     for (let i = 0; i < items.length; i += batch) {
-      const slice = items.slice(i, i + batch);
-      const images = await Promise.all(slice.map((it) => it.loadImage()));
-      const decoded = await Promise.all(images.map((b) => this.decoder.decode(b)));
-      const features = await this.embedder.embedBatch(decoded);
-      await this.catalog.upsert(
-        slice.map((it, j) => ({
-          itemId: it.itemId,
-          metadata: it.metadata,
-          image: images[j],
-          embedding: features[j].embedding,
-          local: features[j].local,
-          view: it.view,
-        })),
-      );
+      await storeBatch(this, this.catalog, items.slice(i, i + batch));
       onProgress?.(Math.min(i + batch, items.length), items.length);
     }
   }

@@ -1,6 +1,7 @@
 export { type IndexEntry, type IndexHit, type MetadataFilter, matchesFilter } from '../index/index.js';
 export {
   TwinlensEngine,
+  storeBatch,
   type SearchParams,
   type SearchResult,
   type CompareResult,

@@ -203,14 +203,7 @@ export class TwinlensEngine {
     const shortlistK = Math.max(topK, params.shortlistK);
     const start = performance.now();
     const timings = zeroTimings();
-    let version = this.modelVersion;
-    let query = await this.embedImage(bytes, timings, ctx);
-    if (this.catalog.modelVersion !== version) {
-      // The model switched while this query was embedded: embed again with the new one.
-      version = this.modelVersion;
-      query = await this.embedImage(bytes, timings, ctx);
-      if (this.catalog.modelVersion !== version) throw new Error('the model switched twice during one search');
-    }
+    const { value: query, version } = await this.underOneVersion(() => this.embedImage(bytes, timings, ctx), 'search');
     const t0 = performance.now();
     const { hits, scanned } = this.catalog.search(query.embedding, shortlistK, params.filter);
     timings.shortlistMs = performance.now() - t0;
@@ -233,6 +226,21 @@ export class TwinlensEngine {
     timings.rerankMs = performance.now() - t1;
     timings.totalMs = performance.now() - start;
     return { hits: ranked.slice(0, topK), rankedBy: 'pair_head', scanned, timings, modelVersion: version };
+  }
+
+  /**
+   * Runs `embed` under the current model version and, if the model switched while it ran, once more
+   * under the new one (both sides from the new model and catalog), so a request never mixes versions.
+   */
+  private async underOneVersion<T>(embed: () => Promise<T>, what: string): Promise<{ value: T; version: string }> {
+    let version = this.modelVersion;
+    let value = await embed();
+    if (this.catalog.modelVersion !== version) {
+      version = this.modelVersion;
+      value = await embed();
+      if (this.catalog.modelVersion !== version) throw new Error(`the model switched twice during one ${what}`);
+    }
+    return { value, version };
   }
 
   /** A catalog item's local feature map; a model with a head stores one for every item (stale rows are re-embedded at open). */
@@ -261,14 +269,13 @@ export class TwinlensEngine {
   async compare(a: ImageSource, b: ImageSource, ctx: RequestContext = {}): Promise<CompareResult> {
     const start = performance.now();
     const timings = zeroTimings();
-    let version = this.modelVersion;
-    let [fa, fb] = await Promise.all([this.featuresOf(a, 'a', timings, ctx), this.featuresOf(b, 'b', timings, ctx)]);
-    if (this.catalog.modelVersion !== version) {
-      // The model switched meanwhile: both sides again, from the new model and catalog.
-      version = this.modelVersion;
-      [fa, fb] = await Promise.all([this.featuresOf(a, 'a', timings, ctx), this.featuresOf(b, 'b', timings, ctx)]);
-      if (this.catalog.modelVersion !== version) throw new Error('the model switched twice during one comparison');
-    }
+    const {
+      value: [fa, fb],
+      version,
+    } = await this.underOneVersion(
+      () => Promise.all([this.featuresOf(a, 'a', timings, ctx), this.featuresOf(b, 'b', timings, ctx)]),
+      'comparison',
+    );
     ctx.signal?.throwIfAborted();
     const t0 = performance.now();
     const { scores, scoredBy } = await this.scorePairs([fa], [fb]);

@@ -12,7 +12,7 @@ import {
   watchSpecKey,
   type WatchSpec,
 } from './watch-spec.js';
-import { mapInOrder } from './map-in-order.js';
+import { mapInOrder } from '../simulate/ordered-pool.js';
 
 /** Options of {@link generateDemoCatalog}; defaults in {@link CATALOG_DEFAULTS}. */
 export interface DemoCatalogOptions {

@@ -11,7 +11,7 @@ export { chance, createRng, hashBytes, intRange, pick, range, sampleKnob } from 
 export type { Knob, Rng } from '../simulate/random.js';
 
 export { CATALOG_DEFAULTS, RENDER_DEFAULTS } from './defaults.js';
-export { mapInOrder } from './map-in-order.js';
+export { mapInOrder } from '../simulate/ordered-pool.js';
 export { BACKGROUND_KINDS, DEGRADE_DEFAULTS } from '../simulate/defaults.js';
 export type { BackgroundKind } from '../simulate/defaults.js';
 

@@ -39,3 +39,12 @@ export async function runOrdered<T>(
   if (failure !== null) throw failure;
   await sinking;
 }
+
+/** `work(0) ... work(count - 1)` with at most `concurrency` in flight, results in index order. */
+export async function mapInOrder<T>(count: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(count);
+  await runOrdered(count, concurrency, work, (i, r) => {
+    out[i] = r;
+  });
+  return out;
+}

@@ -21,6 +21,15 @@ export function quantile(values: readonly number[], q: number): number {
   return quantileOfSorted(sorted, q);
 }
 
+/**
+ * The nearest-rank `q`-quantile: the value at index floor(q * n) of the sorted sample (clamped to
+ * the last). What the index bench and eval report as p50/p95; `values` need not be sorted.
+ */
+export function nearestRank(values: readonly number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
 function quantileOfSorted(sorted: readonly number[], q: number): number {
   const h = (sorted.length - 1) * q;
   const lo = Math.floor(h);

@@ -10,6 +10,7 @@ import { readCatalogCsv, readQueriesCsv, type BenchmarkItem, type BenchmarkQuery
 import { type EvalReport, type QueryOutcome, reportOf } from './metrics.js';
 import type { PairScores } from './verification.js';
 import { verificationReportOf } from './verification-report.js';
+import { nearestRank } from '../bench/percentiles.js';
 
 export interface RunEvalOptions {
   catalogCsv: string;
@@ -65,7 +66,6 @@ export async function indexBenchmarkCatalog(
   );
 }
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 
 /**
  * Runs a benchmark in the shared csv format through the real engine (sharp decoding, the ONNX
@@ -129,8 +129,8 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
       const sorted = [...rerankMs].sort((a, b) => a - b);
       report.rerank_ms = {
         mean: sorted.reduce((s, v) => s + v, 0) / sorted.length,
-        p50: percentile(sorted, 0.5),
-        p95: percentile(sorted, 0.95),
+        p50: nearestRank(sorted, 0.5),
+        p95: nearestRank(sorted, 0.95),
         max: sorted[sorted.length - 1],
       };
     }

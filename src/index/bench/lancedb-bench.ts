@@ -5,11 +5,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema } from 'apache-arrow';
 import type { IndexBenchOptions, SettingResult } from './run-index-bench.js';
 import type { SyntheticCatalog } from './synthetic-vectors.js';
-
-function pct(values: number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
+import { nearestRank as pct } from '../../bench/percentiles.js';
 
 function dirBytes(dir: string): number {
   let total = 0;

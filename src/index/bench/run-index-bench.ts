@@ -9,6 +9,7 @@ import { FlatVectors } from '../flat-vectors.js';
 import { HnswVectorIndex, type HnswSnapshot, type RescoreSource } from '../hnsw-vector-index.js';
 import type { Quantization } from '../vector-index.js';
 import { syntheticCatalog, type SyntheticCatalog } from './synthetic-vectors.js';
+import { nearestRank as pct } from '../../bench/percentiles.js';
 
 /** What `twinlens bench-index` runs. */
 export interface IndexBenchOptions {
@@ -51,11 +52,6 @@ export interface IndexBenchReport {
   exact: { p50Ms: number; p95Ms: number };
   results: SettingResult[];
   lancedb?: SettingResult[];
-}
-
-function pct(values: number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
 function gc(): void {

@@ -8,6 +8,7 @@ import { type CallOutcome, codeName, connectLoadClients, type LoadClients, searc
 import type { LoadCatalogItem } from './load-images.js';
 import { seedCatalog } from './seed-catalog.js';
 import { healthStatus, startServerProcess } from './server-process.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Options of {@link runBurstTest}. */
 export interface BurstTestOptions {
@@ -108,7 +109,6 @@ export async function noisyJpeg(minBytes: number, seed = 5): Promise<Buffer> {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A burst far above capacity: starts the server as a child process (default limits), warms it up,

@@ -5,6 +5,7 @@ import { createRng, type Rng } from '../demo/index.js';
 import { type CallOutcome, codeName, compare, connectLoadClients, type LoadClients, search, upsert } from './grpc-calls.js';
 import type { LoadImages } from './load-images.js';
 import type { HeapMemory } from './server-process.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The RPCs of the load mix. */
 export const LOAD_RPCS = ['Search', 'Compare', 'UpsertItems'] as const;
@@ -128,7 +129,6 @@ export interface LoadReport {
   stoppedBy: 'duration' | 'max-requests' | 'shutdown';
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function statsOf(outcomes: { code: status; ms: number }[], opMs: number[]): RpcStats {
   const byCode: Record<string, number> = {};

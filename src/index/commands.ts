@@ -14,7 +14,9 @@ function ints(value: string): number[] {
 
 function quantizations(value: string): string[] {
   const list = value.split(',').map((v) => v.trim()).filter(Boolean);
-  for (const q of list) if (!/^(f32|f16|i8|i8\+rescore|b1)(@\d+)?$/.test(q)) throw new InvalidArgumentError(`unknown setting '${q}' (f32, f16, i8, i8+rescore or b1, optionally @M)`);
+  for (const q of list) {
+    if (!/^(f32|f16|i8|i8\+rescore|b1(-\d+)?)(@\d+)?$/.test(q)) throw new InvalidArgumentError(`unknown setting '${q}' (f32, f16, i8, i8+rescore, b1 or b1-BITS, optionally @M)`);
+  }
   return list;
 }
 
@@ -27,9 +29,10 @@ export function indexCommands(): Command[] {
     .option('--count <n>', 'catalog vectors', int, 1_000_000)
     .option('--dim <n>', 'dimensions', int, 256)
     .option('--queries <n>', 'queries', int, 1000)
-    .option('--quantizations <list>', 'settings: f32, f16, i8, i8+rescore, b1, each optionally @M (graph degree)', quantizations, ['f32', 'f16', 'i8', 'i8+rescore', 'b1', 'b1@12'])
+    .option('--quantizations <list>', 'settings: f32, f16, i8, i8+rescore, b1 (1,024-bit codes) or b1-BITS (e.g. b1-768), each optionally @M (graph degree)', quantizations, ['f32', 'f16', 'i8', 'i8+rescore', 'b1', 'b1@12'])
     .option('--ef <list>', 'search beam widths', ints, [32, 64, 128])
     .option('--m <n>', 'HNSW connectivity', int, 16)
+    .option('--b1-rescore <list>', 'b1: candidates fetched per wanted hit for the rescore from the vector file (at least 100 in all), one setting each', ints, [8])
     .option('--ef-construction <n>', 'HNSW build beam width', int, 128)
     .option('--threads <n>', 'build threads', int, os.cpus().length)
     .option('--lancedb', "also LanceDB's own IVF-PQ and IVF-HNSW-SQ on the same vectors")
@@ -45,6 +48,7 @@ export function indexCommands(): Command[] {
         quantizations: o.quantizations,
         efs: o.ef,
         connectivity: o.m,
+        b1RescoreFactors: o.b1Rescore,
         expansionAdd: o.efConstruction,
         threads: o.threads,
         k: 10,
@@ -57,10 +61,10 @@ export function indexCommands(): Command[] {
       else {
         const rows = [...report.results, ...(report.lancedb ?? [])];
         console.log(`${report.count.toLocaleString('en')} x ${report.dim}-d, ${report.queries} queries; exact index step p50 ${report.exact.p50Ms.toFixed(2)} ms`);
-        console.log('setting | ef | recall@10 | p50 ms | p95 ms | build s | graph B/item | loaded RSS B/item | note');
+        console.log('setting | ef | recall@10 | p50 ms | p95 ms | build s | graph B/item | RSS B/item after load | RSS B/item, view + queries | note');
         for (const r of rows) {
           console.log(
-            `${r.setting} | ${r.ef || '-'} | ${r.recallAt10.toFixed(4)} | ${r.p50Ms.toFixed(3)} | ${r.p95Ms.toFixed(3)} | ${r.buildS.toFixed(1)} | ${r.graphBytesPerItem.toFixed(0)} | ${Number.isNaN(r.rssBytesPerItem) ? '-' : r.rssBytesPerItem.toFixed(0)} | ${r.note}`,
+            `${r.setting} | ${r.ef || '-'} | ${r.recallAt10.toFixed(4)} | ${r.p50Ms.toFixed(3)} | ${r.p95Ms.toFixed(3)} | ${r.buildS.toFixed(1)} | ${r.graphBytesPerItem.toFixed(0)} | ${Number.isNaN(r.rssBytesPerItem) ? '-' : r.rssBytesPerItem.toFixed(0)} | ${r.viewedRssBytesPerItem === undefined ? '-' : r.viewedRssBytesPerItem.toFixed(0)} | ${r.note}`,
           );
         }
       }

@@ -4,6 +4,7 @@ import { Index, MetricKind, ScalarKind } from 'usearch';
 import { BinaryCoder } from './binary-codes.js';
 import { FlatVectors } from './flat-vectors.js';
 import { atOffsetZero } from './native-array.js';
+import { PackedKeys } from './packed-keys.js';
 import type { Quantization, ScoredKey, VectorIndex, VectorSearchOptions } from './vector-index.js';
 
 /** Where full-precision vectors for rescoring come from (the catalog's FlatVectors, or a file). */
@@ -57,22 +58,27 @@ export interface HnswSnapshot {
   coderSeed: number;
 }
 
+/** A snapshot whose keys live in the binary key file `saveKeys` writes instead of in `labels`. */
+export type HnswSnapshotHeader = Omit<HnswSnapshot, 'labels'>;
+
 const GRAPH_FILE = 'graph.usearch';
+const KEYS_FILE = 'keys.bin';
 
 /**
  * Approximate nearest-neighbour search on a usearch HNSW graph with quantised vectors (f32, f16,
  * i8, or b1 binary codes searched by Hamming distance). Candidates are rescored at full precision
  * when a RescoreSource is at hand (always for b1, whose Hamming distances only rank), so returned
- * scores are exact inner products. String keys map to dense numeric labels kept here.
+ * scores are exact inner products. String keys map to dense numeric labels (0, 1, 2... in order of
+ * first insertion) held in PackedKeys, not in a Map of strings (the compact setting's budget).
  */
 export class HnswVectorIndex implements VectorIndex {
   readonly kind = 'hnsw' as const;
   readonly options: Readonly<HnswOptions>;
   private index: Index;
   private readonly coder?: BinaryCoder;
-  private labelOf = new Map<string, number>();
-  private keyOf: (string | undefined)[] = [];
-  private nextLabel = 0;
+  private keys = new PackedKeys();
+  /** Memory-mapped with `view`: searches only. */
+  private readOnly = false;
   /** Own full-precision copy, kept when no outside RescoreSource is given (standalone use). */
   private readonly ownStore?: FlatVectors;
   private readonly rescore?: RescoreSource;
@@ -111,7 +117,20 @@ export class HnswVectorIndex implements VectorIndex {
   }
 
   get size(): number {
-    return this.labelOf.size;
+    return this.keys.size;
+  }
+
+  /** Whether the graph is a read-only memory-mapped view (`load(..., 'view')`). */
+  get isReadOnly(): boolean {
+    return this.readOnly;
+  }
+
+  /**
+   * The numeric label of `key` (-1 if absent): dense, in order of first insertion, never reused.
+   * The compact setting numbers the rows of its full-precision vector file by it.
+   */
+  labelOf(key: string): number {
+    return this.keys.labelOf(key);
   }
 
   /** Bytes per stored vector in the graph. */
@@ -124,17 +143,21 @@ export class HnswVectorIndex implements VectorIndex {
   /**
    * Estimated resident bytes: per item the stored vector, level-0 links (2M x 4 bytes), upper-level
    * links (M x 4 bytes on 1/M of the nodes... ~1/(M-1) of M links on average), usearch's per-node
-   * header, and the key maps on the JavaScript side; plus the own rescore copy if any. The bench
-   * measures the real figure (RSS and file size).
+   * header, and the packed keys on the JavaScript side; plus the own rescore copy if any. The
+   * bench measures the real figure (RSS and file size).
    */
   get memoryBytes(): number {
     const m = this.options.connectivity;
     const perNode = this.vectorBytes + 4 * 2 * m + 4 * m / (m - 1) + 16;
-    return Math.round(this.size * (perNode + 80)) + (this.ownStore?.memoryBytes ?? 0);
+    return Math.round(this.size * perNode) + this.keys.memoryBytes + (this.ownStore?.memoryBytes ?? 0);
   }
 
   has(key: string): boolean {
-    return this.labelOf.has(key);
+    return this.keys.has(key);
+  }
+
+  private assertWritable(): void {
+    if (this.readOnly) throw new Error('this HNSW index is a read-only memory-mapped view: rebuild it (or load it with `load`) to change it');
   }
 
   async upsert(keys: readonly string[], vectors: readonly Float32Array[]): Promise<void> {
@@ -143,6 +166,7 @@ export class HnswVectorIndex implements VectorIndex {
 
   /** Adds or replaces in one native call (parallel insert across `threads`). */
   upsertSync(keys: readonly string[], vectors: readonly Float32Array[]): void {
+    this.assertWritable();
     // Last occurrence wins; replaced keys leave the graph first (usearch refuses duplicate labels).
     const last = new Map<string, number>();
     keys.forEach((k, i) => {
@@ -155,13 +179,9 @@ export class HnswVectorIndex implements VectorIndex {
     const flat = new Float32Array(n * width);
     let row = 0;
     for (const [key, i] of last) {
-      let label = this.labelOf.get(key);
-      if (label !== undefined) this.index.remove(BigInt(label));
-      else {
-        label = this.nextLabel++;
-        this.labelOf.set(key, label);
-        this.keyOf[label] = key;
-      }
+      let label = this.keys.labelOf(key);
+      if (label >= 0) this.index.remove(BigInt(label));
+      else label = this.keys.add(key);
       labels[row] = BigInt(label);
       if (this.coder) this.coder.encodeInto(vectors[i], flat, row * width);
       else flat.set(vectors[i], row * width);
@@ -172,13 +192,12 @@ export class HnswVectorIndex implements VectorIndex {
   }
 
   async remove(keys: readonly string[]): Promise<number> {
+    this.assertWritable();
     let removed = 0;
     for (const key of keys) {
-      const label = this.labelOf.get(key);
-      if (label === undefined) continue;
+      const label = this.keys.delete(key);
+      if (label < 0) continue;
       this.index.remove(BigInt(label));
-      this.labelOf.delete(key);
-      this.keyOf[label] = undefined;
       this.ownStore?.delete(key);
       removed++;
     }
@@ -203,7 +222,7 @@ export class HnswVectorIndex implements VectorIndex {
       const m = this.index.search(q, fetch, 1);
       const out: ScoredKey[] = [];
       for (let i = 0; i < m.keys.length; i++) {
-        const key = this.keyOf[Number(m.keys[i])];
+        const key = this.keys.keyAt(Number(m.keys[i]));
         if (key === undefined || (options.accept && !options.accept(key))) continue;
         const score = rescoring ? this.rescore!.dot(key, query) : this.coder ? 1 - (2 * m.distances[i]) / this.coder.bits : (1 - m.distances[i]) / this.distanceScale;
         if (!Number.isNaN(score)) out.push({ key, score });
@@ -221,7 +240,7 @@ export class HnswVectorIndex implements VectorIndex {
     if (!this.rescore) throw new Error('candidate scoring needs full-precision vectors (a RescoreSource)');
     const out: ScoredKey[] = [];
     for (const key of keys) {
-      if (!this.labelOf.has(key) || (accept && !accept(key))) continue;
+      if (!this.keys.has(key) || (accept && !accept(key))) continue;
       out.push({ key, score: this.rescore.dot(key, query) });
     }
     return out.sort((a, b) => b.score - a.score).slice(0, k);
@@ -229,14 +248,23 @@ export class HnswVectorIndex implements VectorIndex {
 
   /** Writes the graph into `dir` (which must exist) and returns what `load` needs besides it. */
   save(dir: string): HnswSnapshot {
+    return { ...this.saveGraph(dir), labels: this.keys.pairs() };
+  }
+
+  /**
+   * Writes the graph and the keys in binary (`keys.bin`) into `dir`, and returns the snapshot
+   * without its key list: at millions of keys a JSON list costs a transient ~100 B per key to
+   * parse (and V8 strings cap a JSON text at ~512 MB, ~20M short keys).
+   */
+  saveWithKeys(dir: string): HnswSnapshotHeader {
+    const header = this.saveGraph(dir);
+    this.keys.writeFile(path.join(dir, KEYS_FILE));
+    return header;
+  }
+
+  private saveGraph(dir: string): HnswSnapshotHeader {
     this.index.save(path.join(dir, GRAPH_FILE));
-    return {
-      dim: this.dim,
-      options: { ...this.options },
-      labels: [...this.labelOf].map(([key, label]): [number, string] => [label, key]),
-      nextLabel: this.nextLabel,
-      coderSeed: this.coder?.seed ?? 0,
-    };
+    return { dim: this.dim, options: { ...this.options }, nextLabel: this.keys.labelCount, coderSeed: this.coder?.seed ?? 0 };
   }
 
   /** The graph file `save` writes in `dir`. */
@@ -246,11 +274,13 @@ export class HnswVectorIndex implements VectorIndex {
 
   /**
    * Loads a saved graph: `load` copies it into memory (mutable); `view` memory-maps it (read-only,
-   * pages in on demand). `expansionSearch` may differ from the saved one. The caller checks integrity.
+   * pages in on demand; upserts and removes then throw). The keys come from `snap.labels`, or
+   * from `keys.bin` when the snapshot has none (`saveWithKeys`). `expansionSearch` may differ from
+   * the saved one. The caller checks integrity.
    */
   static load(
     dir: string,
-    snap: HnswSnapshot,
+    snap: HnswSnapshot | HnswSnapshotHeader,
     rescore: RescoreSource | 'none',
     overrides: Partial<HnswOptions> = {},
     mode: 'load' | 'view' = 'load',
@@ -259,16 +289,13 @@ export class HnswVectorIndex implements VectorIndex {
     if (ix.ownStore) throw new Error('a saved index loads with a RescoreSource (or none), not an own copy');
     const file = path.join(dir, GRAPH_FILE);
     fs.accessSync(file);
-    // `view` memory-maps the file (read-only: upserts and removes then throw).
     if (mode === 'view') ix.index.view(file);
     else ix.index.load(file);
-    for (const [label, key] of snap.labels) {
-      ix.labelOf.set(key, label);
-      ix.keyOf[label] = key;
-    }
-    ix.nextLabel = snap.nextLabel;
-    if (ix.index.size() !== snap.labels.length) {
-      throw new Error(`graph holds ${ix.index.size()} vectors, the key list ${snap.labels.length}`);
+    ix.readOnly = mode === 'view';
+    ix.keys = 'labels' in snap ? PackedKeys.fromPairs(snap.labels, snap.nextLabel) : PackedKeys.readFile(path.join(dir, KEYS_FILE));
+    if (ix.keys.labelCount !== snap.nextLabel) throw new Error(`key file has ${ix.keys.labelCount} labels, the snapshot ${snap.nextLabel}`);
+    if (ix.index.size() !== ix.keys.size) {
+      throw new Error(`graph holds ${ix.index.size()} vectors, the key list ${ix.keys.size}`);
     }
     return ix;
   }
@@ -276,8 +303,8 @@ export class HnswVectorIndex implements VectorIndex {
   async close(): Promise<void> {
     // usearch frees its memory when the JavaScript object is collected; drop our reference.
     this.index = this.createNative();
-    this.labelOf.clear();
-    this.keyOf = [];
+    this.keys = new PackedKeys();
+    this.readOnly = false;
   }
 }
 

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { exactSearch, MetricKind } from 'usearch';
 import { FileRescoreSource } from '../file-rescore-source.js';
 import { FlatVectors } from '../flat-vectors.js';
-import { HnswVectorIndex, type HnswSnapshot, type RescoreSource } from '../hnsw-vector-index.js';
+import { HnswVectorIndex, type HnswSnapshotHeader, type RescoreSource } from '../hnsw-vector-index.js';
 import type { Quantization } from '../vector-index.js';
 import { syntheticCatalog, type SyntheticCatalog } from './synthetic-vectors.js';
 import { nearestRank as pct } from '../../bench/percentiles.js';
@@ -16,10 +16,12 @@ export interface IndexBenchOptions {
   count: number;
   dim: number;
   queries: number;
-  /** f32, f16, i8, i8+rescore, b1. */
+  /** f32, f16, i8, i8+rescore, b1 (1,024-bit codes) or b1-BITS, each optionally @M. */
   quantizations: string[];
   efs: number[];
   connectivity: number;
+  /** b1: candidates fetched per wanted hit for the rescore from the vector file (at least 100 in all); each is a setting. */
+  b1RescoreFactors: number[];
   expansionAdd: number;
   /** Threads for building (search is always one thread per query, as in the service). */
   threads: number;
@@ -40,7 +42,14 @@ export interface SettingResult {
   p95Ms: number;
   buildS: number;
   graphBytesPerItem: number;
+  /** RSS growth of a fresh process that loads (copies) the saved graph and its keys. */
   rssBytesPerItem: number;
+  /**
+   * b1 only: RSS growth of a fresh process that memory-maps the graph (`view`), reads its keys and
+   * answers every query of the bench with the rescore from the vector file: file-backed pages the
+   * queries touched count, the page cache behind the rescore reads does not (see the note).
+   */
+  viewedRssBytesPerItem?: number;
   note: string;
 }
 
@@ -107,15 +116,19 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
   const exact = { p50Ms: pct(exactTimes, 0.5), p95Ms: pct(exactTimes, 0.95) };
   log(`exact index step (usearch SIMD scan, 1 thread): p50 ${exact.p50Ms.toFixed(2)} ms, p95 ${exact.p95Ms.toFixed(2)} ms`);
 
-  // Full-precision rows on disk for the compact setting's rescore.
+  // Full-precision rows on disk for the compact setting's rescore (row r = label r = key String(r)),
+  // and the queries for the fresh process that measures the compact setting's memory.
   const rowsFile = path.join(o.workDir, 'vectors.f32');
   fs.writeFileSync(rowsFile, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength));
+  const queriesFile = path.join(o.workDir, 'queries.f32');
+  fs.writeFileSync(queriesFile, Buffer.from(queries.buffer, queries.byteOffset, queries.byteLength));
   const fileSource = new FileRescoreSource(rowsFile, dim, (key) => Number(key));
   const ramSource: RescoreSource = flat;
 
   const results: SettingResult[] = [];
   // One graph per quantisation; its settings (with or without rescore) are searched on it.
-  // A setting is quantisation[+rescore][@M]: `b1@12` is binary codes on a degree-12 graph.
+  // A setting is quantisation[+rescore][@M]: `b1@12` is binary codes on a degree-12 graph,
+  // `b1-768@12` the same with 768-bit codes.
   const groups = new Map<string, string[]>();
   for (const setting of o.quantizations) {
     const [q, m] = setting.replace('+rescore', '').split('@');
@@ -123,9 +136,11 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
     groups.set(key, [...(groups.get(key) ?? []), setting.split('@')[0]]);
   }
   for (const [group, settings] of groups) {
-    const quantization = group.split('@')[0] as Quantization;
-    const connectivity = Number(group.split('@')[1]);
-    const index = new HnswVectorIndex(dim, { quantization, connectivity, expansionAdd: o.expansionAdd, threads: o.threads }, 'none');
+    const [q, m] = group.split('@');
+    const quantization = (q.startsWith('b1') ? 'b1' : q) as Quantization;
+    const binaryBits = q.startsWith('b1-') ? Number(q.slice(3)) : undefined;
+    const connectivity = Number(m);
+    const index = new HnswVectorIndex(dim, { quantization, connectivity, expansionAdd: o.expansionAdd, threads: o.threads, binaryBits }, 'none');
     t = performance.now();
     const chunk = 20_000;
     for (let i0 = 0; i0 < o.count; i0 += chunk) {
@@ -136,23 +151,31 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
     }
     const buildS = (performance.now() - t) / 1000;
     const dir = fs.mkdtempSync(path.join(o.workDir, `hnsw-${quantization}-`));
-    const snap = index.save(dir);
+    const snap = index.saveWithKeys(dir);
     const graphBytesPerItem = fs.statSync(HnswVectorIndex.graphFile(dir)).size / o.count;
     await index.close();
     // Resident cost: RSS growth of a fresh process when it loads the saved graph into memory
-    // (graph and codes copied in, plus the JavaScript key maps); this process's RSS is too
-    // disturbed by the build and the data to measure it.
-    const { rssBytesPerItem, keyMapBytesPerItem } = measureLoaded(dir, snap, o.count);
+    // (graph and codes copied in, plus the packed keys); this process's RSS is too disturbed by
+    // the build and the data to measure it.
+    const loaded = measureFresh(dir, snap, o.count, 'load');
+    const rssBytesPerItem = loaded.rss;
     log(
-      `${quantization}: built in ${buildS.toFixed(1)} s (M ${connectivity}, efConstruction ${o.expansionAdd}, ${o.threads} threads); ` +
-        `graph file ${graphBytesPerItem.toFixed(0)} B/item; loaded: RSS +${rssBytesPerItem.toFixed(0)} B/item, of which JS key maps ~${keyMapBytesPerItem.toFixed(0)} B/item`,
+      `${q}: built in ${buildS.toFixed(1)} s (M ${connectivity}, efConstruction ${o.expansionAdd}, ${o.threads} threads); ` +
+        `graph file ${graphBytesPerItem.toFixed(0)} B/item; loaded: RSS +${rssBytesPerItem.toFixed(0)} B/item (${describe(loaded)})`,
     );
-    for (const setting of settings) {
+    // The compact setting as served: the graph memory-mapped read-only, the keys packed, the
+    // vectors on disk, measured after it has answered the whole query workload.
+    const viewed =
+      quantization === 'b1'
+        ? measureFresh(dir, snap, o.count, 'view', { queriesFile, rowsFile, ef: Math.max(...o.efs), rescoreFactor: Math.max(...o.b1RescoreFactors), k: o.k })
+        : undefined;
+    if (viewed) log(`${q}: viewed and ${o.queries} queries answered (ef ${Math.max(...o.efs)}, rescore x${Math.max(...o.b1RescoreFactors)}): RSS +${viewed.rss.toFixed(0)} B/item (${describe(viewed)})`);
+    const runs = settings.flatMap((setting) => (quantization === 'b1' ? o.b1RescoreFactors : [setting.endsWith('+rescore') ? 3 : 1]).map((f) => [setting, f] as const));
+    for (const [setting, rescoreFactor] of runs) {
       // b1 always rescores, from the file (nothing full-precision resident); `+rescore` rescores
       // from full-precision vectors in RAM (the catalog holds them anyway); the others rank by
       // the graph's own distances, so their memory is the graph alone.
       const rescore = quantization === 'b1' ? fileSource : setting.endsWith('+rescore') ? ramSource : 'none';
-      const rescoreFactor = quantization === 'b1' ? 8 : rescore !== 'none' ? 3 : 1;
       const name =
         (connectivity !== o.connectivity ? `M${connectivity} ` : '') +
         (quantization === 'b1'
@@ -161,7 +184,7 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
             ? `${quantization} + rescore x${rescoreFactor} from RAM f32`
             : quantization);
       for (const ef of o.efs) {
-        const viewed = HnswVectorIndex.load(
+        const searched = HnswVectorIndex.load(
           dir,
           snap,
           rescore,
@@ -172,7 +195,7 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
         const times: number[] = [];
         for (let i = 0; i < o.queries; i++) {
           const s = performance.now();
-          const hits = viewed.searchSync(qv(i), o.k);
+          const hits = searched.searchSync(qv(i), o.k);
           times.push(performance.now() - s);
           got.push(hits.map((h) => Number(h.key)));
         }
@@ -185,11 +208,12 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
           buildS,
           graphBytesPerItem,
           rssBytesPerItem,
-          note: `key maps ~${keyMapBytesPerItem.toFixed(0)} B/item`,
+          viewedRssBytesPerItem: viewed?.rss,
+          note: `load: ${describe(loaded)}` + (viewed ? `; view + queries: ${describe(viewed)}` : ''),
         };
         results.push(r);
         log(`  ${name}, ef ${String(ef).padStart(4)}: recall@${o.k} ${r.recallAt10.toFixed(4)}, p50 ${r.p50Ms.toFixed(3)} ms, p95 ${r.p95Ms.toFixed(3)} ms`);
-        await viewed.close();
+        await searched.close();
       }
     }
     fs.rmSync(dir, { recursive: true, force: true });
@@ -202,31 +226,86 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<IndexBenchRep
     lancedbResults = await benchLanceIndexes(data, truth, o);
   }
   fs.rmSync(rowsFile, { force: true });
+  fs.rmSync(queriesFile, { force: true });
   return { count: o.count, dim, queries: o.queries, data: data.description, exact, results, lancedb: lancedbResults };
 }
 
+/** Per-item memory growth of a fresh process, split as /proc/self/status splits its RSS. */
+interface FreshMemory {
+  /** VmRSS growth, bytes per item. */
+  rss: number;
+  /** RssAnon: heap, native allocations, copies. */
+  anon: number;
+  /** RssFile: pages of memory-mapped files this process touched (the viewed graph). */
+  file: number;
+  /** V8 heapUsed growth (the JavaScript side). */
+  heap: number;
+  /** Page-cache bytes per item behind the rescore reads (4 KiB pages of the vector file read); not in RSS. */
+  pageCache?: number;
+}
+
+function describe(m: FreshMemory): string {
+  const b = (x: number): string => x.toFixed(0);
+  return `anon ${b(m.anon)}, file-backed ${b(m.file)}, V8 heap ${b(m.heap)} B/item` + (m.pageCache === undefined ? '' : `; page cache read for the rescore ${b(m.pageCache)} B/item, not in RSS`);
+}
+
+/** The query workload a fresh `view` process answers before its memory is read. */
+interface Workload {
+  queriesFile: string;
+  rowsFile: string;
+  ef: number;
+  rescoreFactor: number;
+  k: number;
+}
+
 /**
- * Loads the saved graph in a fresh Node process (`load`: copied into memory, as the service
- * does) and reports its RSS growth and V8 heap growth (the key maps) per item.
+ * Opens the saved graph and its keys in a fresh Node process and reports its memory growth per
+ * item: `load` copies the graph into memory (as the service does); `view` memory-maps it and,
+ * given a workload, answers every query with the rescore from the vector file (rows numbered by
+ * label) before memory is read, so the graph pages the searches touched are counted.
  */
-function measureLoaded(dir: string, snap: HnswSnapshot, count: number): { rssBytesPerItem: number; keyMapBytesPerItem: number } {
+function measureFresh(dir: string, snap: HnswSnapshotHeader, count: number, mode: 'load' | 'view', workload?: Workload): FreshMemory {
   const snapFile = path.join(dir, 'snapshot.json');
   fs.writeFileSync(snapFile, JSON.stringify(snap));
-  // The native library and its thread pool are paged in first (a tiny index), so the figure is
-  // the graph's own cost, not the fixed cost of loading usearch.
+  const module = (name: string): string => JSON.stringify(path.join(__dirname, '..', name));
+  // The native library, its thread pool and the search code are paged in and compiled first (a
+  // tiny index, one search), so the figure is the graph's own cost, not the fixed cost of usearch.
   const script = `
     const fs = require('fs');
-    const { HnswVectorIndex } = require(${JSON.stringify(path.join(__dirname, '..', 'hnsw-vector-index.js'))});
+    const { HnswVectorIndex } = require(${module('hnsw-vector-index.js')});
+    const { FileRescoreSource } = require(${module('file-rescore-source.js')});
     const snap = JSON.parse(fs.readFileSync(${JSON.stringify(snapFile)}, 'utf8'));
-    const warm = new HnswVectorIndex(${JSON.stringify(snap.dim)}, snap.options, 'none');
-    warm.upsertSync(['w'], [new Float32Array(${JSON.stringify(snap.dim)}).fill(0.1)]);
-    warm.searchSync(new Float32Array(${JSON.stringify(snap.dim)}).fill(0.1), 1);
-    global.gc(); const r0 = process.memoryUsage();
-    const ix = HnswVectorIndex.load(${JSON.stringify(dir)}, snap, 'none');
-    global.gc(); const r1 = process.memoryUsage();
-    process.stdout.write(JSON.stringify({ rss: r1.rss - r0.rss, heap: r1.heapUsed - r0.heapUsed, size: ix.size }));`;
+    const work = ${JSON.stringify(workload ?? null)};
+    const dim = snap.dim;
+    const queries = work ? new Float32Array(new Uint8Array(fs.readFileSync(work.queriesFile)).buffer) : new Float32Array(0);
+    const pages = new Uint8Array(Math.ceil((${count} * dim * 4) / 4096));
+    const status = () => {
+      const s = fs.readFileSync('/proc/self/status', 'utf8');
+      const kb = (k) => Number(s.match(new RegExp(k + ':[^0-9]*([0-9]+)'))[1]) * 1024;
+      return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), heap: process.memoryUsage().heapUsed };
+    };
+    const warm = new HnswVectorIndex(dim, snap.options, 'none');
+    warm.upsertSync(['w'], [new Float32Array(dim).fill(0.1)]);
+    warm.searchSync(new Float32Array(dim).fill(0.1), 1);
+    global.gc(); const r0 = status();
+    let ix;
+    let source;
+    let rescore = 'none';
+    if (work) {
+      source = new FileRescoreSource(work.rowsFile, dim, (key) => ix.labelOf(key));
+      rescore = { dot: (key, q) => { pages[Math.floor((ix.labelOf(key) * dim * 4) / 4096)] = 1; return source.dot(key, q); } };
+    }
+    const overrides = work ? { expansionSearch: work.ef, rescoreFactor: work.rescoreFactor, minCandidates: 100 } : {};
+    ix = HnswVectorIndex.load(${JSON.stringify(dir)}, snap, rescore, overrides, ${JSON.stringify(mode)});
+    if (work) for (let i = 0; i * dim < queries.length; i++) ix.searchSync(queries.subarray(i * dim, (i + 1) * dim), work.k);
+    global.gc(); const r1 = status();
+    let touched = 0;
+    for (const p of pages) touched += p;
+    const per = (k) => (r1[k] - r0[k]) / ${count};
+    process.stdout.write(JSON.stringify({ rss: per('rss'), anon: per('anon'), file: per('file'), heap: per('heap'), pageCache: work ? (touched * 4096) / ${count} : undefined, size: ix.size }));`;
   const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '-e', script], { maxBuffer: 1 << 20 }).toString());
-  return { rssBytesPerItem: out.rss / count, keyMapBytesPerItem: out.heap / count };
+  if (out.size !== count) throw new Error(`fresh process opened ${out.size} keys, expected ${count}`);
+  return out as FreshMemory;
 }
 
 /** The machine, for the report header. */

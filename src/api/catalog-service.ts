@@ -60,7 +60,7 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
         if (!req.view) mainsInCall.add(req.itemId);
         validateMetadata(req.metadata);
         if (!req.image?.length) throw new InvalidArgumentError('image', 'empty: every item needs its image');
-        const { embedding, local } = await engine.embedImage(req.image, undefined, { signal, waitForCapacity: true });
+        const { embedding, local } = await engine.embedCatalogImage(req.image, { signal, waitForCapacity: true });
         ready.push({ index, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local, view: req.view ?? '' } });
       } catch (e) {
         failWith(index, req.itemId, e);

@@ -6,7 +6,7 @@ import type { RestoreReport } from '../index/index.js';
 import { readActiveVersion, writeActiveVersion, type ActiveVersion } from '../migration/active-version.js';
 import { reembedInBackground } from '../migration/reembed-in-background.js';
 import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead } from '../model/index.js';
-import { TwinlensEngine } from '../search/index.js';
+import { createCatalogViewSource, TwinlensEngine } from '../search/index.js';
 import { consoleLogger, type Logger } from './logger.js';
 
 /** How long the replaced model stays open after a switch, for calls that started on it. */
@@ -129,6 +129,9 @@ export async function createEngine(
     options.maxImagesInProgress,
     serving.pairHead,
   );
+  engine.queryMirror = options.queryMirror;
+  engine.catalogViews = createCatalogViewSource({ views: options.catalogViews, seed: 1, workers: options.catalogViewWorkers });
+  if (engine.catalogViews) log.info(`catalog vectors average the clean image with ${options.catalogViews} simulated photos of it (catalogViews)`);
   if (stale.length > 0) {
     log.info(`re-embedding ${stale.length} catalog items stored under another model version before serving`);
     await engine.reembed(stale, (done, total) => log.info(`re-embedded ${done}/${total}`));

@@ -79,8 +79,7 @@ export async function createTwinlensServer(
   const metrics = await observability.start(engine).catch(async (e: unknown) => {
     // The metrics port is taken (or the like): release what started, then fail.
     server.forceShutdown();
-    engine.catalog.close();
-    await engine.embedder.close();
+    await engine.close();
     throw e;
   });
   log.info('serving', {
@@ -121,9 +120,7 @@ export async function createTwinlensServer(
         await engine.catalog.flush();
         // Save the ANN graph if it changed, so the next start loads it instead of rebuilding.
         await engine.catalog.saveIndex().catch((e: unknown) => log.error('saving the search index failed', e));
-        engine.catalog.close();
-        await engine.embedder.close();
-        await engine.decoder.close?.();
+        await engine.close();
       })();
       return closed;
     },

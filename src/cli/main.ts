@@ -28,8 +28,10 @@ function collect(value: string, previous: string[]): string[] {
 /** Options shared by the commands that load the model in-process. */
 function modelOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--model <manifest>', 'model manifest.json').default(DEFAULT_OPTIONS.modelManifest, 'bundled MobileNetV2-1.4'))
-    .option('--providers <list>', 'execution providers in order of preference', DEFAULT_OPTIONS.executionProviders.join(','));
+    .addOption(new Option('--model <manifest>', 'model manifest.json').default(DEFAULT_OPTIONS.modelManifest, 'bundled generic twin'))
+    .option('--providers <list>', 'execution providers in order of preference', DEFAULT_OPTIONS.executionProviders.join(','))
+    .option('--catalog-views <n>', 'simulated photos averaged into each catalog vector (0: the clean image alone)', int, DEFAULT_OPTIONS.catalogViews)
+    .option('--no-query-mirror', 'embed query photos without averaging in their mirror image');
 }
 
 /** `obj` without its undefined fields, so spreading it never erases a value set earlier. */
@@ -52,6 +54,8 @@ function serviceOptionsFrom(cmd: Command, flags: Partial<TwinlensOptions> = {}):
     ...definedOnly({
       modelManifest: given<string>(cmd, 'model'),
       executionProviders: given<string>(cmd, 'providers')?.split(',').map((s) => s.trim()) as ExecutionProviderName[] | undefined,
+      catalogViews: given<number>(cmd, 'catalogViews'),
+      queryMirror: given<boolean>(cmd, 'queryMirror'),
       ...flags,
     }),
   };

@@ -21,8 +21,9 @@ export interface CalibrationResult extends VerificationMetrics {
 }
 
 /**
- * Calibrates Compare's threshold on generated pairs, never on benchmark photos: a clean catalog
- * render against a simulated phone photo of the same watch (positive) or of another (negative).
+ * Calibrates Compare's threshold on generated pairs, never on benchmark photos: a catalog item
+ * (a clean render, stored as the service stores it) against a simulated phone photo of the same
+ * watch (positive) or of another (negative): the threshold of "is this photo that catalog item?".
  * The threshold is the equal-error point; AUC and TAR at 1% FAR are reported beside it.
  */
 export async function calibrateThreshold(engine: TwinlensEngine, options: CalibrateOptions = {}): Promise<CalibrationResult> {
@@ -35,8 +36,9 @@ export async function calibrateThreshold(engine: TwinlensEngine, options: Calibr
   const photo: Float32Array[] = [];
   for (const [i, item] of catalog.entries()) {
     const degraded = await degradeImage(item.image, {}, createRng(seed * 31 + i));
-    const [a, b] = await Promise.all([engine.decoder.decode(item.image), engine.decoder.decode(degraded)]);
-    const [fa, fb] = await engine.embedder.embedBatch([a, b]);
+    // Each side as the service makes it: the catalog image as stored (with its simulated views when
+    // catalogViews is on), the photo as a query (with its mirror when queryMirror is on).
+    const [fa, fb] = await Promise.all([engine.embedCatalogImage(item.image), engine.embedQuery(degraded)]);
     clean.push(fa.embedding);
     photo.push(fb.embedding);
     options.onProgress?.(i + 1, items);
@@ -54,7 +56,7 @@ export async function calibrateThreshold(engine: TwinlensEngine, options: Calibr
   const m = verificationMetrics(scores);
   const description =
     `equal-error threshold on ${scores.positives.length} positive / ${scores.negatives.length} negative generated pairs ` +
-    `(clean render vs simulated photo, seed ${seed}): EER ${m.eer.toFixed(3)}, ROC AUC ${m.rocAuc.toFixed(3)}, ` +
+    `(catalog item as stored vs simulated photo as queried, seed ${seed}): EER ${m.eer.toFixed(3)}, ROC AUC ${m.rocAuc.toFixed(3)}, ` +
     `TAR ${m.tarAtFar1.toFixed(3)} at 1% FAR (threshold ${m.far1Threshold.toFixed(4)})`;
   return { ...m, positives: scores.positives.length, negatives: scores.negatives.length, description };
 }

@@ -98,7 +98,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
         const r = await engine.search(bytes, { topK: shortlistK, shortlistK });
         rerankMs.push(r.timings.rerankMs);
         // Below the shortlist, the embedding order (so MRR looks as deep as without a head).
-        const f = await engine.embedImage(bytes);
+        const f = await engine.embedQuery(bytes);
         features.push(f);
         const inShortlist = new Set(r.hits.map((h) => h.itemId));
         const tail = engine.catalog
@@ -109,7 +109,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
       } else {
         const r = await engine.search(bytes, { topK: maxRank, shortlistK: maxRank });
         ranked = r.hits;
-        if (options.verification !== false) features.push(await engine.embedImage(bytes));
+        if (options.verification !== false) features.push(await engine.embedQuery(bytes));
       }
       const rankOf = (list: EvalHit[]): number | null => {
         const at = list.findIndex((h) => h.itemId === q.itemId);
@@ -139,9 +139,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     }
     return { report, items, queries: details };
   } finally {
-    engine.catalog.close();
-    await engine.embedder.close();
-    await engine.pairHead?.close();
+    await engine.close();
     await fs.rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -22,7 +22,10 @@ export interface ServerProcessOptions {
   /**
    * `TWINLENS_*` settings for the child, e.g. `{ TWINLENS_MAX_IMAGES_IN_PROGRESS: '64' }`. Every
    * other `TWINLENS_*` variable of this process is dropped, so a run does not depend on the caller's
-   * shell. Default: metrics on a free port (as `serve` runs them, without a fixed port to collide on).
+   * shell. Default: metrics on a free port (as `serve` runs them, without a fixed port to collide on),
+   * and catalog view averaging off (`TWINLENS_CATALOG_VIEWS=0`): these tools measure serving and
+   * durability, and 16 simulated photos per upload would make uploads, not the service, the subject
+   * (and keep their figures comparable with runs before it existed); pass the variable to turn it on.
    */
   env?: Record<string, string>;
   /** Further `serve` flags. Default none (`--no-demo` and `--providers cpu` are always given). */
@@ -179,7 +182,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TWINLENS_')));
-  Object.assign(env, { TWINLENS_METRICS_PORT: '0' }, options.env);
+  Object.assign(env, { TWINLENS_METRICS_PORT: '0', TWINLENS_CATALOG_VIEWS: '0' }, options.env);
   const log = fs.openSync(logFile, 'a');
   let child: ChildProcess;
   try {

@@ -98,6 +98,7 @@ export async function reembedInBackground(engine: TwinlensEngine, target: Target
         const slice = todo.slice(i, i + batch).filter((row) => serving.row(row.itemId));
         await storeBatch(
           target,
+          engine.catalogViews,
           next,
           slice.map((row) => ({ ...splitRowKey(row.itemId), metadata: row.metadata, loadImage: () => serving.imageBySha(row.imageSha256) })),
         );

@@ -4,6 +4,7 @@ import { InvalidArgumentError, InvalidImageError } from '../errors/index.js';
 import type { ImageDecoder } from '../imaging/index.js';
 import type { Embedder, PairHead, TwinFeatures } from '../model/index.js';
 import { AdmissionGate } from './admission-gate.js';
+import { averageFeatures, type CatalogViewSource, mirrorImage, withCatalogViews } from './catalog-views.js';
 import type { MetadataFilter } from '../index/index.js';
 
 /** Milliseconds spent per stage. */
@@ -84,13 +85,20 @@ export function dot(a: Float32Array, b: Float32Array): number {
 }
 
 /**
- * Loads, decodes and embeds one batch of items in a single model run and stores them in `catalog`:
- * the step of every bulk path (start-up re-embedding, demo seed, eval, background re-embedding).
+ * Loads, decodes and embeds one batch of items in a single model run (plus one run per item for its
+ * simulated views, when `catalogViews` is set) and stores them in `catalog`: the step of every bulk
+ * path (start-up re-embedding, demo seed, eval, background re-embedding).
  */
-export async function storeBatch(model: { decoder: ImageDecoder; embedder: Embedder }, catalog: Catalog, items: IngestItem[]): Promise<void> {
+export async function storeBatch(
+  model: { decoder: ImageDecoder; embedder: Embedder },
+  catalogViews: CatalogViewSource | null,
+  catalog: Catalog,
+  items: IngestItem[],
+): Promise<void> {
   const images = await Promise.all(items.map((it) => it.loadImage()));
   const decoded = await Promise.all(images.map((b) => model.decoder.decode(b)));
-  const features = await model.embedder.embedBatch(decoded);
+  const clean = await model.embedder.embedBatch(decoded);
+  const features = await Promise.all(clean.map((f, j) => withCatalogViews(model, catalogViews, images[j], f)));
   await catalog.upsert(
     items.map((it, j) => ({
       itemId: it.itemId,
@@ -111,6 +119,10 @@ export async function storeBatch(model: { decoder: ImageDecoder; embedder: Embed
 export class TwinlensEngine {
   /** Images in progress (decoding, queued, in the model), bounded. */
   readonly gate: AdmissionGate;
+  /** Simulated views averaged into every catalog vector (null: the clean image alone). Set by createEngine. */
+  catalogViews: CatalogViewSource | null = null;
+  /** Embed each query photo with its mirror image and average the two. Set by createEngine. */
+  queryMirror = false;
 
   // The model-bound fields are not readonly: `switchModel` replaces them with the catalog's vectors.
   constructor(
@@ -161,10 +173,11 @@ export class TwinlensEngine {
 
   /**
    * Decodes and embeds one image (embedding plus local feature map when the model has one), adding
-   * to `t`. Takes a slot of the admission gate for the whole time, and checks the request's signal
-   * before each stage so abandoned work stops early.
+   * to `t`; with `mirror`, the image and its mirror go to the model together and their embeddings
+   * are averaged (the local map stays the image's own). Takes a slot of the admission gate for the
+   * whole time, and checks the request's signal before each stage so abandoned work stops early.
    */
-  async embedImage(bytes: Uint8Array, t: Timings = zeroTimings(), ctx: RequestContext = {}): Promise<TwinFeatures> {
+  private async embedImage(bytes: Uint8Array, t: Timings, ctx: RequestContext, mirror: boolean): Promise<TwinFeatures> {
     const { signal } = ctx;
     signal?.throwIfAborted();
     if (ctx.waitForCapacity) await this.gate.enterWhenFree(signal);
@@ -176,7 +189,9 @@ export class TwinlensEngine {
       t.decodeMs += performance.now() - start;
       signal?.throwIfAborted();
       start = performance.now();
-      const v = await this.embedder.embed(decoded, signal);
+      const v = mirror
+        ? averageFeatures(await Promise.all([this.embedder.embed(decoded, signal), this.embedder.embed(mirrorImage(decoded), signal)]))
+        : await this.embedder.embed(decoded, signal);
       t.embedMs += performance.now() - start;
       return v;
     } finally {
@@ -184,10 +199,22 @@ export class TwinlensEngine {
     }
   }
 
+  /** A query photo's features (Search, Compare, Embed): mirrored and averaged when `queryMirror` is on. */
+  embedQuery(bytes: Uint8Array, t: Timings = zeroTimings(), ctx: RequestContext = {}): Promise<TwinFeatures> {
+    return this.embedImage(bytes, t, ctx, this.queryMirror);
+  }
+
+  /** A catalog image's features as stored (UpsertItems): averaged with its simulated views when `catalogViews` is set. */
+  async embedCatalogImage(bytes: Uint8Array, ctx: RequestContext = {}): Promise<TwinFeatures> {
+    const clean = await this.embedImage(bytes, zeroTimings(), ctx, false);
+    ctx.signal?.throwIfAborted();
+    return withCatalogViews(this, this.catalogViews, bytes, clean);
+  }
+
   async embed(bytes: Uint8Array, ctx: RequestContext = {}): Promise<EmbedResult> {
     const start = performance.now();
     const timings = zeroTimings();
-    const { embedding } = await this.embedImage(bytes, timings, ctx);
+    const { embedding } = await this.embedQuery(bytes, timings, ctx);
     timings.totalMs = performance.now() - start;
     return { embedding, modelVersion: this.modelVersion, timings };
   }
@@ -203,7 +230,7 @@ export class TwinlensEngine {
     const shortlistK = Math.max(topK, params.shortlistK);
     const start = performance.now();
     const timings = zeroTimings();
-    const { value: query, version } = await this.underOneVersion(() => this.embedImage(bytes, timings, ctx), 'search');
+    const { value: query, version } = await this.underOneVersion(() => this.embedQuery(bytes, timings, ctx), 'search');
     const t0 = performance.now();
     const { hits, scanned } = this.catalog.search(query.embedding, shortlistK, params.filter);
     timings.shortlistMs = performance.now() - t0;
@@ -294,12 +321,24 @@ export class TwinlensEngine {
       throw new InvalidArgumentError(field, 'set either image (non-empty bytes) or item_id');
     }
     try {
-      return await this.embedImage(source.image, t, ctx);
+      return await this.embedQuery(source.image, t, ctx);
     } catch (e) {
       // Say which side was bad: with two images the client cannot tell otherwise.
       if (e instanceof InvalidImageError) throw new InvalidImageError(`${field}: ${e.message}`, { cause: e });
       throw e;
     }
+  }
+
+  /**
+   * Closes the catalog and releases the model, its decoder children and the simulation threads.
+   * Shutdown paths that must first drain work (the server's) do that, then call this.
+   */
+  async close(): Promise<void> {
+    this.catalog.close();
+    await this.embedder.close();
+    await this.pairHead?.close();
+    await this.decoder.close?.();
+    await this.catalogViews?.close();
   }
 
   /**
@@ -310,7 +349,7 @@ export class TwinlensEngine {
   async ingest(items: IngestItem[], onProgress?: (done: number, total: number) => void): Promise<void> {
     const batch = 16;
     for (let i = 0; i < items.length; i += batch) {
-      await storeBatch(this, this.catalog, items.slice(i, i + batch));
+      await storeBatch(this, this.catalogViews, this.catalog, items.slice(i, i + batch));
       onProgress?.(Math.min(i + batch, items.length), items.length);
     }
   }

@@ -15,3 +15,11 @@ export {
   dot,
 } from './engine.js';
 export { AdmissionGate } from './admission-gate.js';
+export {
+  type CatalogViewOptions,
+  type CatalogViewSource,
+  averageFeatures,
+  createCatalogViewSource,
+  mirrorImage,
+  withCatalogViews,
+} from './catalog-views.js';

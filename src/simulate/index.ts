@@ -5,7 +5,7 @@
 export { runOrdered } from './ordered-pool.js';
 export { renderItemViews, viewSeed, writeQuerySet, writeViewSet } from './write-view-set.js';
 export type { ItemRenderer } from './write-view-set.js';
-export { createWorkerRenderer, workersAvailable } from './worker-renderer.js';
+export { createWorkerPhotoRenderer, createWorkerRenderer, workersAvailable } from './worker-renderer.js';
 export type { WorkerSetup } from './worker-renderer.js';
 export type { SimulateSourceItem, ViewSimulator, WriteQuerySetOptions, WriteViewSetOptions } from './write-view-set.js';
 export { ASSET_DEFAULTS, BACKGROUND_KINDS, BACKGROUND_SOURCES, DEGRADE_DEFAULTS, OCCLUDER_KINDS, PHOTO_DEFAULTS, PHOTO_LAYOUTS } from './defaults.js';

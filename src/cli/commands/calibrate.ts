@@ -23,8 +23,7 @@ export async function calibrateCommand(opts: { write?: boolean; items: number; s
       console.log(`written to ${options.modelManifest}`);
     }
   } finally {
-    engine.catalog.close();
-    await engine.embedder.close();
+    await engine.close();
     await fs.rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -36,16 +36,15 @@ async function loadModel(
     log: log.info,
     onBatch: hooks.onBatch,
   });
-  const pairHead = await OnnxPairHead.create(manifest, {
-    providers: options.executionProviders,
-    intraOpThreads: options.intraOpThreads,
-    log: log.info,
-  });
+  // A head is loaded only when asked for (usePairHead): see the option for why it is off by default.
+  const pairHead = options.usePairHead
+    ? await OnnxPairHead.create(manifest, { providers: options.executionProviders, intraOpThreads: options.intraOpThreads, log: log.info })
+    : null;
   log.info('model loaded', {
     model: manifest.name,
     version: manifest.version,
     provider: embedder.provider,
-    pairHead: pairHead ? `${manifest.pairHead!.file} (threshold ${pairHead.threshold})` : 'none',
+    pairHead: pairHead ? `${manifest.pairHead!.file} (threshold ${pairHead.threshold})` : manifest.pairHead ? 'in the manifest, not used (usePairHead is off)' : 'none',
     ...(embedder.providerFallbackReason ? { providerFallbackReason: embedder.providerFallbackReason } : {}),
   });
   const decoderOptions: SharpDecoderOptions = {

@@ -31,7 +31,8 @@ function modelOptions(cmd: Command): Command {
     .addOption(new Option('--model <manifest>', 'model manifest.json').default(DEFAULT_OPTIONS.modelManifest, 'bundled generic twin'))
     .option('--providers <list>', 'execution providers in order of preference', DEFAULT_OPTIONS.executionProviders.join(','))
     .option('--catalog-views <n>', 'simulated photos averaged into each catalog vector (0: the clean image alone)', int, DEFAULT_OPTIONS.catalogViews)
-    .option('--no-query-mirror', 'embed query photos without averaging in their mirror image');
+    .option('--no-query-mirror', 'embed query photos without averaging in their mirror image')
+    .option('--pair-head', "rerank Search's shortlist and score Compare with the model's pair head (off by default: see README)");
 }
 
 /** `obj` without its undefined fields, so spreading it never erases a value set earlier. */
@@ -56,6 +57,7 @@ function serviceOptionsFrom(cmd: Command, flags: Partial<TwinlensOptions> = {}):
       executionProviders: given<string>(cmd, 'providers')?.split(',').map((s) => s.trim()) as ExecutionProviderName[] | undefined,
       catalogViews: given<number>(cmd, 'catalogViews'),
       queryMirror: given<boolean>(cmd, 'queryMirror'),
+      usePairHead: given<boolean>(cmd, 'pairHead'),
       ...flags,
     }),
   };

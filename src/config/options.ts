@@ -69,6 +69,14 @@ export interface TwinlensOptions {
    * Default true. Env `TWINLENS_QUERY_MIRROR` (`0`/`false` to turn off).
    */
   queryMirror: boolean;
+  /**
+   * Use the model's pair head, when its manifest has one, to rerank Search's shortlist and to score
+   * Compare. Default false: every pair head trained here so far, on simulated pairs, ranked real
+   * photos worse than the embedding cosine (grocery-dev: the adapted model's Recall@1 0.257 by cosine,
+   * 0.142 reranked; README "Measured"). `twinlens eval` turns it on to report both orders.
+   * Env `TWINLENS_USE_PAIR_HEAD` (`1`/`true`).
+   */
+  usePairHead: boolean;
   /** Pairs of one CompareStream worked on at once; the stream stops reading beyond it. Default 8. */
   compareStreamMaxInFlight: number;
   /**
@@ -200,6 +208,7 @@ export const DEFAULT_OPTIONS: Readonly<TwinlensOptions> = Object.freeze({
   catalogViews: 16,
   catalogViewWorkers: 2,
   queryMirror: true,
+  usePairHead: false,
   compareStreamMaxInFlight: 8,
   maxImagesInProgress: 64,
   maxImageCallsInProgress: 128,
@@ -334,7 +343,9 @@ export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonl
   checkInteger('defaultShortlistK', o.defaultShortlistK, 1, 10_000);
   checkInteger('catalogViews', o.catalogViews, 0, 1_000);
   checkInteger('catalogViewWorkers', o.catalogViewWorkers, 0, 256);
-  if (typeof o.queryMirror !== 'boolean') throw new RangeError(`option queryMirror: expected true or false, received ${String(o.queryMirror)}`);
+  for (const k of ['queryMirror', 'usePairHead'] as const) {
+    if (typeof o[k] !== 'boolean') throw new RangeError(`option ${k}: expected true or false, received ${String(o[k])}`);
+  }
   checkInteger('compareStreamMaxInFlight', o.compareStreamMaxInFlight, 1, 1024);
   checkInteger('maxImagesInProgress', o.maxImagesInProgress, 1, 100_000);
   checkInteger('maxImageCallsInProgress', o.maxImageCallsInProgress, 1, 100_000);
@@ -358,6 +369,11 @@ export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonl
   checkSecurityOptions(o);
   checkObservabilityOptions(o);
   return Object.freeze({ ...o, executionProviders: [...o.executionProviders] });
+}
+
+/** A yes/no variable: `0`, `false`, `off`, `no` are no, anything else yes; unset stays undefined. */
+function flag(value: string | undefined): boolean | undefined {
+  return value === undefined ? undefined : !['0', 'false', 'off', 'no'].includes(value.trim().toLowerCase());
 }
 
 /**
@@ -393,7 +409,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tw
     decodeProcesses: num('TWINLENS_DECODE_PROCESSES'),
     catalogViews: num('TWINLENS_CATALOG_VIEWS'),
     catalogViewWorkers: num('TWINLENS_CATALOG_VIEW_WORKERS'),
-    queryMirror: env.TWINLENS_QUERY_MIRROR === undefined ? undefined : !['0', 'false', 'off', 'no'].includes(env.TWINLENS_QUERY_MIRROR.trim().toLowerCase()),
+    queryMirror: flag(env.TWINLENS_QUERY_MIRROR),
+    usePairHead: flag(env.TWINLENS_USE_PAIR_HEAD),
     shutdownGraceMs: num('TWINLENS_SHUTDOWN_GRACE_MS'),
   };
 }

@@ -79,7 +79,9 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
   const orphan = queries.find((q) => !known.has(q.itemId));
   if (orphan) throw new Error(`${options.queriesCsv}: item_id '${orphan.itemId}' is not in ${options.catalogCsv}`);
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'twinlens-eval-'));
-  const service = validateOptions({ ...options.service, dataDir, seedDemoCatalog: false, maxBatchSize: 1 });
+  // The pair head, when the model has one, is used so that both orders are reported (the service
+  // itself leaves it off unless usePairHead is set).
+  const service = validateOptions({ ...options.service, dataDir, seedDemoCatalog: false, maxBatchSize: 1, usePairHead: true });
   const manifest = await loadManifest(service.modelManifest);
   const engine = await createEngine(service, silentLogger);
   try {

@@ -60,7 +60,7 @@ describe('pair-head rerank over gRPC (tiny known-function ONNX twin)', () => {
   let query: Buffer;
 
   beforeAll(async () => {
-    ts = await startTestServer({ modelManifest: MANIFEST });
+    ts = await startTestServer({ modelManifest: MANIFEST, usePairHead: true });
     // Against a red|blue query: 'layout' has the same layout in slightly other colours (lower cosine,
     // higher head score); 'purple' has the query's exact mean colour (cosine 1) but no layout.
     images.layout = await halves([255, 0, 0], [0, 60, 255]);
@@ -167,7 +167,7 @@ describe('pair-head rerank over gRPC (tiny known-function ONNX twin)', () => {
   test('local features survive a restart (LanceDB column) and the rerank is unchanged', async () => {
     const before = await ts.rpc.search({ image: query, topK: 5, shortlistK: 5 });
     const { dataDir } = ts;
-    const restarted = await startTestServer({ modelManifest: MANIFEST, dataDir: await copyOf(dataDir) });
+    const restarted = await startTestServer({ modelManifest: MANIFEST, usePairHead: true, dataDir: await copyOf(dataDir) });
     try {
       const after = await restarted.rpc.search({ image: query, topK: 5, shortlistK: 5 });
       expect(after.hits.map((h) => [h.itemId, h.score])).toEqual(before.hits.map((h) => [h.itemId, h.score]));
@@ -179,7 +179,7 @@ describe('pair-head rerank over gRPC (tiny known-function ONNX twin)', () => {
 
 describe('a pair head that also takes the embedding cosine (manifest inputs.cosine)', () => {
   test('Search and Compare feed it the pair cosine', async () => {
-    const ts = await startTestServer({ modelManifest: path.join(path.dirname(MANIFEST), 'manifest-cosine.json') });
+    const ts = await startTestServer({ modelManifest: path.join(path.dirname(MANIFEST), 'manifest-cosine.json'), usePairHead: true });
     try {
       const items: Record<string, Buffer> = {
         layout: await halves([255, 0, 0], [0, 60, 255]),
@@ -216,7 +216,7 @@ describe('switching a catalog from a model without a head to one with it', () =>
       ];
       await plain.rpc.upsertItems(items.map((i) => ({ ...i, metadata: {} })));
       await plain.stop();
-      const twin = await startTestServer({ dataDir, modelManifest: MANIFEST });
+      const twin = await startTestServer({ dataDir, modelManifest: MANIFEST, usePairHead: true });
       try {
         // The service may keep serving the old model while it re-embeds in the background: wait for the switch.
         await (twin.server.engine as { backgroundReembed?: Promise<void> }).backgroundReembed;
@@ -239,3 +239,23 @@ async function copyOf(dir: string): Promise<string> {
   await fs.cp(dir, copy, { recursive: true });
   return copy;
 }
+
+describe('a model with a pair head when usePairHead is off (the default)', () => {
+  test('Search ranks by the embedding cosine, Compare scores by it, and the head is not reported', async () => {
+    const ts = await startTestServer({ modelManifest: MANIFEST });
+    try {
+      expect((await ts.rpc.getServiceInfo()).hasPairHead).toBe(false);
+      const items = { layout: await halves([255, 0, 0], [0, 60, 255]), purple: await halves([128, 0, 128], [128, 0, 128]) };
+      await ts.rpc.upsertItems(Object.entries(items).map(([itemId, image]) => ({ itemId, image, metadata: {} })));
+      const query = await halves([255, 0, 0], [0, 0, 255]);
+      const res = await ts.rpc.search({ image: query, topK: 2, shortlistK: 2 });
+      expect(res.rankedBy).toBe(RankingStage.RANKING_STAGE_EMBEDDING);
+      for (const h of res.hits) expect(h.score).toBeCloseTo(h.coarseScore, 6);
+      const q = await features(query);
+      const cmp = await ts.rpc.compare({ a: image(query), b: image(items.purple) });
+      expect(cmp.score).toBeCloseTo(cosine(q.embedding, (await features(items.purple)).embedding), 4);
+    } finally {
+      await ts.stop();
+    }
+  });
+});

@@ -30,7 +30,7 @@ describeIfTrained(`trained twin over gRPC (${MODEL})`, () => {
   let photos: Buffer[];
 
   beforeAll(async () => {
-    ts = await startTestServer({ modelManifest: MODEL });
+    ts = await startTestServer({ modelManifest: MODEL, usePairHead: true });
     watches = (await generateDemoCatalog({ count: 12, seed: 31, sizePx: 320 })).map((w) => ({ itemId: w.itemId, image: w.image }));
     photos = await Promise.all(watches.slice(0, 3).map((w, i) => degradeImage(w.image, {}, createRng(500 + i))));
     const res = await ts.rpc.upsertItems(watches.map((w) => ({ itemId: w.itemId, image: w.image, metadata: {} })));

@@ -71,7 +71,7 @@ describe('training path smoke test (generated watches -> simulate -> train --smo
 
   test('the server starts on the new model, re-embeds every item (none lost) and Search/Compare use the pair head', async () => {
     expect(result).toBeDefined();
-    const ts = await startTestServer({ dataDir, modelManifest: result.manifestPath });
+    const ts = await startTestServer({ dataDir, modelManifest: result.manifestPath, usePairHead: true });
     try {
       // The previous model keeps serving while the catalog is re-embedded in the background; wait for the switch.
       const deadline = Date.now() + 90_000;

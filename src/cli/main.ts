@@ -177,7 +177,7 @@ program
   .command('adapt')
   .description('fine-tune the twin and its pair head on simulated photos of your catalog; writes a new model version')
   .requiredOption('--catalog <source>', 'catalog.csv or a folder of catalog images')
-  .option('--model <manifest>', 'model to start from (default: the service default)')
+  .option('--model <manifest>', 'model to start from (default: the pretrained backbone, models/mobilenet_v2_140)')
   .option('--out <dir>', 'output model folder (default: models/adapted-<UTC time>)')
   .option('--model-version <v>', 'version string of the new model (default: <base>+adapted-<time>)')
   .option('--budget-minutes <m>', 'budget of the whole run: simulation + training + export', Number, 60)

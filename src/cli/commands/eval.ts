@@ -1,8 +1,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_OPTIONS, type TwinlensOptions } from '../../config/index.js';
+import type { TwinlensOptions } from '../../config/index.js';
 import { type EvalReport, runEval, writeHtmlReport } from '../../eval/index.js';
-import { adaptModel, formatDuration } from '../../adapt/index.js';
+import { adaptModel, formatDuration, PRETRAINED_BACKBONE_MANIFEST } from '../../adapt/index.js';
 import { formatTable } from '../format-table.js';
 
 type Metrics = { recall_at_1: number; recall_at_5: number; mrr: number };
@@ -66,10 +66,12 @@ export interface EvalCommandOptions {
 export async function evalCommand(opts: EvalCommandOptions): Promise<void> {
   const service = { ...opts.service };
   if (opts.adapt) {
-    const base = service.modelManifest ?? DEFAULT_OPTIONS.modelManifest;
+    // Without --model, adaptModel starts from the pretrained backbone: the default model is a
+    // trained twin whose checkpoint is not shipped, so it cannot be fine-tuned further.
+    const base = service.modelManifest;
     const version = `adapted-${path.basename(path.dirname(path.resolve(opts.catalog)))}-${Date.now()}`;
     const outDir = opts.adaptOut ?? path.join(os.tmpdir(), `twinlens-${version}`);
-    process.stderr.write(`adapting ${base} on the catalog images of ${opts.catalog} into ${outDir}\n`);
+    process.stderr.write(`adapting ${base ?? PRETRAINED_BACKBONE_MANIFEST} on the catalog images of ${opts.catalog} into ${outDir}\n`);
     const started = Date.now();
     const { manifestPath } = await adaptModel({
       catalog: opts.catalog,

@@ -9,12 +9,13 @@
  * averaged. Measured on grocery-dev (README "Measured"); no benchmark photo is used to make views.
  */
 import type { DecodedImage, ImageDecoder } from '../imaging/index.js';
-import type { Embedder, TwinFeatures } from '../model/index.js';
+import { type Embedder, l2Normalize, type TwinFeatures } from '../model/index.js';
 import {
   createPhotoSimulator,
   createWorkerPhotoRenderer,
   hashBytes,
   loadSimulationAssets,
+  photosOf,
   type SimulationAssetOptions,
   viewSeed,
   workersAvailable,
@@ -49,15 +50,7 @@ interface PhotoRenderer {
 async function startRenderer(o: CatalogViewOptions): Promise<PhotoRenderer> {
   if (o.workers > 0 && workersAvailable()) return createWorkerPhotoRenderer({ assets: o.assets ?? {}, photo: {} }, o.workers);
   const simulator = createPhotoSimulator(await loadSimulationAssets(o.assets ?? {}));
-  return {
-    async photos(image, seeds) {
-      const product = await simulator.prepare(Buffer.from(image.buffer, image.byteOffset, image.length));
-      const out: Uint8Array[] = [];
-      for (const seed of seeds) out.push((await simulator.photo(product, seed)).jpeg);
-      return out;
-    },
-    close: async () => undefined,
-  };
+  return { photos: (image, seeds) => photosOf(simulator, image, seeds), close: async () => undefined };
 }
 
 /**
@@ -92,11 +85,7 @@ export function averageFeatures(features: readonly TwinFeatures[]): TwinFeatures
   if (!first) throw new Error('averageFeatures: no features');
   const sum = new Float32Array(first.embedding.length);
   for (const f of features) for (let i = 0; i < sum.length; i++) sum[i] += f.embedding[i];
-  let norm = 0;
-  for (let i = 0; i < sum.length; i++) norm += sum[i] * sum[i];
-  const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  for (let i = 0; i < sum.length; i++) sum[i] *= inv;
-  return { embedding: sum, local: first.local };
+  return { embedding: l2Normalize(sum), local: first.local };
 }
 
 /** The image flipped left to right. */

@@ -12,7 +12,7 @@ export { ASSET_DEFAULTS, BACKGROUND_KINDS, BACKGROUND_SOURCES, DEGRADE_DEFAULTS,
 export type { BackgroundKind, BackgroundSource, OccluderKind, PhotoLayout } from './defaults.js';
 export { loadSimulationAssets } from './assets.js';
 export type { SimulationAssetOptions, SimulationAssets } from './assets.js';
-export { createPhotoSimulator } from './simulate-photo.js';
+export { createPhotoSimulator, photosOf } from './simulate-photo.js';
 export type { PhotoSimulator, SimulatedPhoto } from './simulate-photo.js';
 export { resolvePhotoOptions, resolvePhotoParams } from './photo-params.js';
 export type { PhotoOptions, PhotoParams, ResolvedPhotoOptions } from './photo-params.js';

@@ -77,3 +77,11 @@ export function createPhotoSimulator(assets: SimulationAssets, options: PhotoOpt
     },
   };
 }
+
+/** Simulated photos (JPEG) of one catalog image, one per seed: the product is cut out once. */
+export async function photosOf(simulator: PhotoSimulator, image: Uint8Array, seeds: readonly number[]): Promise<Buffer[]> {
+  const product = await simulator.prepare(Buffer.from(image.buffer, image.byteOffset, image.length));
+  const out: Buffer[] = [];
+  for (const seed of seeds) out.push((await simulator.photo(product, seed)).jpeg);
+  return out;
+}

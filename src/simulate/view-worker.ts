@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createSharpDecoder, type ImageDecoder } from '../imaging/index.js';
 import { loadSimulationAssets } from './assets.js';
-import { createPhotoSimulator, type PhotoSimulator } from './simulate-photo.js';
+import { createPhotoSimulator, type PhotoSimulator, photosOf } from './simulate-photo.js';
 import type { WorkerSetup, WorkerTask, WorkerResult } from './worker-renderer.js';
 import { renderItemViews } from './write-view-set.js';
 
@@ -23,12 +23,8 @@ async function views(task: Extract<WorkerTask, { kind: 'views' }>, setup: Worker
 }
 
 async function photos(task: Extract<WorkerTask, { kind: 'photos' }>, simulator: PhotoSimulator): Promise<[WorkerResult, ArrayBuffer[]]> {
-  const product = await simulator.prepare(Buffer.from(task.image.buffer, task.image.byteOffset, task.image.length));
-  const jpegs: Uint8Array[] = [];
-  for (const seed of task.seeds) {
-    const { jpeg } = await simulator.photo(product, seed);
-    jpegs.push(new Uint8Array(jpeg.buffer.slice(jpeg.byteOffset, jpeg.byteOffset + jpeg.length)));
-  }
+  // Each photo in a buffer of its own, so it can be transferred instead of copied.
+  const jpegs = (await photosOf(simulator, task.image, task.seeds)).map((j) => new Uint8Array(j.buffer.slice(j.byteOffset, j.byteOffset + j.length)));
   return [{ id: task.id, jpegs }, jpegs.map((j) => j.buffer as ArrayBuffer)];
 }
 

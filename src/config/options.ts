@@ -65,7 +65,7 @@ export interface TwinlensOptions {
   catalogViewWorkers: number;
   /**
    * Embed each query photo (Search, Compare, Embed) together with its mirror image and average the
-   * two vectors: ~1.3x the model time of a query, for better Recall@1 (README "Measured").
+   * two vectors: about twice the model time of a lone query, for better Recall@1 (README).
    * Default true. Env `TWINLENS_QUERY_MIRROR` (`0`/`false` to turn off).
    */
   queryMirror: boolean;

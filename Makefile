@@ -20,7 +20,7 @@ build: node_modules/.installed
 	$(NODE_BIN)/tsc -p tsconfig.json
 
 run: setup
-	node dist/cli/main.js serve --port $(PORT)
+	node dist/src/cli/main.js serve --port $(PORT)
 
 # The training smoke test runs Debian's PyTorch, so the test command installs it when missing.
 test: setup setup-training
@@ -46,7 +46,7 @@ model: node_modules/.installed
 
 # Compare's match threshold, calibrated on generated watch pairs (never on benchmark photos).
 calibrate: setup
-	node dist/cli/main.js calibrate --write
+	node dist/src/cli/main.js calibrate --write
 
 # Training needs Debian's PyTorch (PyPI is unreachable; the pyenv python3 on PATH does not see these).
 TRAINING_PY := /usr/bin/python3
@@ -58,51 +58,51 @@ setup-training:
 # A picture of simulated photos (generated watches, or CATALOG=path/catalog.csv).
 SHEET ?= docs/simulated-photos.png
 simulate-sheet: setup
-	node dist/cli/main.js simulate --sheet $(SHEET) --views 7 --sheet-items 5 $(if $(CATALOG),--catalog $(CATALOG))
+	node dist/src/cli/main.js simulate --sheet $(SHEET) --views 7 --sheet-items 5 $(if $(CATALOG),--catalog $(CATALOG))
 
 # Adapt the model to a catalog (CATALOG=path/catalog.csv or a folder; OUT, BUDGET_MINUTES optional).
 BUDGET_MINUTES ?= 60
 adapt: setup setup-training
-	node dist/cli/main.js adapt --catalog $(CATALOG) --budget-minutes $(BUDGET_MINUTES) $(if $(OUT),--out $(OUT))
+	node dist/src/cli/main.js adapt --catalog $(CATALOG) --budget-minutes $(BUDGET_MINUTES) $(if $(OUT),--out $(OUT))
 
 # Recall@1/@5 and MRR on the benchmark in $(DATA), overall and per top_category, shortlist-only and
 # reranked; Compare's ROC AUC and TAR at 1% FAR; HTML report of failed queries in reports/.
 # MODEL=path/manifest.json picks the model; EVAL_FLAGS=--adapt adapts a copy on $(DATA)'s catalog first.
 eval: setup
-	node dist/cli/main.js eval --catalog $(DATA)/catalog.csv --queries $(DATA)/queries.csv $(if $(MODEL),--model $(MODEL)) $(EVAL_FLAGS)
+	node dist/src/cli/main.js eval --catalog $(DATA)/catalog.csv --queries $(DATA)/queries.csv $(if $(MODEL),--model $(MODEL)) $(EVAL_FLAGS)
 
 bench: setup
-	node dist/cli/main.js bench
+	node dist/tools/dev.js bench
 
 # Vector index: recall@10 vs exact, latency, build time and memory per item on INDEX_COUNT clustered
 # synthetic vectors (f32, f16, i8, i8+rescore, b1 binary codes + rescore), under the shared CPU lock.
 INDEX_COUNT ?= 1000000
 INDEX_ARGS ?=
 bench-index: setup
-	flock /tmp/twinlens-cpu.lock node --expose-gc dist/cli/main.js bench-index --count $(INDEX_COUNT) $(INDEX_ARGS)
+	flock /tmp/twinlens-cpu.lock node --expose-gc dist/tools/dev.js bench-index --count $(INDEX_COUNT) $(INDEX_ARGS)
 
 # End-to-end Search over gRPC with 3,000 and 1,000,000 catalog items (synthetic vectors of the model's
 # dimension; SCALE_MODEL should be a 256-d model: 1M x 1,792-d would need ~10 GB).
 SCALE_MODEL ?= models/mobilenet_v2_140/manifest.json
 SCALE_SIZES ?= 3000,1000000
 bench-search-scale: setup
-	flock /tmp/twinlens-cpu.lock node dist/cli/main.js bench-search-scale --sizes $(SCALE_SIZES) --model $(SCALE_MODEL)
+	flock /tmp/twinlens-cpu.lock node dist/tools/dev.js bench-search-scale --sizes $(SCALE_SIZES) --model $(SCALE_MODEL)
 
 # kill -9 at random points during a 100,000-item bulk ingest, 20 times (precomputed vectors through
 # the catalog API; the CI test runs 4 rounds over 8,000 items).
 crash-test: setup
-	flock /tmp/twinlens-cpu.lock node dist/cli/main.js crash-test --items 100000 --rounds 20 --max-run-ms 4000
+	flock /tmp/twinlens-cpu.lock node dist/tools/dev.js crash-test --items 100000 --rounds 20 --max-run-ms 4000
 
 # Mutated images through a server child process (the CI test sends fewer); FUZZ_SEED picks the cases.
 FUZZ_COUNT ?= 10000
 FUZZ_SEED ?= 1
 fuzz: setup
-	node dist/cli/main.js fuzz --count $(FUZZ_COUNT) --seed $(FUZZ_SEED)
+	node dist/tools/dev.js fuzz --count $(FUZZ_COUNT) --seed $(FUZZ_SEED)
 
 # 64 clients (Search, Compare, UpsertItems) for LOADTEST_DURATION_S against a server child process on loopback.
 LOADTEST_DURATION_S ?= 300
 loadtest: setup
-	node dist/cli/main.js loadtest --duration $(LOADTEST_DURATION_S)
+	node dist/tools/dev.js loadtest --duration $(LOADTEST_DURATION_S)
 
 clean:
 	rm -rf dist data

@@ -10,7 +10,8 @@ import { loadManifest } from '../model/index.js';
 import { genericClipartItems, simulateCatalog, sourceItems, type SimulationAssetOptions } from '../simulate/index.js';
 import { AdaptError } from './adapt-error.js';
 import { checkTrainingPython } from './check-python.js';
-import { ADAPT_DEFAULTS, PACKAGE_ROOT } from './defaults.js';
+import { PACKAGE_ROOT } from '../config/package-root.js';
+import { ADAPT_DEFAULTS } from './defaults.js';
 import { EtaEstimator, type AdaptProgress } from './progress.js';
 import { runTrainer } from './run-trainer.js';
 

@@ -3,8 +3,7 @@
  */
 import * as path from 'node:path';
 
-/** The package root (dist/adapt or src/adapt -> two levels up). */
-export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
+import { PACKAGE_ROOT } from '../config/package-root.js';
 
 export const ADAPT_DEFAULTS = {
   /** Python with Debian's torch, torchvision and onnx (the pyenv python on PATH does not see them). */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError as CliArgumentError, Option } from 'commander';
-import { DEFAULT_OPTIONS, type ExecutionProviderName, optionsFromEnv, type TwinlensOptions } from '../config/index.js';
+import { Command, Option } from 'commander';
+import { int } from './arg-parsers.js';
+import { DEFAULT_OPTIONS, type ExecutionProviderName, optionsFromEnv, PACKAGE_VERSION, type TwinlensOptions } from '../config/index.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { evalCommand } from './commands/eval.js';
 import { indexCommand } from './commands/index-catalog.js';
@@ -10,16 +11,9 @@ import { simulateCommand } from './commands/simulate.js';
 import { adaptCommand } from './commands/adapt.js';
 import { addClientSecurityFlags, addServeSecurityFlags, serveSecurityOptionsFrom } from './security-flags.js';
 import { addServeObservabilityFlags, serveObservabilityOptionsFrom } from './observability-flags.js';
-import { loadtestCommands } from '../loadtest/index.js';
-import { indexCommands } from '../index/commands.js';
 
-const VERSION: string = require('../../package.json').version;
+const VERSION = PACKAGE_VERSION;
 
-function int(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new CliArgumentError(`expected an integer, received '${value}'`);
-  return n;
-}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -188,45 +182,6 @@ program
   .option('--generic-items <n>', 'also train on n generic clip-art items (openclipart) as extra classes', int)
   .option('--smoke', 'a few training steps only (tests the path, not a useful model)')
   .action((o) => adaptCommand(o));
-
-program
-  .command('bench')
-  .description('print model, ingest and search speed figures (make bench)')
-  .option('--quick', 'a few seconds of smoke-test sizes')
-  .option('--json', 'print one JSON object')
-  .action(async (o) => {
-    const { runBench, formatBenchReport } = await import('../bench/index.js');
-    const report = await runBench({ quick: Boolean(o.quick), log: (line) => process.stderr.write(`${line}\n`) });
-    console.log(o.json ? JSON.stringify(report) : formatBenchReport(report));
-  });
-
-program
-  .command('bench-rerank')
-  .description("time the pair head's rerank of one query's shortlist (unpack stored maps + one ONNX run), CPU")
-  .requiredOption('--model <manifest>', 'a model manifest with a pair head')
-  .option('--shortlists <list>', 'shortlist sizes', '10,50,100')
-  .option('--runs <n>', 'timed runs per size', int, 50)
-  .option('--threads <n>', 'ONNX Runtime intra-op threads (0: one per core)', int, 0)
-  .option('--json', 'print one JSON object')
-  .action(async (o) => {
-    const { measureRerankLatency } = await import('../bench/rerank-latency.js');
-    const r = await measureRerankLatency({
-      manifest: o.model,
-      shortlists: String(o.shortlists).split(',').map(Number),
-      runs: o.runs,
-      intraOpThreads: o.threads,
-    });
-    if (o.json) return console.log(JSON.stringify(r));
-    console.log(`pair head of ${r.model} (local maps ${r.localShape}), rerank of one query:`);
-    for (const x of r.results) {
-      console.log(`  shortlist ${String(x.shortlist).padStart(4)}: p50 ${x.p50Ms.toFixed(2)} ms, p95 ${x.p95Ms.toFixed(2)} ms, mean ${x.meanMs.toFixed(2)} ms (unpacking float16 maps ${x.unpackMeanMs.toFixed(2)} ms)`);
-    }
-  });
-
-// `twinlens fuzz` and `twinlens loadtest` (make fuzz, make loadtest): a server child process on loopback.
-loadtestCommands().forEach((c) => program.addCommand(c));
-// `twinlens bench-index` and `twinlens crash-test` (make bench-index, make crash-test): the vector index.
-indexCommands().forEach((c) => program.addCommand(c));
 
 // TLS and bearer-token flags (security-flags.ts): the server side on serve, the client side on the commands that call one.
 for (const c of program.commands) {

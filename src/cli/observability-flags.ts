@@ -1,14 +1,10 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
+import { port } from './arg-parsers.js';
 import { LOG_LEVELS, type LogLevel, type TwinlensOptions } from '../config/index.js';
 
 /** The metrics port `serve` uses when neither a flag nor TWINLENS_METRICS_PORT says otherwise. */
 export const SERVE_METRICS_PORT = 9464;
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0..65535, received '${value}'`);
-  return n;
-}
 
 /** Adds the metrics and log flags to `serve` (no commander defaults, so environment values stand). */
 export function addServeObservabilityFlags(cmd: Command): Command {

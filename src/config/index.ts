@@ -4,7 +4,7 @@ export {
   type LogLevel,
   LOG_LEVELS,
   DEFAULT_OPTIONS,
-  PACKAGE_ROOT,
   validateOptions,
   optionsFromEnv,
 } from './options.js';
+export { PACKAGE_ROOT, PACKAGE_VERSION, DIST_DIR, CLI_ENTRY } from './package-root.js';

@@ -2,8 +2,7 @@ import * as path from 'node:path';
 import { isWellFormedToken, MIN_TOKEN_LENGTH } from '../security/bearer-token.js';
 import { DEFAULT_AUTH_EXEMPT_SERVICES } from '../security/method-permissions.js';
 
-/** The repository (or installed package) root: `src/config` and `dist/config` both sit two levels below it. */
-export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
+import { PACKAGE_ROOT } from './package-root.js';
 
 /** Execution providers twinlens knows how to ask ONNX Runtime for. */
 export type ExecutionProviderName = 'cuda' | 'cpu';

@@ -68,3 +68,4 @@ export type { DemoCatalogEntry, DemoCatalogItem, DemoCatalogOptions } from './de
 
 export { writeDemoSamples } from './write-samples.js';
 export type { DemoSampleFiles } from './write-samples.js';
+export { seedDemoCatalog } from './seed-demo-catalog.js';

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs/promises';
-import type { TwinlensEngine } from '../search/index.js';
+import type { TwinlensEngine } from '../engine/index.js';
 import { createRng, degradeImage, generateDemoCatalog, pick } from '../demo/index.js';
 import { type PairScores, type VerificationMetrics, verificationMetrics } from './verification.js';
 

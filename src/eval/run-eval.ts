@@ -1,16 +1,16 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createEngine } from '../api/create-engine.js';
-import { silentLogger } from '../api/logger.js';
+import { createEngine } from '../engine/create-engine.js';
+import { silentLogger } from '../observability/logger.js';
 import { type TwinlensOptions, validateOptions } from '../config/index.js';
 import { loadManifest, type TwinFeatures } from '../model/index.js';
-import { dot, type TwinlensEngine } from '../search/index.js';
+import { dot, type TwinlensEngine } from '../engine/index.js';
 import { readCatalogCsv, readQueriesCsv, type BenchmarkItem, type BenchmarkQuery } from './benchmark-csv.js';
 import { type EvalReport, type QueryOutcome, reportOf } from './metrics.js';
 import type { PairScores } from './verification.js';
 import { verificationReportOf } from './verification-report.js';
-import { nearestRank } from '../bench/percentiles.js';
+import { nearestRank } from './percentiles.js';
 
 export interface RunEvalOptions {
   catalogCsv: string;

@@ -1,4 +1,4 @@
-import type { RankedBy } from '../search/index.js';
+import type { RankedBy } from '../engine/index.js';
 import type { VerificationReport } from './metrics.js';
 import { type PairScores, verificationMetrics } from './verification.js';
 

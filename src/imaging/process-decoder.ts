@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PACKAGE_ROOT } from '../config/options.js';
+import { DIST_DIR } from '../config/package-root.js';
 import { InvalidImageError } from '../errors/index.js';
 import { type AcceptedFormat, checkEncodedSize, type DecodedImage, type ImageDecoder, type SharpDecoderOptions } from './decode-image.js';
 import { DECODER_OPTIONS_ENV, type DecodeReplyMessage, type DecodeRequestMessage } from './decode-worker.js';
@@ -64,7 +64,7 @@ interface Worker {
 function defaultWorkerScript(): string {
   const beside = path.join(__dirname, 'decode-worker.js');
   if (fs.existsSync(beside)) return beside;
-  return path.join(PACKAGE_ROOT, 'dist', 'imaging', 'decode-worker.js');
+  return path.join(DIST_DIR, 'src', 'imaging', 'decode-worker.js');
 }
 
 /**

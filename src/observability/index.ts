@@ -24,3 +24,4 @@ export {
   MAX_LOGGED_DETAILS_CHARS,
 } from './request-log.js';
 export { createRequestId, requestIdFrom, REQUEST_ID_KEY, REQUEST_ID_PATTERN } from './request-id.js';
+export { type Logger, type LogFields, type PinoLoggerOptions, createPinoLogger, consoleLogger, silentLogger } from './logger.js';

@@ -1,5 +1,5 @@
 import type { ServerInterceptor } from '@grpc/grpc-js';
-import type { Logger } from '../api/logger.js';
+import type { Logger } from './logger.js';
 import { type CallOutcomeSink, createCallObserverInterceptor } from './call-observer.js';
 import { createTwinlensMetrics, type MetricsSource, type TwinlensMetrics } from './metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics-server.js';

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import type { LogFields, Logger } from '../api/logger.js';
+import type { LogFields, Logger } from './logger.js';
 import type { CallOutcome, CallOutcomeSink } from './call-observer.js';
 
 /** The `msg` of every request line. */

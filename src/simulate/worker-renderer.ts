@@ -2,7 +2,7 @@
  * Simulation on worker threads (one JS thread each; sharp's own threads come on top), so it uses
  * every core and never blocks the server's event loop. Two kinds of work share one pool: item
  * views for training sets (clean view + simulated photos, decoded) and simulated photos of an
- * image given as bytes (catalog view averaging, see src/search/catalog-views.ts). Only available
+ * image given as bytes (catalog view averaging, see src/engine/catalog-views.ts). Only available
  * from compiled JavaScript (dist/); under ts-jest callers simulate in-process instead.
  */
 import * as path from 'node:path';

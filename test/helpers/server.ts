@@ -14,7 +14,8 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { createTwinlensServer, type Logger, silentLogger, type TwinlensServer } from '../../src/api/index.js';
+import { createTwinlensServer, type TwinlensServer } from '../../src/server/index.js';
+import { type Logger, silentLogger } from '../../src/observability/index.js';
 import type { TwinlensOptions } from '../../src/config/index.js';
 import {
   CatalogServiceClient,
@@ -152,7 +153,7 @@ export function makeTempDir(prefix = 'twinlens-test-'): Promise<string> {
  * Catalog view averaging and query mirroring are off unless a test asks: many tests check exact
  * properties of the pipeline (an item's own image scores 1, one model run per image) that both
  * change on purpose, and views cost `catalogViews` simulated photos per upserted item;
- * test/search/catalog-views.test.ts runs both through the real server with the service defaults.
+ * test/engine/catalog-views.test.ts runs both through the real server with the service defaults.
  */
 export async function startTestServer(overrides: Partial<TwinlensOptions> = {}, log: Logger = silentLogger): Promise<TestServer> {
   const ownDir = overrides.dataDir === undefined;

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { InvalidImageError } from '../../src/errors/index.js';
 import { createProcessDecoder, createSharpDecoder, type ProcessDecoder } from '../../src/imaging/index.js';
-import { assertServerBuilt } from '../loadtest/build-check.js';
+import { assertServerBuilt } from '../tools/loadtest/build-check.js';
 import { patternImage, randomBytes, truncatedJpeg } from '../helpers/images.js';
 
 const LIMITS = { size: 224, maxImageBytes: 20 * 1024 * 1024, maxImagePixels: 50_000_000, maxImageFrames: 256 };

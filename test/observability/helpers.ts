@@ -1,7 +1,7 @@
 /** Small helpers of the observability tests: a GET over node:http, a metrics text parser, an in-memory log. */
 import * as http from 'node:http';
 import { Writable } from 'node:stream';
-import { createPinoLogger, type Logger } from '../../src/api/index.js';
+import { createPinoLogger, type Logger } from '../../src/observability/index.js';
 import { until as untilWithin } from '../helpers/until.js';
 
 /** A plain HTTP response. */

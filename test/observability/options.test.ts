@@ -1,6 +1,6 @@
 /** The metrics and log options: defaults, validation, environment, the serve flags, and the pino Logger. */
 import { Writable } from 'node:stream';
-import { createPinoLogger, type LogFields } from '../../src/api/index.js';
+import { createPinoLogger, type LogFields } from '../../src/observability/index.js';
 import { SERVE_METRICS_PORT, serveObservabilityOptionsFrom } from '../../src/cli/observability-flags.js';
 import { DEFAULT_OPTIONS, type LogLevel, optionsFromEnv, validateOptions } from '../../src/config/index.js';
 

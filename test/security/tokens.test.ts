@@ -7,7 +7,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Metadata } from '@grpc/grpc-js';
 import { Command } from 'commander';
-import { createTwinlensServer, type Logger } from '../../src/api/index.js';
+import { createTwinlensServer } from '../../src/server/index.js';
+import { type Logger } from '../../src/observability/index.js';
 import { addClientSecurityFlags, addServeSecurityFlags, clientSecurityOptionsFrom, serveSecurityOptionsFrom } from '../../src/cli/security-flags.js';
 import { DEFAULT_OPTIONS, optionsFromEnv, validateOptions } from '../../src/config/index.js';
 import {

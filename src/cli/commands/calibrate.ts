@@ -1,8 +1,8 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createEngine } from '../../api/create-engine.js';
-import { silentLogger } from '../../api/logger.js';
+import { createEngine } from '../../engine/create-engine.js';
+import { silentLogger } from '../../observability/logger.js';
 import { type TwinlensOptions, validateOptions } from '../../config/index.js';
 import { calibrateThreshold, writeThreshold } from '../../eval/index.js';
 

@@ -1,4 +1,5 @@
-import { createPinoLogger, createTwinlensServer } from '../../api/index.js';
+import { createTwinlensServer } from '../../server/index.js';
+import { createPinoLogger } from '../../observability/index.js';
 import type { TwinlensOptions } from '../../config/index.js';
 
 /**

@@ -1,0 +1,373 @@
+import { performance } from 'node:perf_hooks';
+import { type Catalog, type CatalogRow, splitRowKey } from '../store/index.js';
+import { InvalidArgumentError, InvalidImageError } from '../errors/index.js';
+import type { ImageDecoder } from '../imaging/index.js';
+import type { Embedder, PairHead, TwinFeatures } from '../model/index.js';
+import { AdmissionGate } from './admission-gate.js';
+import { averageFeatures, type CatalogViewSource, mirrorImage, withCatalogViews } from './catalog-views.js';
+import type { MetadataFilter } from '../store/index.js';
+
+/** Milliseconds spent per stage. */
+export interface Timings {
+  decodeMs: number;
+  embedMs: number;
+  shortlistMs: number;
+  rerankMs: number;
+  totalMs: number;
+}
+
+/** Which stage produced an order or a score. */
+export type RankedBy = 'embedding' | 'pair_head';
+
+export interface SearchParams {
+  topK: number;
+  shortlistK: number;
+  filter?: MetadataFilter;
+}
+
+/** How one request's images enter the model. */
+export interface RequestContext {
+  /** Aborts when the client cancels or the deadline passes; its work is then dropped. */
+  signal?: AbortSignal;
+  /**
+   * Wait for a free slot instead of failing with RESOURCE_EXHAUSTED when the server is at
+   * capacity. For streamed items, whose streams bound their own items in flight.
+   */
+  waitForCapacity?: boolean;
+}
+
+export interface SearchResult {
+  /** `view`: the item's view that matched best ('' for its main image). */
+  hits: { itemId: string; score: number; coarseScore: number; metadata: Record<string, string>; view: string }[];
+  rankedBy: RankedBy;
+  scanned: number;
+  timings: Timings;
+  modelVersion: string;
+}
+
+export interface CompareResult {
+  score: number;
+  match: boolean;
+  threshold: number;
+  scoredBy: RankedBy;
+  modelVersion: string;
+  timings: Timings;
+}
+
+export interface EmbedResult {
+  embedding: Float32Array;
+  modelVersion: string;
+  timings: Timings;
+}
+
+/** An item for bulk ingest: its image is loaded when its batch comes up. */
+export interface IngestItem {
+  itemId: string;
+  metadata: Record<string, string>;
+  loadImage: () => Promise<Uint8Array>;
+  /** Another view of the item ('' or absent: its main image). */
+  view?: string;
+}
+
+/** One side of a comparison. */
+export type ImageSource = { image: Uint8Array } | { itemId: string };
+
+/** The most hits or candidates one request may ask for. */
+export const MAX_TOP_K = 1000;
+
+const zeroTimings = (): Timings => ({ decodeMs: 0, embedMs: 0, shortlistMs: 0, rerankMs: 0, totalMs: 0 });
+
+/** Cosine similarity of two L2-normalised embeddings. */
+export function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * Loads, decodes and embeds one batch of items in a single model run (plus one run per item for its
+ * simulated views, when `catalogViews` is set) and stores them in `catalog`: the step of every bulk
+ * path (start-up re-embedding, demo seed, eval, background re-embedding).
+ */
+export async function storeBatch(
+  model: { decoder: ImageDecoder; embedder: Embedder },
+  catalogViews: CatalogViewSource | null,
+  catalog: Catalog,
+  items: IngestItem[],
+): Promise<void> {
+  const images = await Promise.all(items.map((it) => it.loadImage()));
+  const decoded = await Promise.all(images.map((b) => model.decoder.decode(b)));
+  const clean = await model.embedder.embedBatch(decoded);
+  const features = await Promise.all(clean.map((f, j) => withCatalogViews(model, catalogViews, images[j], f)));
+  await catalog.upsert(
+    items.map((it, j) => ({
+      itemId: it.itemId,
+      metadata: it.metadata,
+      image: images[j],
+      embedding: features[j].embedding,
+      local: features[j].local,
+      view: it.view,
+    })),
+  );
+}
+
+/**
+ * The twin pipeline: decode, embed with the shared-weight network, shortlist by embedding
+ * similarity, then rerank the shortlist with the pairwise head when the model has one (hits then
+ * say they were ranked by the pair head, with the cosine kept as their coarse score).
+ */
+export class TwinlensEngine {
+  /** Images in progress (decoding, queued, in the model), bounded. */
+  readonly gate: AdmissionGate;
+  /** Simulated views averaged into every catalog vector (null: the clean image alone). Set by createEngine. */
+  catalogViews: CatalogViewSource | null = null;
+  /** Embed each query photo with its mirror image and average the two. Set by createEngine. */
+  queryMirror = false;
+
+  // The model-bound fields are not readonly: `switchModel` replaces them with the catalog's vectors.
+  constructor(
+    public decoder: ImageDecoder,
+    public embedder: Embedder,
+    readonly catalog: Catalog,
+    /** Compare's match threshold (the manifest's). */
+    public threshold: number,
+    /** Side of the model's square input, in pixels. */
+    public inputSize: number,
+    /** Most images in progress at once; unary requests beyond it get RESOURCE_EXHAUSTED. */
+    maxImagesInProgress = 64,
+    /** The model's pair head (rerank and Compare); null when the model has none: embedding order and cosine. */
+    public pairHead: PairHead | null = null,
+  ) {
+    this.gate = new AdmissionGate(maxImagesInProgress);
+  }
+
+  get modelVersion(): string {
+    return this.embedder.modelVersion;
+  }
+
+  /**
+   * Switches model and catalog vectors together, synchronously: `adoptCatalog` swaps the catalog's
+   * state to the new version's (see Catalog.adopt). Search and Compare note the model version
+   * before embedding and embed again if the catalog changed version meanwhile, so no query mixes
+   * versions. The background re-embedding calls this inside the catalog's exclusive section.
+   */
+  switchModel(
+    model: { decoder: ImageDecoder; embedder: Embedder; threshold: number; inputSize: number; pairHead: PairHead | null },
+    adoptCatalog: () => void,
+  ): void {
+    adoptCatalog();
+    if (this.catalog.modelVersion !== model.embedder.modelVersion) {
+      throw new Error(`catalog now holds ${this.catalog.modelVersion} vectors, the model is ${model.embedder.modelVersion}`);
+    }
+    this.decoder = model.decoder;
+    this.embedder = model.embedder;
+    this.threshold = model.threshold;
+    this.inputSize = model.inputSize;
+    this.pairHead = model.pairHead;
+  }
+
+  /** Compare's match threshold in use: the pair head's (on probability) when there is one, else the embedding's (on cosine). */
+  get compareThreshold(): number {
+    return this.pairHead ? this.pairHead.threshold : this.threshold;
+  }
+
+  /**
+   * Decodes and embeds one image (embedding plus local feature map when the model has one), adding
+   * to `t`; with `mirror`, the image and its mirror go to the model together and their embeddings
+   * are averaged (the local map stays the image's own). Takes a slot of the admission gate for the
+   * whole time, and checks the request's signal before each stage so abandoned work stops early.
+   */
+  private async embedImage(bytes: Uint8Array, t: Timings, ctx: RequestContext, mirror: boolean): Promise<TwinFeatures> {
+    const { signal } = ctx;
+    signal?.throwIfAborted();
+    if (ctx.waitForCapacity) await this.gate.enterWhenFree(signal);
+    else this.gate.enter();
+    try {
+      signal?.throwIfAborted();
+      let start = performance.now();
+      const decoded = await this.decoder.decode(bytes);
+      t.decodeMs += performance.now() - start;
+      signal?.throwIfAborted();
+      start = performance.now();
+      const v = mirror
+        ? averageFeatures(await Promise.all([this.embedder.embed(decoded, signal), this.embedder.embed(mirrorImage(decoded), signal)]))
+        : await this.embedder.embed(decoded, signal);
+      t.embedMs += performance.now() - start;
+      return v;
+    } finally {
+      this.gate.leave();
+    }
+  }
+
+  /** A query photo's features (Search, Compare, Embed): mirrored and averaged when `queryMirror` is on. */
+  embedQuery(bytes: Uint8Array, t: Timings = zeroTimings(), ctx: RequestContext = {}): Promise<TwinFeatures> {
+    return this.embedImage(bytes, t, ctx, this.queryMirror);
+  }
+
+  /** A catalog image's features as stored (UpsertItems): averaged with its simulated views when `catalogViews` is set. */
+  async embedCatalogImage(bytes: Uint8Array, ctx: RequestContext = {}): Promise<TwinFeatures> {
+    const clean = await this.embedImage(bytes, zeroTimings(), ctx, false);
+    ctx.signal?.throwIfAborted();
+    return withCatalogViews(this, this.catalogViews, bytes, clean);
+  }
+
+  async embed(bytes: Uint8Array, ctx: RequestContext = {}): Promise<EmbedResult> {
+    const start = performance.now();
+    const timings = zeroTimings();
+    const { embedding } = await this.embedQuery(bytes, timings, ctx);
+    timings.totalMs = performance.now() - start;
+    return { embedding, modelVersion: this.modelVersion, timings };
+  }
+
+  async search(bytes: Uint8Array, params: SearchParams, ctx: RequestContext = {}): Promise<SearchResult> {
+    const { topK } = params;
+    if (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) {
+      throw new InvalidArgumentError('top_k', `expected 1..${MAX_TOP_K}, received ${topK}`);
+    }
+    if (!Number.isInteger(params.shortlistK) || params.shortlistK < 0 || params.shortlistK > MAX_TOP_K) {
+      throw new InvalidArgumentError('shortlist_k', `expected 0..${MAX_TOP_K}, received ${params.shortlistK}`);
+    }
+    const shortlistK = Math.max(topK, params.shortlistK);
+    const start = performance.now();
+    const timings = zeroTimings();
+    const { value: query, version } = await this.underOneVersion(() => this.embedQuery(bytes, timings, ctx), 'search');
+    const t0 = performance.now();
+    const { hits, scanned } = this.catalog.search(query.embedding, shortlistK, params.filter);
+    timings.shortlistMs = performance.now() - t0;
+    const shortlist = hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata, view: h.view }));
+    if (!this.pairHead || shortlist.length === 0) {
+      timings.totalMs = performance.now() - start;
+      return { hits: shortlist.slice(0, topK), rankedBy: 'embedding', scanned, timings, modelVersion: version };
+    }
+    // Rerank stage: the pair head looks at the query's and each candidate's local feature maps.
+    ctx.signal?.throwIfAborted();
+    const t1 = performance.now();
+    const probabilities = await this.pairHead.scoreCandidates(
+      localOrFail(query, 'query'),
+      shortlist.map((h) => this.storedLocal(h.itemId)),
+      Float32Array.from(shortlist, (h) => h.coarseScore),
+    );
+    shortlist.forEach((h, i) => (h.score = probabilities[i]));
+    // Ties (saturated probabilities) keep the embedding order.
+    const ranked = shortlist.map((h, i) => ({ h, i })).sort((x, y) => y.h.score - x.h.score || x.i - y.i).map((x) => x.h);
+    timings.rerankMs = performance.now() - t1;
+    timings.totalMs = performance.now() - start;
+    return { hits: ranked.slice(0, topK), rankedBy: 'pair_head', scanned, timings, modelVersion: version };
+  }
+
+  /**
+   * Runs `embed` under the current model version and, if the model switched while it ran, once more
+   * under the new one (both sides from the new model and catalog), so a request never mixes versions.
+   */
+  private async underOneVersion<T>(embed: () => Promise<T>, what: string): Promise<{ value: T; version: string }> {
+    let version = this.modelVersion;
+    let value = await embed();
+    if (this.catalog.modelVersion !== version) {
+      version = this.modelVersion;
+      value = await embed();
+      if (this.catalog.modelVersion !== version) throw new Error(`the model switched twice during one ${what}`);
+    }
+    return { value, version };
+  }
+
+  /** A catalog item's local feature map; a model with a head stores one for every item (stale rows are re-embedded at open). */
+  private storedLocal(itemId: string): Float32Array {
+    const local = this.catalog.localOf(itemId);
+    if (!local) throw new Error(`catalog item '${itemId}' has no local features for the pair head`);
+    return local;
+  }
+
+  /**
+   * Scores pairs the way Compare does: the pair head's probability when the model has one,
+   * else the embeddings' cosine. For Compare and for evaluating it.
+   */
+  async scorePairs(a: TwinFeatures[], b: TwinFeatures[]): Promise<{ scores: Float64Array; scoredBy: RankedBy }> {
+    if (this.pairHead) {
+      const scores = await this.pairHead.scorePairs(
+        a.map((f) => localOrFail(f, 'a')),
+        b.map((f) => localOrFail(f, 'b')),
+        Float32Array.from(a, (f, i) => dot(f.embedding, b[i].embedding)),
+      );
+      return { scores, scoredBy: 'pair_head' };
+    }
+    return { scores: Float64Array.from(a, (f, i) => dot(f.embedding, b[i].embedding)), scoredBy: 'embedding' };
+  }
+
+  async compare(a: ImageSource, b: ImageSource, ctx: RequestContext = {}): Promise<CompareResult> {
+    const start = performance.now();
+    const timings = zeroTimings();
+    const {
+      value: [fa, fb],
+      version,
+    } = await this.underOneVersion(
+      () => Promise.all([this.featuresOf(a, 'a', timings, ctx), this.featuresOf(b, 'b', timings, ctx)]),
+      'comparison',
+    );
+    ctx.signal?.throwIfAborted();
+    const t0 = performance.now();
+    const { scores, scoredBy } = await this.scorePairs([fa], [fb]);
+    if (scoredBy === 'pair_head') timings.rerankMs = performance.now() - t0;
+    const score = scores[0];
+    const threshold = this.compareThreshold;
+    timings.totalMs = performance.now() - start;
+    return { score, match: score >= threshold, threshold, scoredBy, modelVersion: version, timings };
+  }
+
+  private async featuresOf(source: ImageSource, field: string, t: Timings, ctx: RequestContext): Promise<TwinFeatures> {
+    if ('itemId' in source) {
+      return { embedding: this.catalog.embeddingOf(source.itemId), local: this.catalog.localOf(source.itemId) };
+    }
+    if (!source.image || source.image.length === 0) {
+      throw new InvalidArgumentError(field, 'set either image (non-empty bytes) or item_id');
+    }
+    try {
+      return await this.embedQuery(source.image, t, ctx);
+    } catch (e) {
+      // Say which side was bad: with two images the client cannot tell otherwise.
+      if (e instanceof InvalidImageError) throw new InvalidImageError(`${field}: ${e.message}`, { cause: e });
+      throw e;
+    }
+  }
+
+  /**
+   * Closes the catalog and releases the model, its decoder children and the simulation threads.
+   * Shutdown paths that must first drain work (the server's) do that, then call this.
+   */
+  async close(): Promise<void> {
+    this.catalog.close();
+    await this.embedder.close();
+    await this.pairHead?.close();
+    await this.decoder.close?.();
+    await this.catalogViews?.close();
+  }
+
+  /**
+   * Decodes, embeds and stores items in batches of 16 images per model run, loading each image
+   * only when its batch comes up. The bulk path for start-up and offline indexing (re-embedding,
+   * the demo catalog, eval); it bypasses the admission gate, which guards calls from clients.
+   */
+  async ingest(items: IngestItem[], onProgress?: (done: number, total: number) => void): Promise<void> {
+    const batch = 16;
+    for (let i = 0; i < items.length; i += batch) {
+      await storeBatch(this, this.catalogViews, this.catalog, items.slice(i, i + batch));
+      onProgress?.(Math.min(i + batch, items.length), items.length);
+    }
+  }
+
+  /**
+   * Re-embeds rows stored under another model version from their source images and writes
+   * them back. Called at start-up before serving, so queries never mix versions.
+   */
+  reembed(rows: CatalogRow[], onProgress?: (done: number, total: number) => void): Promise<void> {
+    return this.ingest(
+      // A view's row key is item#view: back to item id and view for the upsert.
+      rows.map((r) => ({ ...splitRowKey(r.itemId), metadata: r.metadata, loadImage: () => this.catalog.imageBySha(r.imageSha256) })),
+      onProgress,
+    );
+  }
+}
+
+function localOrFail(f: TwinFeatures, side: string): Float32Array {
+  if (!f.local) throw new Error(`${side}: the model gave no local features for the pair head`);
+  return f.local;
+}

@@ -1,0 +1,138 @@
+import type { ServerReadableStream, sendUnaryData } from '@grpc/grpc-js';
+import type { NewCatalogItem } from '../store/index.js';
+import { validateItemId, validateMetadata, validateView } from '../store/index.js';
+import { InvalidArgumentError } from '../errors/index.js';
+import type { TwinlensEngine } from '../engine/index.js';
+import type {
+  CatalogServiceServer,
+  UpsertItemsRequest,
+  UpsertItemsResponse,
+  UpsertOutcome,
+} from '../gen/twinlens/v1/twinlens.js';
+import { catalogItemFrom } from './convert.js';
+import type { Logger } from '../observability/logger.js';
+import { serviceErrorFrom, statusFromError, statusName } from './status-from-error.js';
+import { requestSignal } from './request-signal.js';
+import { unary } from './unary.js';
+
+/** Items embedded concurrently during an upload; reading pauses beyond it. */
+const UPLOAD_CONCURRENCY = 8;
+/** Items written to the table in one commit. */
+const COMMIT_BATCH = 64;
+const MAX_PAGE_SIZE = 1000;
+
+/**
+ * UpsertItems: each streamed item is validated, decoded and embedded (several at once, reading
+ * paused while they run), then committed in batches. The response lists one outcome per item in
+ * the order sent; items reported ok were committed before the response was sent.
+ */
+function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
+  return (call: ServerReadableStream<UpsertItemsRequest, UpsertItemsResponse>, callback: sendUnaryData<UpsertItemsResponse>): void => {
+    const outcomes: UpsertOutcome[] = [];
+    // Items wait for model capacity (the upload bounds its own items in flight) and stop when
+    // the client cancels or the deadline passes.
+    const { signal, done } = requestSignal(call);
+    const ready: { index: number; item: NewCatalogItem }[] = [];
+    const failWith = (index: number, itemId: string, e: unknown): void => {
+      const s = statusFromError(e, log.error);
+      outcomes[index] = { itemId, ok: false, replaced: false, error: { code: s.code, codeName: statusName(s.code), message: s.details } };
+    };
+    const commit = async (): Promise<void> => {
+      // Commit in the order items were sent, so a repeated id ends as its last version.
+      const batch = ready.splice(0).sort((x, y) => x.index - y.index);
+      if (batch.length === 0) return;
+      try {
+        const replaced = await engine.catalog.upsert(batch.map((b) => b.item));
+        batch.forEach((b, i) => (outcomes[b.index] = { itemId: b.item.itemId, ok: true, replaced: replaced[i] }));
+      } catch (e) {
+        batch.forEach((b) => failWith(b.index, b.item.itemId, e));
+      }
+    };
+    const mainsInCall = new Set<string>();
+    const prepare = async (req: UpsertItemsRequest, index: number): Promise<void> => {
+      try {
+        validateItemId(req.itemId);
+        validateView(req.view);
+        // A view belongs to an item: its main image comes first (earlier in this call is enough).
+        if (req.view && !engine.catalog.has(req.itemId) && !mainsInCall.has(req.itemId)) {
+          throw new InvalidArgumentError('view', `item '${req.itemId}' has no main image yet: upsert it without a view first`);
+        }
+        if (!req.view) mainsInCall.add(req.itemId);
+        validateMetadata(req.metadata);
+        if (!req.image?.length) throw new InvalidArgumentError('image', 'empty: every item needs its image');
+        const { embedding, local } = await engine.embedCatalogImage(req.image, { signal, waitForCapacity: true });
+        ready.push({ index, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local, view: req.view ?? '' } });
+      } catch (e) {
+        failWith(index, req.itemId, e);
+      }
+    };
+
+    (async () => {
+      let index = 0;
+      const running = new Set<Promise<void>>();
+      for await (const req of call as AsyncIterable<UpsertItemsRequest>) {
+        const p = prepare(req, index++);
+        running.add(p);
+        void p.finally(() => running.delete(p));
+        if (running.size >= UPLOAD_CONCURRENCY) await Promise.race(running);
+        // Commits run in order of readiness; wait for them so memory stays bounded too.
+        if (ready.length >= COMMIT_BATCH) await commit();
+      }
+      await Promise.all(running);
+      await commit();
+      const upserted = outcomes.filter((o) => o.ok).length;
+      callback(null, { outcomes, upserted, failed: outcomes.length - upserted });
+    })()
+      .catch((e) => callback(serviceErrorFrom(statusFromError(e, log.error))))
+      .finally(done);
+  };
+}
+
+/** The CatalogService handlers over an engine. */
+export function createCatalogService(engine: TwinlensEngine, log: Logger): CatalogServiceServer {
+  const catalog = engine.catalog;
+  return {
+    upsertItems: handleUpsertItems(engine, log),
+    deleteItem: unary(log, async (req) => ({ deleted: await catalog.delete(req.itemId, req.view ?? '') })),
+    getItem: unary(log, async (req) => {
+      const info = catalog.get(req.itemId);
+      return {
+        item: catalogItemFrom(info),
+        embedding: req.includeEmbedding ? Array.from(catalog.embeddingOf(req.itemId)) : [],
+        image: req.includeImage ? await catalog.imageOf(req.itemId) : Buffer.alloc(0),
+      };
+    }),
+    listItems: unary(log, async (req) => {
+      const pageSize = req.pageSize || 100;
+      if (pageSize > MAX_PAGE_SIZE) throw new InvalidArgumentError('page_size', `expected 0..${MAX_PAGE_SIZE}, received ${pageSize}`);
+      const afterId = req.pageToken ? pageTokenDecode(req.pageToken) : '';
+      const { items, more } = catalog.list(afterId, pageSize);
+      return {
+        items: items.map(catalogItemFrom),
+        nextPageToken: more ? pageTokenEncode(items[items.length - 1].itemId) : '',
+        totalCount: catalog.size,
+      };
+    }),
+    getCatalogStats: unary(log, async () => ({
+      itemCount: catalog.size,
+      modelVersion: catalog.modelVersion,
+      embeddingDim: catalog.dim,
+      indexBytes: catalog.indexBytes,
+      indexKind: catalog.indexKind,
+      reembedding: catalog.reembedding,
+      dataBytes: await catalog.dataBytes(),
+      dataDir: catalog.dataDir,
+    })),
+  };
+}
+
+/** Page tokens are opaque to clients: the last id of the page, base64url-encoded. */
+function pageTokenEncode(lastId: string): string {
+  return Buffer.from(`after:${lastId}`).toString('base64url');
+}
+
+function pageTokenDecode(token: string): string {
+  const text = Buffer.from(token, 'base64url').toString('utf8');
+  if (!text.startsWith('after:')) throw new InvalidArgumentError('page_token', 'not a token this server issued');
+  return text.slice('after:'.length);
+}

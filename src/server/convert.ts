@@ -1,0 +1,32 @@
+import type { CatalogItemInfo } from '../store/index.js';
+import type { ImageSource, RankedBy, Timings } from '../engine/index.js';
+import { InvalidArgumentError } from '../errors/index.js';
+import { type CatalogItem, type ImageRef, RankingStage, type StageTimings } from '../gen/twinlens/v1/twinlens.js';
+
+/** Wire form of a RankedBy. */
+export function rankingStageFrom(rankedBy: RankedBy): RankingStage {
+  return rankedBy === 'pair_head' ? RankingStage.RANKING_STAGE_PAIR_HEAD : RankingStage.RANKING_STAGE_EMBEDDING;
+}
+
+export function stageTimingsFrom(t: Timings): StageTimings {
+  return { decodeMs: t.decodeMs, embedMs: t.embedMs, shortlistMs: t.shortlistMs, rerankMs: t.rerankMs, totalMs: t.totalMs };
+}
+
+/** An ImageRef from the wire as the engine's ImageSource; `field` names it in errors. */
+export function imageSourceFrom(ref: ImageRef | undefined, field: string): ImageSource {
+  const source = ref?.source;
+  if (!source) throw new InvalidArgumentError(field, 'missing: set either image or item_id');
+  if (source.$case === 'image') return { image: source.value };
+  return { itemId: source.value };
+}
+
+export function catalogItemFrom(info: CatalogItemInfo): CatalogItem {
+  return {
+    itemId: info.itemId,
+    metadata: info.metadata,
+    modelVersion: info.modelVersion,
+    imageSha256: info.imageSha256,
+    imageBytes: info.imageBytes,
+    updatedAtMs: info.updatedAtMs,
+  };
+}

@@ -1,0 +1,128 @@
+import { Server } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { type TwinlensOptions, validateOptions } from '../config/index.js';
+import { CatalogServiceService, TwinlensServiceService } from '../gen/twinlens/v1/twinlens.js';
+import { createObservability } from '../observability/index.js';
+import type { TwinlensEngine } from '../engine/index.js';
+import { serverSecurityFrom } from '../security/index.js';
+import { type CallAdmission, createCallAdmission } from './call-admission.js';
+import { createCatalogService } from './catalog-service.js';
+import { createEngine } from '../engine/create-engine.js';
+import { createPinoLogger, type Logger } from '../observability/logger.js';
+import { addReflection } from './reflection.js';
+import { seedDemoCatalog } from '../demo/seed-demo-catalog.js';
+import { createTwinlensService } from './twinlens-service.js';
+
+/** Service names reported by grpc.health.v1 ("" is the whole server). */
+export const HEALTH_SERVICES = ['', 'twinlens.v1.TwinlensService', 'twinlens.v1.CatalogService'];
+
+/** A running twinlens server. */
+export interface TwinlensServer {
+  /** The bound port (the real one when options.port was 0). */
+  port: number;
+  address: string;
+  engine: TwinlensEngine;
+  options: Readonly<TwinlensOptions>;
+  /** Admission of Search, Compare and Embed calls on their headers (maxImageCallsInProgress). */
+  callAdmission: CallAdmission;
+  /** The bound port of the metrics HTTP server (the real one when options.metricsPort was 0); null when off. */
+  metricsPort: number | null;
+  /**
+   * Graceful shutdown: reports NOT_SERVING, stops accepting calls, lets running ones finish for up
+   * to `shutdownGraceMs` (then cancels them), waits for catalog writes to commit, and releases the
+   * model and the catalog. Calling it again returns the same promise.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the engine and serves it over gRPC, with health checking and reflection, one log line
+ * per call, and Prometheus metrics when `metricsPort` is set. Logs go to `logger`, by default
+ * pino JSON lines on stderr at `options.logLevel`.
+ */
+export async function createTwinlensServer(
+  partial: Partial<TwinlensOptions> = {},
+  logger?: Logger,
+): Promise<TwinlensServer> {
+  const options = validateOptions(partial);
+  const log = logger ?? createPinoLogger({ level: options.logLevel });
+  // TLS and token files are read before the model loads, so a bad path fails fast.
+  const security = serverSecurityFrom(options);
+  const observability = createObservability({
+    metricsPort: options.metricsPort,
+    metricsHost: options.metricsHost ?? options.host,
+    log,
+  });
+  const engine = await createEngine(options, log, { onBatch: observability.onModelRun });
+  if (options.seedDemoCatalog && engine.catalog.size === 0) await seedDemoCatalog(engine, options.demoCatalogSize, log);
+  const callAdmission = createCallAdmission({ maxCallsInProgress: options.maxImageCallsInProgress });
+  const server = new Server({
+    // Observability outermost: it only watches (and adds x-request-id), so it sees every call's
+    // real status, UNAUTHENTICATED and PERMISSION_DENIED included. Auth comes next, before any
+    // handler: a refused call never starts one, so no message is read or decoded. Admission last:
+    // an unauthenticated call is refused by auth and takes no slot; a call over capacity is
+    // refused on its headers, before its (image-sized) message is read.
+    interceptors: [...observability.interceptors, security.authInterceptor, callAdmission.interceptor],
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    'grpc.max_send_message_length': options.maxMessageBytes,
+  });
+  server.addService(TwinlensServiceService, createTwinlensService(engine, options, log));
+  server.addService(CatalogServiceService, createCatalogService(engine, log));
+  const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'SERVING' as const])));
+  health.addToServer(server);
+  addReflection(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${options.host}:${options.port}`, security.credentials, (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  const metrics = await observability.start(engine).catch(async (e: unknown) => {
+    // The metrics port is taken (or the like): release what started, then fail.
+    server.forceShutdown();
+    await engine.close();
+    throw e;
+  });
+  log.info('serving', {
+    address,
+    catalogItems: engine.catalog.size,
+    dataDir: options.dataDir,
+    metrics: metrics?.url ?? null,
+  });
+  log.info(`security: ${security.summary}`);
+  for (const warning of security.warnings) log.info(`WARNING: ${warning}`);
+
+  let closed: Promise<void> | undefined;
+  return {
+    port,
+    address,
+    engine,
+    options,
+    callAdmission,
+    metricsPort: metrics?.port ?? null,
+    close() {
+      closed ??= (async () => {
+        HEALTH_SERVICES.forEach((s) => health.setStatus(s, 'NOT_SERVING'));
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            log.info(`shutdown: calls still running after ${options.shutdownGraceMs} ms are cancelled`);
+            server.forceShutdown();
+            resolve();
+          }, options.shutdownGraceMs);
+          server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+        await observability.close();
+        // Stop a background re-embedding before the catalog and models it uses are closed.
+        await engine.stopBackgroundReembed?.();
+        // A cancelled upload may still be committing: let the catalog's write queue drain.
+        await engine.catalog.flush();
+        // Save the ANN graph if it changed, so the next start loads it instead of rebuilding.
+        await engine.catalog.saveIndex().catch((e: unknown) => log.error('saving the search index failed', e));
+        await engine.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,468 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { TwinlensOptions } from '../../config/index.js';
+import { InvalidArgumentError, ItemNotFoundError } from '../../errors/index.js';
+import {
+  CatalogIndex,
+  IndexSnapshots,
+  type CatalogIndexOptions,
+  type IndexHit,
+  type MetadataFilter,
+  type RestoreReport,
+  vectorKeyOf,
+  VIEW_SEPARATOR,
+} from '../vector-index/index.js';
+import { BlobStore } from './blob-store.js';
+import { CatalogTable, type CatalogRow } from './catalog-table.js';
+import { fromFloat16, toFloat16 } from './float16.js';
+
+/** What a caller hands the catalog to store: an embedded image. */
+export interface NewCatalogItem {
+  itemId: string;
+  metadata: Record<string, string>;
+  image: Uint8Array;
+  embedding: Float32Array;
+  /** The model's local feature map (C x H x W), when the model has one; stored as float16. */
+  local?: Float32Array | null;
+  /** Empty or absent: the item's main image. Otherwise another view of it ('angle', 'back'...). */
+  view?: string;
+}
+
+/** View names: 1-64 characters of letters, digits and . _ - */
+export const VIEW_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Throws InvalidArgumentError unless `view` is empty or a valid view name. */
+export function validateView(view: string | undefined): void {
+  if (view && !VIEW_PATTERN.test(view)) {
+    throw new InvalidArgumentError('view', `'${view.slice(0, 64)}' is not a valid view name (1-64 characters: letters, digits and . _ -)`);
+  }
+}
+
+/**
+ * Row key of an item's view in the table and the index: the item id for the main image,
+ * `itemId#view` for other views ('#' never occurs in item ids).
+ */
+export function rowKeyOf(itemId: string, view = ''): string {
+  return vectorKeyOf(itemId, view);
+}
+
+/** The item id and view of a row key. */
+export function splitRowKey(key: string): { itemId: string; view: string } {
+  const i = key.indexOf(VIEW_SEPARATOR);
+  return i < 0 ? { itemId: key, view: '' } : { itemId: key.slice(0, i), view: key.slice(i + 1) };
+}
+
+/** A stored item, without its vector and local features. */
+export type CatalogItemInfo = Omit<CatalogRow, 'embedding' | 'local'>;
+
+/** Limits on what an item may carry. */
+export const ITEM_ID_PATTERN = /^[A-Za-z0-9._\-:/]{1,256}$/;
+export const MAX_METADATA_ENTRIES = 64;
+export const MAX_METADATA_BYTES = 16 * 1024;
+
+/** Throws InvalidArgumentError unless `itemId` is a valid item id. */
+export function validateItemId(itemId: string, field = 'item_id'): void {
+  if (!ITEM_ID_PATTERN.test(itemId ?? '')) {
+    throw new InvalidArgumentError(
+      field,
+      `'${String(itemId).slice(0, 64)}' is not a valid item id (1-256 characters: letters, digits and . _ - : /)`,
+    );
+  }
+}
+
+/** Throws InvalidArgumentError unless `metadata` is within the limits. */
+export function validateMetadata(metadata: Record<string, string>): void {
+  const keys = Object.keys(metadata);
+  if (keys.length > MAX_METADATA_ENTRIES) {
+    throw new InvalidArgumentError('metadata', `${keys.length} entries, the limit is ${MAX_METADATA_ENTRIES}`);
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(metadata));
+  if (bytes > MAX_METADATA_BYTES) {
+    throw new InvalidArgumentError('metadata', `${bytes} bytes, the limit is ${MAX_METADATA_BYTES}`);
+  }
+}
+
+/** How the catalog's search index is chosen, tuned and saved. */
+export interface CatalogIndexSettings extends Partial<CatalogIndexOptions> {
+  /**
+   * Least time between two saves of the ANN graph (after writes), in ms; it is also saved on
+   * close. Default 600,000 (10 min): a save of a 1M-item graph blocks for about a second, and a
+   * stale or missing snapshot only costs re-inserting the rows changed since (LanceDB is the truth).
+   */
+  snapshotIntervalMs?: number;
+  /** Called with how the snapshot restore at open went (absent when no graph was wanted). */
+  onRestore?: (report: RestoreReport) => void;
+  /**
+   * Folder of the source images. Default `<dataDir>/images`. A catalog being re-embedded for the
+   * next model version shares the serving one's, so images are stored once.
+   */
+  blobDir?: string;
+}
+
+/** The catalog index settings of the service options (src/config/options.ts). */
+export function catalogIndexSettingsFrom(o: Readonly<TwinlensOptions>): CatalogIndexSettings {
+  return {
+    kind: o.indexKind,
+    annMinItems: o.annMinItems,
+    snapshotIntervalMs: o.indexSnapshotIntervalMs,
+    hnsw: {
+      quantization: o.indexQuantization,
+      connectivity: o.hnswConnectivity,
+      expansionAdd: o.hnswExpansionAdd,
+      expansionSearch: o.hnswExpansionSearch,
+    },
+  };
+}
+
+/** Serialises async sections: catalog writes run one at a time, reads never wait. */
+class WriteLock {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+  /** Resolves when every write queued so far has finished. */
+  idle(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+}
+
+/**
+ * The persistent catalog: rows in LanceDB (durable, atomic commits), source images in a blob
+ * store, and an in-memory exact index for search. The table is the truth; the index is rebuilt
+ * from it at open and updated after each write commits, so a search never sees an item that a
+ * crash could lose.
+ */
+export class Catalog {
+  private readonly lock = new WriteLock();
+
+  // Not readonly: `adopt` swaps the whole state with a catalog of the next model version.
+  private constructor(
+    /** The folder of this version's table and graph snapshots (source images may be shared: `blobDir`). */
+    public dataDir: string,
+    public modelVersion: string,
+    private table: CatalogTable,
+    private blobs: BlobStore,
+    private index: CatalogIndex,
+    private info: Map<string, CatalogItemInfo>,
+    /**
+     * Local feature maps by item id, as float16 bit patterns, for the pair head. Memory cost per item:
+     * 2 bytes x C x H x W (12.25 KiB for 128 x 7 x 7; 1.2 GiB per 100,000 items) on top of the embedding.
+     */
+    private locals: Map<string, Uint16Array>,
+    /** Values in one local feature map; 0 when the model has none. */
+    public localLength: number,
+    private snapshots: IndexSnapshots,
+    private snapshotIntervalMs: number,
+  ) {}
+
+  /** When the graph was last saved (or restored), and the index's write sequence then. */
+  private savedAt = { ms: Date.now(), seq: 0 };
+
+  /**
+   * Opens (or creates) the catalog in `dataDir`. Rows whose model version differs from
+   * `modelVersion` are returned in `stale` and kept out of the index until re-embedded
+   * (`Catalog.reembed`): queries never mix versions. `localLength` is the size of the model's local
+   * feature map (0: none); rows without a map of that size are stale too.
+   */
+  static async open(
+    dataDir: string,
+    dim: number,
+    modelVersion: string,
+    localLength = 0,
+    indexSettings: CatalogIndexSettings = {},
+  ): Promise<{ catalog: Catalog; stale: CatalogRow[] }> {
+    await fs.mkdir(dataDir, { recursive: true });
+    const table = await CatalogTable.open(path.join(dataDir, 'catalog.lance'), dim);
+    const blobs = new BlobStore(indexSettings.blobDir ?? path.join(dataDir, 'images'));
+    const { snapshotIntervalMs = 600_000, onRestore, blobDir: _blobDir, ...indexOptions } = indexSettings;
+    const index = new CatalogIndex(dim, indexOptions);
+    const info = new Map<string, CatalogItemInfo>();
+    const locals = new Map<string, Uint16Array>();
+    const stale: CatalogRow[] = [];
+    const embeddings = new Map<string, Float32Array>();
+    for (const row of await table.readAll()) {
+      if (row.modelVersion !== modelVersion || row.embedding.length !== dim || (row.local?.length ?? 0) !== localLength) {
+        stale.push(row);
+        continue;
+      }
+      const { embedding, local, ...rest } = row;
+      embeddings.set(row.itemId, embedding);
+      info.set(row.itemId, rest);
+      if (local) locals.set(row.itemId, local);
+    }
+    // Entries without touching a graph yet, then the saved graph (reconciled with these rows) or,
+    // failing that, a background build while exact search serves.
+    const keys = [...embeddings.keys()];
+    const snapshots = new IndexSnapshots(path.join(dataDir, 'index'));
+    index.upsertMany(
+      keys.map((key) => ({ ...splitRowKey(key), metadata: info.get(key)!.metadata })),
+      keys.map((id) => embeddings.get(id)!),
+      { deferGraph: true },
+    );
+    const restored = index.wantsGraph() ? snapshots.restore(index, modelVersion) : undefined;
+    if (restored) onRestore?.(restored);
+    const catalog = new Catalog(dataDir, modelVersion, table, blobs, index, info, locals, localLength, snapshots, snapshotIntervalMs);
+    for (const key of keys) {
+      const { itemId, view } = splitRowKey(key);
+      if (view) catalog.viewKeys.set(itemId, (catalog.viewKeys.get(itemId) ?? new Set()).add(key));
+    }
+    // A snapshot loaded and reconciled matches the table; a graph built anew is not saved yet.
+    catalog.savedAt.seq = restored?.loaded && restored.reconciled === 0 ? index.sequence : -1;
+    index.startGraphIfWanted();
+    return { catalog, stale };
+  }
+
+  get size(): number {
+    return this.index.itemCount;
+  }
+
+  get dim(): number {
+    return this.index.dim;
+  }
+
+  /**
+   * Stores items durably (images first, then one table commit), then makes them searchable.
+   * Returns, per item, whether it replaced an existing one.
+   */
+  upsert(items: NewCatalogItem[]): Promise<boolean[]> {
+    for (const item of items) {
+      validateItemId(item.itemId);
+      validateView(item.view);
+      validateMetadata(item.metadata);
+      if (item.embedding.length !== this.dim) {
+        throw new RangeError(`embedding of '${item.itemId}' has ${item.embedding.length} dims, the catalog ${this.dim}`);
+      }
+      if ((item.local?.length ?? 0) !== this.localLength) {
+        throw new RangeError(`local features of '${item.itemId}' have ${item.local?.length ?? 0} values, the catalog ${this.localLength}`);
+      }
+    }
+    return this.lock.run(async () => {
+      const now = Date.now();
+      // The last occurrence of an id in one call wins, as if they had been sent one by one.
+      const byId = new Map<string, NewCatalogItem>();
+      for (const item of items) byId.set(rowKeyOf(item.itemId, item.view), item);
+      // Image files first (their fsyncs overlap), then the commit that references them.
+      const rows: CatalogRow[] = await Promise.all(
+        [...byId.values()].map(async (item) => ({
+          itemId: rowKeyOf(item.itemId, item.view),
+          metadata: item.metadata,
+          embedding: item.embedding,
+          local: item.local ? toFloat16(item.local) : null,
+          modelVersion: this.modelVersion,
+          imageSha256: await this.blobs.put(item.image),
+          imageBytes: item.image.length,
+          updatedAtMs: now,
+        })),
+      );
+      const keyOf = (i: NewCatalogItem): string => rowKeyOf(i.itemId, i.view);
+      const existed = new Set(items.filter((i) => this.info.has(keyOf(i))).map(keyOf));
+      await this.table.upsert(rows);
+      for (const row of rows) {
+        const { embedding, local, ...rest } = row;
+        this.info.set(row.itemId, rest);
+        if (local) this.locals.set(row.itemId, local);
+      }
+      this.index.upsertMany(
+        rows.map((row) => ({ ...splitRowKey(row.itemId), metadata: row.metadata })),
+        rows.map((row) => row.embedding),
+      );
+      for (const row of rows) {
+        const { itemId, view } = splitRowKey(row.itemId);
+        if (view) this.viewKeys.set(itemId, (this.viewKeys.get(itemId) ?? new Set()).add(row.itemId));
+      }
+      this.maybeSaveSnapshot();
+      const seen = new Set<string>();
+      return items.map((i) => {
+        const replaced = existed.has(keyOf(i)) || seen.has(keyOf(i));
+        seen.add(keyOf(i));
+        return replaced;
+      });
+    });
+  }
+
+  /** Deletes an item with all its views, or only `view` of it; false when there was none. */
+  delete(itemId: string, view = ''): Promise<boolean> {
+    validateItemId(itemId);
+    validateView(view);
+    return this.lock.run(async () => {
+      const keys = view ? [rowKeyOf(itemId, view)] : [itemId, ...(this.viewKeys.get(itemId) ?? [])];
+      const present = keys.filter((k) => this.info.has(k));
+      if (present.length === 0) return false;
+      await this.table.deleteMany(present);
+      for (const key of present) {
+        this.index.delete(key);
+        this.info.delete(key);
+        this.locals.delete(key);
+      }
+      if (view) this.viewKeys.get(itemId)?.delete(rowKeyOf(itemId, view));
+      if (!view || this.viewKeys.get(itemId)?.size === 0) this.viewKeys.delete(itemId);
+      this.maybeSaveSnapshot();
+      return true;
+    });
+  }
+
+  has(itemId: string): boolean {
+    return this.info.has(itemId);
+  }
+
+  /** The stored item; throws ItemNotFoundError when there is none. */
+  get(itemId: string): CatalogItemInfo {
+    validateItemId(itemId);
+    const item = this.info.get(itemId);
+    if (!item) throw new ItemNotFoundError(itemId);
+    return item;
+  }
+
+  /** The item's stored embedding; throws ItemNotFoundError when there is none. */
+  embeddingOf(itemId: string): Float32Array {
+    validateItemId(itemId);
+    const entry = this.index.get(itemId);
+    if (!entry) throw new ItemNotFoundError(itemId);
+    return entry.vector;
+  }
+
+  /**
+   * The item's stored local feature map, unpacked to float32 (a copy; ~6,300 table loads for
+   * 128 x 7 x 7); null when the model has none. Throws ItemNotFoundError when there is no item.
+   */
+  localOf(itemId: string): Float32Array | null {
+    validateItemId(itemId);
+    if (!this.info.has(itemId)) throw new ItemNotFoundError(itemId);
+    const local = this.locals.get(itemId);
+    return local ? fromFloat16(local) : null;
+  }
+
+  /** The item's stored source image. */
+  async imageOf(itemId: string): Promise<Buffer> {
+    return this.blobs.get(this.get(itemId).imageSha256);
+  }
+
+  /** Source image bytes by hash (for re-embedding rows of another model version). */
+  imageBySha(sha256: string): Promise<Buffer> {
+    return this.blobs.get(sha256);
+  }
+
+  /** Items with ids greater than `afterId`, in id order, at most `limit`. */
+  list(afterId: string, limit: number): { items: CatalogItemInfo[]; more: boolean } {
+    // Main images only: view rows (item#view) are not items of their own.
+    const ids = this.index.sortedIds().filter((id) => id > afterId && !id.includes(VIEW_SEPARATOR) && this.info.has(id));
+    return { items: ids.slice(0, limit).map((id) => this.info.get(id)!), more: ids.length > limit };
+  }
+
+  /** Search over the current items: exact, or the ANN graph once the catalog is large (see CatalogIndex). */
+  search(query: Float32Array, k: number, filter?: MetadataFilter): { hits: IndexHit[]; scanned: number } {
+    return this.index.search(query, k, filter);
+  }
+
+  get indexBytes(): number {
+    return this.index.memoryBytes;
+  }
+
+  /** The index serving now and its settings, e.g. `exact` or `hnsw i8 M16 ef64`. */
+  get indexKind(): string {
+    return this.index.description;
+  }
+
+  /** Resolves when a wanted ANN graph is built (tests, benches). */
+  graphReady(): Promise<void> {
+    return this.index.graphReady();
+  }
+
+  /** Saves the ANN graph now when it changed since the last save (inside the write lock). */
+  saveIndex(): Promise<boolean> {
+    return this.lock.run(async () => this.saveSnapshotNow());
+  }
+
+  private saveSnapshotNow(): boolean {
+    if (!this.index.graph || this.index.sequence === this.savedAt.seq) return false;
+    const saved = this.snapshots.save(this.index, this.modelVersion);
+    this.savedAt = { ms: Date.now(), seq: this.index.sequence };
+    return saved;
+  }
+
+  /** Called after each write, inside the write lock: saves when the interval has passed. */
+  private maybeSaveSnapshot(): void {
+    if (this.index.graph && Date.now() - this.savedAt.ms >= this.snapshotIntervalMs) this.saveSnapshotNow();
+  }
+
+  /** Bytes under the data directory. */
+  async dataBytes(): Promise<number> {
+    return duBytes(this.dataDir);
+  }
+
+  /** Resolves when every write started so far has committed (or failed). */
+  flush(): Promise<void> {
+    return this.lock.idle();
+  }
+
+  /** Folder of the source images. */
+  get blobDir(): string {
+    return this.blobs.dir;
+  }
+
+  /** Set while the catalog is re-embedded for another model version in the background (GetCatalogStats). */
+  reembedding?: { targetModelVersion: string; done: number; total: number; startedAtMs: number };
+
+  /** Every stored row (main images and views; a view's `itemId` is its row key `item#view`), in no particular order. */
+  rows(): IterableIterator<CatalogItemInfo> {
+    return this.info.values();
+  }
+
+  /** The stored row of an item's main image or view (row key as in `rows`), or undefined. */
+  row(key: string): CatalogItemInfo | undefined {
+    return this.info.get(key);
+  }
+
+  /** View row keys by item id. */
+  private viewKeys = new Map<string, Set<string>>();
+
+  /**
+   * Runs `fn` while no catalog write runs or starts (writes queue behind it): a consistent moment
+   * for switching model versions.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(fn);
+  }
+
+  /**
+   * Takes over `next`'s state (table, index, items, model version, folder) and gives it this
+   * catalog's, in one synchronous step: a search runs wholly before or wholly after it. Call inside
+   * `exclusive`, after `next`'s writes have finished; then close `next`, which now holds the old state.
+   */
+  adopt(next: Catalog): void {
+    const swap = <K extends keyof this>(k: K): void => {
+      const mine = this[k];
+      this[k] = (next as unknown as this)[k];
+      (next as unknown as this)[k] = mine;
+    };
+    (['dataDir', 'modelVersion', 'localLength'] as const).forEach((k) => swap(k));
+    swap('table' as keyof this);
+    swap('blobs' as keyof this);
+    swap('index' as keyof this);
+    swap('info' as keyof this);
+    swap('locals' as keyof this);
+    swap('snapshots' as keyof this);
+    swap('snapshotIntervalMs' as keyof this);
+    swap('savedAt' as keyof this);
+    swap('viewKeys' as keyof this);
+  }
+
+  /** Closes the table and releases the index; save the graph first with `saveIndex` to keep it. */
+  close(): void {
+    this.table.close();
+    this.index.close();
+  }
+}
+
+async function duBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await duBytes(p);
+    // A file may vanish between listing and stat (compaction, a version folder being removed).
+    else if (entry.isFile()) total += await fs.stat(p).then((st) => st.size, () => 0);
+  }
+  return total;
+}

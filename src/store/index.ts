@@ -1,0 +1,6 @@
+/**
+ * The store: the catalog (items, metadata, image bytes and vectors in an embedded LanceDB table)
+ * and the vector index that Search reads (exact SIMD scan or a usearch HNSW graph).
+ */
+export * from './catalog/index.js';
+export * from './vector-index/index.js';

@@ -1,0 +1,155 @@
+/**
+ * Smoke test of `twinlens-dev bench`: runs the whole benchmark (raw model, a real server ingesting over
+ * gRPC, searches with micro-batching on and off) at tiny sizes and checks the report's shape.
+ * Nothing here asserts on speed: the machine is shared and timings are noise at these sizes.
+ */
+import { benchSummary, formatBenchReport, quantile, runBench, runClosedLoop, summarize, type BenchReport } from '../../../tools/bench/index.js';
+
+const positive = (v: number): void => {
+  expect(Number.isFinite(v)).toBe(true);
+  expect(v).toBeGreaterThan(0);
+};
+
+describe('bench helpers', () => {
+  it('computes interpolated quantiles and summaries', () => {
+    expect(quantile([3, 1, 2, 4], 0.5)).toBe(2.5);
+    expect(quantile([5], 0.95)).toBe(5);
+    expect(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 0.95)).toBe(10.5);
+    expect(Number.isNaN(quantile([], 0.5))).toBe(true);
+    expect(summarize([4, 1, 3, 2])).toEqual({ n: 4, mean: 2.5, min: 1, p50: 2.5, p95: expect.closeTo(3.85, 10), max: 4 });
+  });
+
+  it('runs a closed loop with the asked concurrency and numbers timed calls after the warm-up', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const seen: number[] = [];
+    const r = await runClosedLoop(
+      async (i) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((res) => setTimeout(res, 1));
+        inFlight--;
+        seen.push(i);
+        return i;
+      },
+      { concurrency: 3, total: 9, warmup: 2 },
+    );
+    expect(peak).toBe(3);
+    expect(r.latenciesMs).toHaveLength(9);
+    expect([...r.results].sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(seen).toHaveLength(11);
+  });
+});
+
+describe('runBench (quick, tiny)', () => {
+  let report: BenchReport;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    report = await runBench({
+      quick: true,
+      ingestImages: 6,
+      watches: 3,
+      queryImages: 3,
+      catalogSize: 40,
+      searchesPerLevel: 4,
+      searchWarmup: 1,
+      concurrencies: [1, 3],
+      rawMinRuns: 2,
+      rawMinDurationMs: 0,
+      // degradeImage's pixel loops run many times slower in jest's vm realm; sharp-made photos keep this test quick.
+      photos: 'resized',
+      log: (l) => lines.push(l),
+    });
+  });
+
+  it('reports the machine and the resolved settings', () => {
+    expect(report.schema).toBe(1);
+    expect(report.quick).toBe(true);
+    expect(report.machine.cores).toBeGreaterThan(0);
+    expect(report.machine.nodeVersion).toMatch(/^v\d+/);
+    expect(report.settings.rawBatchSizes).toEqual([1, 16]);
+    expect(report.settings.concurrencies).toEqual([1, 3]);
+    expect(report.images).toMatchObject({ ingest: 6, queries: 3, width: 640, height: 480 });
+    expect(lines.length).toBeGreaterThan(0);
+  });
+
+  it('measures the raw model at batch 1 and 16', () => {
+    expect(report.raw.provider).toBe('cpu');
+    expect(report.raw.batches.map((b) => b.batchSize)).toEqual([1, 16]);
+    for (const b of report.raw.batches) {
+      expect(b.runs).toBeGreaterThanOrEqual(2);
+      positive(b.imagesPerSec);
+      positive(b.p50RunMs);
+      positive(b.p95RunMs);
+      if (b.cpuPressure !== null) expect(b.cpuPressure).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('measures ingest over gRPC, and decoding alone', () => {
+    expect(report.ingest).toMatchObject({ images: 6, upserted: 6, failed: 0, maxBatchSize: 16, rounds: 2 });
+    positive(report.ingest.pairedRawBatch16!.imagesPerSec);
+    positive(report.ingest.imagesPerSec);
+    positive(report.ingest.decodeOnly.imagesPerSec);
+    positive(report.ingest.sharedCoreCeilingImagesPerSec);
+    positive(report.ingest.meanImageBytes);
+  });
+
+  it('fills the catalog honestly and says how', () => {
+    expect(report.catalog.total).toBe(40);
+    expect(report.catalog.realItems).toBe(6);
+    expect(report.catalog.jitteredCopies).toBe(34);
+    expect(report.catalog.method).toContain('UpsertItems');
+  });
+
+  it('measures search at each concurrency with micro-batching on and off', () => {
+    expect(report.search.map((m) => [m.microBatching, m.maxBatchSize])).toEqual([
+      ['on', 16],
+      ['off', 1],
+    ]);
+    for (const mode of report.search) {
+      expect(mode.levels.map((l) => l.concurrency)).toEqual([1, 3]);
+      expect(mode.levels[0].paired).toBeDefined();
+      expect(mode.levels[1].paired).toBeUndefined();
+      for (const l of mode.levels) {
+        expect(l.searches).toBe(4);
+        expect(l.candidatesScanned).toBe(40);
+        positive(l.p50Ms);
+        positive(l.p95Ms);
+        expect(l.p95Ms).toBeGreaterThanOrEqual(l.p50Ms);
+        positive(l.searchesPerSec);
+        positive(l.server.totalMs);
+      }
+    }
+  });
+
+  it('computes the ratios and the targets from the same run', () => {
+    positive(report.ratios.ingestOverRawBatch16);
+    positive(report.ratios.searchP50OverRawEmbedOn);
+    positive(report.ratios.searchP50OverRawEmbedOff);
+    positive(report.ratios.searchThroughputOnOverOff);
+    expect(report.ratios.throughputConcurrency).toBe(3);
+    expect(report.ratios).toMatchObject({ rawEmbedPaired: true, rawBatch16Paired: true });
+    expect(report.ratios.rawEmbedMsOn).toBe(report.search[0].levels[0].paired!.baselineP50Ms);
+    expect(report.ratios.rawBatch16ImagesPerSec).toBe(report.ingest.pairedRawBatch16!.imagesPerSec);
+    expect(report.targets.map((t) => [t.comparison, t.target])).toEqual([
+      ['>=', 0.75],
+      ['<=', 1.5],
+    ]);
+    for (const t of report.targets) expect(typeof t.met).toBe('boolean');
+    positive(report.stability.rawBatch16Drift! + 1);
+    positive(report.stability.rawBatch1Drift! + 1);
+    expect(report.stability.cpuPressure === null || report.stability.cpuPressure >= 0).toBe(true);
+  });
+
+  it('formats a table ending in one JSON line, and serialises to JSON', () => {
+    const text = formatBenchReport(report);
+    expect(text).toContain('Raw model');
+    expect(text).toContain('Ingest over gRPC');
+    expect(text).toContain('Search over gRPC');
+    const last = text.split('\n').at(-1)!;
+    expect(last.startsWith('json {')).toBe(true);
+    expect(JSON.parse(last.slice('json '.length))).toEqual(JSON.parse(JSON.stringify(benchSummary(report))));
+    expect(JSON.parse(JSON.stringify(report)).ratios).toEqual(report.ratios);
+  });
+});

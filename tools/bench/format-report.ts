@@ -1,0 +1,185 @@
+import type { BenchReport, BenchTarget } from './bench-report.js';
+
+/** Renders rows as an aligned text table: text columns left-aligned, numeric ones right-aligned. */
+export function textTable(header: string[], rows: string[][], indent = '  '): string {
+  const cells = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
+  const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => /^[-+]?[\d.,]+[x%]?$|^-$/.test(r[c] ?? '')));
+  const line = (r: string[]): string =>
+    indent + r.map((v, c) => (numeric[c] ? (v ?? '').padStart(widths[c]) : (v ?? '').padEnd(widths[c]))).join('  ').trimEnd();
+  return [line(header), indent + widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const f1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '-');
+const f2 = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '-');
+
+function verdict(t: BenchTarget): string {
+  return t.met ? 'met' : 'MISSED';
+}
+
+/**
+ * The headline figures of a report as one flat object (what the JSON line at the end of
+ * {@link formatBenchReport} holds, for a README to quote).
+ */
+export function benchSummary(r: BenchReport): Record<string, unknown> {
+  const raw = (b: number) => r.raw.batches.find((x) => x.batchSize === b)!;
+  const lv = (mode: 'on' | 'off', c: number) => r.search.find((m) => m.microBatching === mode)?.levels.find((l) => l.concurrency === c);
+  const cs = r.settings.concurrencies;
+  const search: Record<string, unknown> = {};
+  for (const mode of ['on', 'off'] as const) {
+    for (const c of cs) {
+      const l = lv(mode, c);
+      if (l) search[`${mode}_c${c}`] = { p50_ms: +l.p50Ms.toFixed(2), p95_ms: +l.p95Ms.toFixed(2), per_s: +l.searchesPerSec.toFixed(1) };
+    }
+  }
+  return {
+    twinlens_bench: 1,
+    quick: r.quick,
+    started_at: r.startedAt,
+    cpu: r.machine.cpuModel,
+    cores: r.machine.cores,
+    node: r.machine.nodeVersion,
+    provider: r.raw.provider,
+    raw_b1_img_s: +raw(1).imagesPerSec.toFixed(1),
+    raw_b1_ms: +raw(1).p50RunMs.toFixed(2),
+    raw_b16_img_s: +raw(16).imagesPerSec.toFixed(1),
+    ingest_img_s: +r.ingest.imagesPerSec.toFixed(1),
+    decode_only_img_s: +r.ingest.decodeOnly.imagesPerSec.toFixed(1),
+    catalog_items: r.catalog.total,
+    search,
+    ratio_ingest_over_raw_b16: +r.ratios.ingestOverRawBatch16.toFixed(3),
+    ratio_search_p50_over_raw_b1_on: +r.ratios.searchP50OverRawEmbedOn.toFixed(3),
+    ratio_search_p50_over_raw_b1_off: +r.ratios.searchP50OverRawEmbedOff.toFixed(3),
+    raw_b1_ms_alongside_search: r.ratios.rawEmbedPaired ? +r.ratios.rawEmbedMsOn.toFixed(2) : null,
+    raw_b16_img_s_alongside_ingest: r.ratios.rawBatch16Paired ? +r.ratios.rawBatch16ImagesPerSec.toFixed(1) : null,
+    ratio_search_throughput_on_over_off: +r.ratios.searchThroughputOnOverOff.toFixed(3),
+    targets_met: r.targets.every((t) => t.met),
+    unstable: r.stability.warning !== undefined,
+  };
+}
+
+/**
+ * A bench report as text: machine, the raw model, ingest and search tables, the ratios against
+ * their targets, and as the last line the {@link benchSummary} JSON (one line, prefixed `json `).
+ */
+export function formatBenchReport(r: BenchReport): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push(
+    `twinlens-dev bench (${r.quick ? 'QUICK smoke run: figures only indicative' : 'full run'}) started ${r.startedAt}, took ${f1(r.elapsedMs / 1000)} s`,
+  );
+  out.push(`machine: ${m.cpuModel}, ${m.cores} cores, ${m.totalMemoryGiB} GiB, ${m.platform}/${m.arch}, load average ${m.loadAverage1m} at start, ${r.loadAverage1mEnd} at end`);
+  out.push(
+    `runtime: node ${m.nodeVersion}, onnxruntime-node ${m.onnxruntimeVersion}, sharp ${m.sharpVersion} ` +
+      `(concurrency ${m.sharpConcurrency}), UV_THREADPOOL_SIZE ${m.uvThreadpoolSize}`,
+  );
+  out.push(
+    `model:   ${r.model.name} (${r.model.version}), ${r.model.inputSize} px, ${r.model.embeddingDim}-d; provider ${r.raw.provider}, ` +
+      `intraOpThreads ${r.raw.intraOpThreads === 0 ? '0 (one per core)' : r.raw.intraOpThreads}`,
+  );
+  out.push(`photos:  ${r.images.method}; ${r.images.ingest} ingest + ${r.images.queries} query photos, mean ${f1(r.images.meanBytes / 1024)} KiB`);
+  out.push('');
+
+  out.push('1. Raw model: ONNX Runtime session opened as the service opens it, pre-made input tensors, after warm-up');
+  out.push(
+    textTable(
+      ['batch', 'runs', 'images/s', 'p50 ms/run', 'p95 ms/run', 'ms/image', 'cpu pressure'],
+      r.raw.batches.map((b) => [
+        String(b.batchSize),
+        String(b.runs),
+        f1(b.imagesPerSec),
+        f1(b.p50RunMs),
+        f1(b.p95RunMs),
+        f2(b.meanRunMs / b.batchSize),
+        b.cpuPressure === null ? '-' : `${Math.round(b.cpuPressure * 100)}%`,
+      ]),
+    ),
+  );
+  out.push('');
+
+  const ing = r.ingest;
+  out.push(
+    `2. Ingest over gRPC: ${ing.images} x ${r.images.width}x${r.images.height} JPEG (mean ${f1(ing.meanImageBytes / 1024)} KiB) in ` +
+      `${ing.rounds} UpsertItems stream(s), server maxBatchSize ${ing.maxBatchSize}, maxBatchWaitMs ${ing.maxBatchWaitMs}, ` +
+      `after ${ing.warmupImages} warm-up items`,
+  );
+  const raw16Rows: string[][] = [['raw model, batch 16 (section 1)', f1(r.raw.batches.find((b) => b.batchSize === 16)!.imagesPerSec)]];
+  if (ing.pairedRawBatch16) {
+    raw16Rows.push([`raw model, batch 16, timed between the ${ing.rounds} ingest streams`, f1(ing.pairedRawBatch16.imagesPerSec)]);
+  }
+  out.push(
+    textTable(
+      ['figure', 'images/s'],
+      [
+        ['ingest (decode + embed + commit, all on the server)', f1(ing.imagesPerSec)],
+        [`decode alone (service decoder, ${ing.decodeOnly.concurrency} in flight)`, f1(ing.decodeOnly.imagesPerSec)],
+        ...raw16Rows,
+        ['shared-core ceiling 1/(1/decode + 1/raw16)', f1(ing.sharedCoreCeilingImagesPerSec)],
+      ],
+    ),
+  );
+  out.push('');
+
+  out.push(`3. Search over gRPC: catalog of ${r.catalog.total} items, top ${r.settings.topK}, ${r.images.queries} query photos round-robin`);
+  out.push(`   catalog: ${r.catalog.method}`);
+  const rows: string[][] = [];
+  for (const mode of r.search) {
+    for (const l of mode.levels) {
+      rows.push([
+        mode.microBatching === 'on' ? `on (${mode.maxBatchSize}, ${mode.maxBatchWaitMs} ms)` : 'off (1)',
+        String(l.concurrency),
+        String(l.searches),
+        f1(l.p50Ms),
+        f1(l.p95Ms),
+        f1(l.searchesPerSec),
+        f1(l.server.decodeMs),
+        f1(l.server.embedMs),
+        f1(l.server.shortlistMs),
+        f1(l.server.totalMs),
+        l.paired ? f1(l.paired.baselineP50Ms) : '-',
+      ]);
+    }
+  }
+  out.push(
+    textTable(
+      ['micro-batching', 'clients', 'searches', 'p50 ms', 'p95 ms', 'searches/s', 'srv decode', 'srv embed', 'srv scan', 'srv total', 'raw b1 ms'],
+      rows,
+    ),
+  );
+  out.push('   srv *: p50 of the stage timings the server returns (embed includes waiting for the model; scan = shortlist).');
+  if (r.ratios.rawEmbedPaired) {
+    out.push('   raw b1 ms: p50 of raw batch-1 model runs timed in blocks of 10 alternating with blocks of these searches.');
+  }
+  out.push('');
+
+  out.push('Ratios (all figures from this run)');
+  const ra = r.ratios;
+  const low = r.settings.concurrencies[0];
+  const targetRow = (t: BenchTarget): string[] => [t.name, f2(t.value), `${t.comparison} ${t.target}`, verdict(t)];
+  const divisor = (ms: number): string => `${f1(ms)} ms ${ra.rawEmbedPaired ? 'timed alongside' : 'from section 1'}`;
+  out.push(
+    textTable(
+      ['ratio', 'value', 'target', 'verdict'],
+      [
+        targetRow(r.targets[0]),
+        targetRow(r.targets[1]),
+        [`search p50 (concurrency ${low}, micro-batching off) / raw embed batch 1`, f2(ra.searchP50OverRawEmbedOff), '-', ''],
+        [`searches/s at concurrency ${ra.throughputConcurrency}, micro-batching on / off`, f2(ra.searchThroughputOnOverOff), '-', ''],
+      ],
+    ),
+  );
+  out.push(
+    `  divisors: raw batch 16 ${f1(ra.rawBatch16ImagesPerSec)} img/s ${ra.rawBatch16Paired ? 'timed between the ingest streams' : 'from section 1'}; ` +
+      `raw embed batch 1 ${divisor(ra.rawEmbedMsOn)} (micro-batching on), ${divisor(ra.rawEmbedMsOff)} (off)`,
+  );
+  const st = r.stability;
+  const pct = (v: number | null): string => (v === null ? '-' : `${Math.round(v * 100)}%`);
+  out.push(
+    `  quiet-machine check: CPU pressure while timing the raw model ${pct(st.cpuPressure)}; its drift within the run: ` +
+      `batch 16 ${pct(st.rawBatch16Drift)}, batch 1 ${pct(st.rawBatch1Drift)}`,
+  );
+  if (st.warning) out.push(`  WARNING: ${st.warning}`);
+  out.push('');
+  out.push(`json ${JSON.stringify(benchSummary(r))}`);
+  return out.join('\n');
+}

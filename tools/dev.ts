@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * `twinlens-dev`: the measurement tools (benches, load and fuzz tests, the crash test). They are not
+ * part of the shipped `twinlens` CLI: they import the product from src/, never the reverse.
+ * Run them with `node dist/tools/dev.js <command>` or the Makefile targets (make bench, make fuzz, ...).
+ */
+import { Command } from 'commander';
+import { int } from '../src/cli/arg-parsers.js';
+import { loadtestCommands } from './loadtest/index.js';
+import { indexCommands } from './index-bench/commands.js';
+
+const program = new Command('twinlens-dev').description('twinlens measurement tools: benches, load, fuzz and crash tests');
+
+program
+  .command('bench')
+  .description('print model, ingest and search speed figures (make bench)')
+  .option('--quick', 'a few seconds of smoke-test sizes')
+  .option('--json', 'print one JSON object')
+  .action(async (o) => {
+    const { runBench, formatBenchReport } = await import('./bench/index.js');
+    const report = await runBench({ quick: Boolean(o.quick), log: (line) => process.stderr.write(`${line}\n`) });
+    console.log(o.json ? JSON.stringify(report) : formatBenchReport(report));
+  });
+
+program
+  .command('bench-rerank')
+  .description("time the pair head's rerank of one query's shortlist (unpack stored maps + one ONNX run), CPU")
+  .requiredOption('--model <manifest>', 'a model manifest with a pair head')
+  .option('--shortlists <list>', 'shortlist sizes', '10,50,100')
+  .option('--runs <n>', 'timed runs per size', int, 50)
+  .option('--threads <n>', 'ONNX Runtime intra-op threads (0: one per core)', int, 0)
+  .option('--json', 'print one JSON object')
+  .action(async (o) => {
+    const { measureRerankLatency } = await import('./bench/rerank-latency.js');
+    const r = await measureRerankLatency({
+      manifest: o.model,
+      shortlists: String(o.shortlists).split(',').map(Number),
+      runs: o.runs,
+      intraOpThreads: o.threads,
+    });
+    if (o.json) return console.log(JSON.stringify(r));
+    console.log(`pair head of ${r.model} (local maps ${r.localShape}), rerank of one query:`);
+    for (const x of r.results) {
+      console.log(`  shortlist ${String(x.shortlist).padStart(4)}: p50 ${x.p50Ms.toFixed(2)} ms, p95 ${x.p95Ms.toFixed(2)} ms, mean ${x.meanMs.toFixed(2)} ms (unpacking float16 maps ${x.unpackMeanMs.toFixed(2)} ms)`);
+    }
+  });
+
+// `twinlens-dev fuzz` and `twinlens-dev loadtest` (make fuzz, make loadtest): a server child process on loopback.
+loadtestCommands().forEach((c) => program.addCommand(c));
+// `twinlens-dev bench-index` and `twinlens-dev crash-test` (make bench-index, make crash-test): the vector index.
+indexCommands().forEach((c) => program.addCommand(c));
+
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  const err = e as { details?: string; message?: string };
+  console.error(`twinlens-dev: ${err.details ?? err.message ?? String(e)}`);
+  process.exit(1);
+});

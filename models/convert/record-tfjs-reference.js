@@ -7,7 +7,7 @@
  * `.../feature_vector/SpatialSqueeze`, the input of the 1792->5 dense head) plus the 5-d logits
  * and softmax to test/fixtures/model/tfjs-reference.json.
  *
- * The inputs come from reference-inputs.js, which test/model-conversion.test.ts uses too; the
+ * The inputs come from reference-inputs.js, which test/model/model-conversion.test.ts uses too; the
  * FNV-1a hash of each input's bytes is stored so the test can prove it rebuilt them exactly. The
  * test compares models/mobilenet_v2_140/model.onnx under onnxruntime-node with these outputs.
  *

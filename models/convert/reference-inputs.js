@@ -2,7 +2,7 @@
 /**
  * The four deterministic 224x224 RGB inputs of the model-conversion check, shared by
  * record-tfjs-reference.js (which runs the original TF.js model on them) and
- * test/model-conversion.test.ts (which runs the converted ONNX model on them). The FNV-1a hash of
+ * test/model/model-conversion.test.ts (which runs the converted ONNX model on them). The FNV-1a hash of
  * each input's bytes is recorded with the reference outputs, so a changed recipe is caught.
  */
 const SIZE = 224;

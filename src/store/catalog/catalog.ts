@@ -99,7 +99,7 @@ export interface CatalogIndexSettings extends Partial<CatalogIndexOptions> {
   blobDir?: string;
 }
 
-/** The catalog index settings of the service options (src/config/options.ts). */
+/** The catalog index settings of the service options (src/config/option-schema.ts). */
 export function catalogIndexSettingsFrom(o: Readonly<TwinlensOptions>): CatalogIndexSettings {
   return {
     kind: o.indexKind,

@@ -29,15 +29,18 @@ function parserOf(name: string, spec: OptionSpec<unknown>): (text: string, previ
   return spec.flag.repeatable ? (text, previous) => [...((previous as unknown[] | undefined) ?? []), ...(one(text) as unknown[])] : one;
 }
 
-/** Help: the doc line, the default on this command, the environment variable. */
+/** A default as help shows it. */
+function defaultText(value: unknown): string {
+  if (value === null) return 'off';
+  if (value === '' || (Array.isArray(value) && value.length === 0)) return 'none';
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+/** Help: the doc line, the default on this command (switches say it in their doc), the environment variable. */
 function helpOf(spec: OptionSpec<unknown>, scope: FlagScope): string {
-  const value = scope === 'serve' && spec.serveDefault !== undefined ? spec.serveDefault : spec.default;
-  const shown =
-    scope === 'serve' && spec.serveDefault !== undefined
-      ? String(value ?? 'off')
-      : (spec.defaultText?.replace(/`/g, '') ?? (Array.isArray(value) ? value.join(',') || 'none' : value === '' ? 'none' : String(value ?? 'off')));
-  const isSwitch = spec.kind === 'boolean';
-  return `${spec.flag.help ?? spec.doc}${isSwitch ? '' : ` (default: ${shown})`} [${spec.env}]`;
+  const onServe = scope === 'serve' && spec.serveDefault !== undefined;
+  const shown = onServe ? defaultText(spec.serveDefault) : (spec.defaultText?.replace(/`/g, '') ?? defaultText(spec.default));
+  return `${spec.flag.help ?? spec.doc}${spec.kind === 'boolean' ? '' : ` (default: ${shown})`} [${spec.env}]`;
 }
 
 /**

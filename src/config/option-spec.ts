@@ -85,16 +85,18 @@ function checkRange(name: string, value: number, min: number, max: number): numb
   return value;
 }
 
+function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`option ${name}: expected an integer, received ${shown(value)}`);
+  return checkRange(name, value, min, max);
+}
+
 /** An integer within min..max. */
 export function intOption(o: Common<number> & { min: number; max: number }): OptionSpec<number> {
   return {
     kind: 'int',
     ...o,
     parse: (text, source) => numberFrom(text, source, 'an integer'),
-    check(name, value) {
-      if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`option ${name}: expected an integer, received ${shown(value)}`);
-      return checkRange(name, value, o.min, o.max);
-    },
+    check: (name, value) => checkInteger(name, value, o.min, o.max),
   };
 }
 
@@ -155,14 +157,13 @@ export function stringOrNullOption(o: Common<string | null>): OptionSpec<string 
 
 /** A TCP port 0..65535 (0: any free one), or null: off (its text `off`). */
 export function portOrOffOption(o: Common<number | null>): OptionSpec<number | null> {
-  const port = intOption({ ...o, default: 0, serveDefault: undefined, min: 0, max: 65535 });
   return {
     kind: 'port-or-off',
     ...o,
     min: 0,
     max: 65535,
-    parse: (text, source) => (text.trim() === 'off' ? null : port.parse(text, source)),
-    check: (name, value) => (value === null ? null : port.check(name, value)),
+    parse: (text, source) => (text.trim() === 'off' ? null : numberFrom(text, source, "a port or 'off'")),
+    check: (name, value) => (value === null ? null : checkInteger(name, value, 0, 65535)),
   };
 }
 

@@ -7,7 +7,7 @@ DATA ?= ../shared/data/grocery-dev
 PORT ?= 50051
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: setup build run test proto lint model calibrate eval bench fuzz loadtest clean bench-index crash-test bench-search-scale setup-training simulate-sheet adapt
+.PHONY: docs setup build run test proto lint model calibrate eval bench fuzz loadtest clean bench-index crash-test bench-search-scale setup-training simulate-sheet adapt
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.installed: package-lock.json
@@ -106,3 +106,8 @@ loadtest: setup
 
 clean:
 	rm -rf dist data
+
+# The configuration tables (README.md compact, docs/configuration.md full) from the option schema.
+docs: build
+	node dist/tools/docs/options-table.js --write docs/configuration.md
+	node dist/tools/docs/options-table.js --write README.md --style compact

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { int } from './arg-parsers.js';
-import { DEFAULT_OPTIONS, type ExecutionProviderName, optionsFromEnv, PACKAGE_VERSION, type TwinlensOptions } from '../config/index.js';
+import { DEFAULT_OPTIONS, PACKAGE_VERSION } from '../config/index.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { evalCommand } from './commands/eval.js';
 import { indexCommand } from './commands/index-catalog.js';
@@ -9,8 +9,8 @@ import { compareCommand, searchCommand } from './commands/query.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
 import { adaptCommand } from './commands/adapt.js';
-import { addClientSecurityFlags, addServeSecurityFlags, serveSecurityOptionsFrom } from './security-flags.js';
-import { addServeObservabilityFlags, serveObservabilityOptionsFrom } from './observability-flags.js';
+import { addClientSecurityFlags } from './security-flags.js';
+import { addOptionFlags, serviceOptionsFrom } from './option-flags.js';
 
 const VERSION = PACKAGE_VERSION;
 
@@ -19,73 +19,16 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Options shared by the commands that load the model in-process. */
-function modelOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--model <manifest>', 'model manifest.json').default(DEFAULT_OPTIONS.modelManifest, 'bundled generic twin'))
-    .option('--providers <list>', 'execution providers in order of preference', DEFAULT_OPTIONS.executionProviders.join(','))
-    .option('--catalog-views <n>', 'simulated photos averaged into each catalog vector (0: the clean image alone)', int, DEFAULT_OPTIONS.catalogViews)
-    .option('--no-query-mirror', 'embed query photos without averaging in their mirror image')
-    .option('--pair-head', "rerank Search's shortlist and score Compare with the model's pair head (off by default: see README)");
-}
-
-/** `obj` without its undefined fields, so spreading it never erases a value set earlier. */
-function definedOnly<T extends object>(obj: T): Partial<T> {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** A flag's value when it was given on the command line; undefined when commander filled in its default. */
-function given<T>(cmd: Command, key: string): T | undefined {
-  return cmd.getOptionValueSource(key) === 'cli' ? (cmd.opts()[key] as T) : undefined;
-}
-
-/**
- * Service options for commands that load the model: TWINLENS_* environment variables, overridden
- * by the flags actually given (a flag's default never hides an environment value).
- */
-function serviceOptionsFrom(cmd: Command, flags: Partial<TwinlensOptions> = {}): Partial<TwinlensOptions> {
-  return {
-    ...definedOnly(optionsFromEnv()),
-    ...definedOnly({
-      modelManifest: given<string>(cmd, 'model'),
-      executionProviders: given<string>(cmd, 'providers')?.split(',').map((s) => s.trim()) as ExecutionProviderName[] | undefined,
-      catalogViews: given<number>(cmd, 'catalogViews'),
-      queryMirror: given<boolean>(cmd, 'queryMirror'),
-      usePairHead: given<boolean>(cmd, 'pairHead'),
-      ...flags,
-    }),
-  };
-}
-
 const defaultServer = `127.0.0.1:${DEFAULT_OPTIONS.port}`;
 const program = new Command('twinlens')
   .description('Visual similarity search and same-item verification over gRPC')
   .version(VERSION);
 
-modelOptions(
-  program
-    .command('serve')
-    .description('run the gRPC service (seeds an empty catalog with generated demo watches)')
-    .option('--host <host>', 'address to bind', DEFAULT_OPTIONS.host)
-    .option('--port <n>', 'port (0: any free one)', int, DEFAULT_OPTIONS.port)
-    .option('--data <dir>', 'catalog data directory', DEFAULT_OPTIONS.dataDir)
-    .option('--max-batch-size <n>', 'micro-batch size (1 turns batching off)', int, DEFAULT_OPTIONS.maxBatchSize)
-    .option('--max-batch-wait-ms <ms>', 'longest wait for a micro-batch to fill', Number, DEFAULT_OPTIONS.maxBatchWaitMs)
-    .option('--no-demo', 'do not seed an empty catalog with demo watches'),
-).action((o, cmd: Command) =>
-  serveCommand({
-    ...serviceOptionsFrom(cmd, {
-      host: given(cmd, 'host'),
-      port: given(cmd, 'port'),
-      dataDir: given(cmd, 'data'),
-      maxBatchSize: given(cmd, 'maxBatchSize'),
-      maxBatchWaitMs: given(cmd, 'maxBatchWaitMs'),
-      seedDemoCatalog: o.demo,
-      ...serveSecurityOptionsFrom(o),
-    }),
-    ...serveObservabilityOptionsFrom(o, optionsFromEnv().metricsPort),
-  }),
-);
+// Every service option's flag (src/config/option-schema.ts); flags given override TWINLENS_* variables.
+addOptionFlags(
+  program.command('serve').description('run the gRPC service (seeds an empty catalog with generated demo watches)'),
+  'serve',
+).action((_o, cmd: Command) => serveCommand(serviceOptionsFrom(cmd, 'serve')));
 
 program
   .command('index <source>')
@@ -110,7 +53,7 @@ program
   .option('--json', 'print the raw response as JSON')
   .action((a, b, o) => compareCommand(a, b, o));
 
-modelOptions(
+addOptionFlags(
   program
     .command('eval')
     .description('Recall@1/@5 and MRR (shortlist-only and reranked) and Compare ROC AUC / TAR@1%FAR of a benchmark (catalog.csv + queries.csv), in-process')
@@ -124,12 +67,13 @@ modelOptions(
     .option('--adapt', "first adapt a copy of the model on the benchmark's catalog images (never its photos), then evaluate with it")
     .option('--adapt-out <dir>', 'where --adapt writes the adapted model (default a temporary folder)')
     .option('--adapt-budget-minutes <m>', 'time budget of --adapt', Number),
+  'model',
 ).action((o, cmd: Command) =>
   evalCommand({
     catalog: o.catalog,
     queries: o.queries,
     json: o.json,
-    service: serviceOptionsFrom(cmd),
+    service: serviceOptionsFrom(cmd, 'model'),
     shortlistK: o.shortlistK,
     report: o.report === false ? false : typeof o.report === 'string' ? o.report : undefined,
     verification: o.verification,
@@ -139,13 +83,14 @@ modelOptions(
   }),
 );
 
-modelOptions(
+addOptionFlags(
   program
     .command('calibrate')
     .description("calibrate Compare's match threshold on generated watch pairs")
     .option('--items <n>', 'generated items (one positive and five negative pairs each)', int, 80)
     .option('--write', "store the threshold in the model's manifest"),
-).action((o, cmd: Command) => calibrateCommand({ write: o.write, items: o.items, service: serviceOptionsFrom(cmd) }));
+  'model',
+).action((o, cmd: Command) => calibrateCommand({ write: o.write, items: o.items, service: serviceOptionsFrom(cmd, 'model') }));
 
 program
   .command('simulate')
@@ -183,13 +128,8 @@ program
   .option('--smoke', 'a few training steps only (tests the path, not a useful model)')
   .action((o) => adaptCommand(o));
 
-// TLS and bearer-token flags (security-flags.ts): the server side on serve, the client side on the commands that call one.
-for (const c of program.commands) {
-  if (c.name() === 'serve') addServeSecurityFlags(c);
-  if (['index', 'search', 'compare'].includes(c.name())) addClientSecurityFlags(c);
-}
-// Metrics and log flags (observability-flags.ts) on serve.
-program.commands.filter((c) => c.name() === 'serve').forEach((c) => addServeObservabilityFlags(c));
+// Client-side TLS and bearer-token flags (security-flags.ts) on the commands that call a server.
+program.commands.filter((c) => ['index', 'search', 'compare'].includes(c.name())).forEach((c) => addClientSecurityFlags(c));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e as { details?: string; message?: string };

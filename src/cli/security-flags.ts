@@ -1,55 +1,5 @@
-import { type Command, InvalidArgumentError } from 'commander';
-import type { TwinlensOptions } from '../config/index.js';
+import type { Command } from 'commander';
 import type { ClientSecurityOptions } from '../security/index.js';
-
-/** Appends a repeated flag's value (undefined until the flag is given, so environment values stand). */
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-/** `a,b` to a list; `none` (or nothing) to the empty list. */
-function serviceList(value: string): string[] {
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
-  if (list.length === 1 && list[0] === 'none') return [];
-  if (list.some((s) => !/^[A-Za-z_][\w.]*$/.test(s))) throw new InvalidArgumentError(`expected service names such as grpc.health.v1.Health, or none`);
-  return list;
-}
-
-/**
- * Adds the server's TLS and bearer-token flags to `serve`. Tokens on a command line show in `ps`:
- * prefer --token-file or TWINLENS_READ_TOKENS / TWINLENS_WRITE_TOKENS outside a laptop.
- */
-export function addServeSecurityFlags(cmd: Command): Command {
-  return cmd
-    .option('--tls-cert <file>', 'PEM certificate chain: serve TLS (with --tls-key)')
-    .option('--tls-key <file>', 'PEM private key of --tls-cert')
-    .option('--tls-client-ca <file>', 'PEM CA: mutual TLS, clients must present a certificate it signed')
-    .option('--read-token <token>', 'bearer token allowed to search, compare, embed and read the catalog (repeatable)', collect)
-    .option('--write-token <token>', 'bearer token also allowed to change the catalog (repeatable)', collect)
-    .option('--token-file <file>', "file of 'read:<token>' / 'write:<token>' lines")
-    .option('--auth-exempt <services>', "services callable without a token, comma-separated, or 'none' (default: health, reflection)", serviceList);
-}
-
-/** The TwinlensOptions of addServeSecurityFlags' flags; flags not given stay undefined. */
-export function serveSecurityOptionsFrom(o: {
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsClientCa?: string;
-  readToken?: string[];
-  writeToken?: string[];
-  tokenFile?: string;
-  authExempt?: string[];
-}): Partial<TwinlensOptions> {
-  return {
-    tlsCertFile: o.tlsCert,
-    tlsKeyFile: o.tlsKey,
-    tlsClientCaFile: o.tlsClientCa,
-    readTokens: o.readToken,
-    writeTokens: o.writeToken,
-    authTokenFile: o.tokenFile,
-    authExemptServices: o.authExempt,
-  };
-}
 
 /** Adds the client's TLS and bearer-token flags to a command that talks to a server. */
 export function addClientSecurityFlags(cmd: Command): Command {

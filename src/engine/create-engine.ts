@@ -86,6 +86,21 @@ async function loadPreviousModel(
 }
 
 /**
+ * What {@link createEngine} builds: the engine, and the background re-embedding it started when
+ * the model version changed (the composition root owns it; the engine knows nothing of it).
+ */
+export interface CreatedEngine {
+  engine: TwinlensEngine;
+  /**
+   * Settles when the catalog switched to the new model, or when the work stopped or failed;
+   * undefined when no background re-embedding was needed.
+   */
+  backgroundReembed: Promise<void> | undefined;
+  /** Stops a background re-embedding between batches and waits for it (server shutdown); resolves at once when there is none. */
+  stopBackgroundReembed(): Promise<void>;
+}
+
+/**
  * Builds the engine from options: the manifest's model (and its pair head, when it has one) on the
  * first execution provider that loads, the decoder, and the catalog. When the model version
  * changed since the last start and the previous model still loads, the previous model and its
@@ -93,19 +108,11 @@ async function loadPreviousModel(
  * .reembedding`; `backgroundReembed` resolves when the service switched); otherwise rows of
  * another version are re-embedded before serving. `hooks.onBatch` observes every model run (metrics).
  */
-/** The handle of a background re-embedding started by {@link createEngine} on a model change. */
-export interface BackgroundReembedding {
-  /** Settles when the catalog switched to the new model, or when the work stopped or failed. */
-  backgroundReembed?: Promise<void>;
-  /** Stops the work between batches and waits for it (server shutdown). */
-  stopBackgroundReembed?: () => Promise<void>;
-}
-
 export async function createEngine(
   options: Readonly<TwinlensOptions>,
   log: Logger = consoleLogger,
   hooks: Pick<OnnxEmbedderOptions, 'onBatch'> = {},
-): Promise<TwinlensEngine & BackgroundReembedding> {
+): Promise<CreatedEngine> {
   const indexSettings = {
     ...catalogIndexSettingsFrom(options),
     onRestore: (r: RestoreReport) => log.info('search index snapshot', { ...r }),
@@ -119,33 +126,30 @@ export async function createEngine(
     ...indexSettings,
     blobDir: path.join(options.dataDir, 'images'),
   });
-  const engine: TwinlensEngine & BackgroundReembedding = new TwinlensEngine(
-    serving.decoder,
-    serving.embedder,
+  const catalogViews = createCatalogViewSource({ views: options.catalogViews, seed: 1, workers: options.catalogViewWorkers });
+  if (catalogViews) log.info(`catalog vectors average the clean image with ${options.catalogViews} simulated photos of it (catalogViews)`);
+  const engine = new TwinlensEngine({
+    decoder: serving.decoder,
+    embedder: serving.embedder,
+    pairHead: serving.pairHead,
+    threshold: serving.manifest.threshold,
+    inputSize: serving.manifest.input.size,
     catalog,
-    serving.manifest.threshold,
-    serving.manifest.input.size,
-    options.maxImagesInProgress,
-    serving.pairHead,
-  );
-  engine.queryMirror = options.queryMirror;
-  engine.catalogViews = createCatalogViewSource({ views: options.catalogViews, seed: 1, workers: options.catalogViewWorkers });
-  if (engine.catalogViews) log.info(`catalog vectors average the clean image with ${options.catalogViews} simulated photos of it (catalogViews)`);
+    maxImagesInProgress: options.maxImagesInProgress,
+    queryMirror: options.queryMirror,
+    catalogViews,
+  });
   if (stale.length > 0) {
     log.info(`re-embedding ${stale.length} catalog items stored under another model version before serving`);
     await engine.reembed(stale, (done, total) => log.info(`re-embedded ${done}/${total}`));
   }
   if (!previous) {
     writeActiveVersion(options.dataDir, { folder: path.relative(options.dataDir, folder) || '.', modelVersion: target.manifest.version, manifest: target.manifestPath });
-    return engine;
+    return { engine, backgroundReembed: undefined, stopBackgroundReembed: async () => {} };
   }
   log.info(`model version changed from ${previous.manifest.version} to ${target.manifest.version}: serving the old one while the catalog is re-embedded in the background`);
   const stop = new AbortController();
-  engine.stopBackgroundReembed = async () => {
-    stop.abort();
-    await engine.backgroundReembed;
-  };
-  engine.backgroundReembed = reembedInBackground(
+  const backgroundReembed = reembedInBackground(
     engine,
     {
       decoder: target.decoder,
@@ -175,5 +179,12 @@ export async function createEngine(
     },
     (e: unknown) => log.error('background re-embedding failed; the old model keeps serving', e),
   );
-  return engine;
+  return {
+    engine,
+    backgroundReembed,
+    async stopBackgroundReembed() {
+      stop.abort();
+      await backgroundReembed;
+    },
+  };
 }

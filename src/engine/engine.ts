@@ -111,6 +111,29 @@ export async function storeBatch(
   );
 }
 
+/** The model-bound parts of an engine, replaced together when the model version switches. */
+export interface ServingModel {
+  decoder: ImageDecoder;
+  embedder: Embedder;
+  /** Compare's match threshold on the embedding cosine (the manifest's). */
+  threshold: number;
+  /** Side of the model's square input, in pixels. */
+  inputSize: number;
+  /** The model's pair head (rerank and Compare); null when the model has none: embedding order and cosine. */
+  pairHead: PairHead | null;
+}
+
+/** Everything a {@link TwinlensEngine} is built from; createEngine fills it from the service options. */
+export interface TwinlensEngineOptions extends ServingModel {
+  catalog: Catalog;
+  /** Most images in progress at once; unary requests beyond it get RESOURCE_EXHAUSTED. Default 64. */
+  maxImagesInProgress?: number;
+  /** Embed each query photo with its mirror image and average the two (option queryMirror). Default false. */
+  queryMirror?: boolean;
+  /** Simulated views averaged into every catalog vector (option catalogViews); null or absent: the clean image alone. */
+  catalogViews?: CatalogViewSource | null;
+}
+
 /**
  * The twin pipeline: decode, embed with the shared-weight network, shortlist by embedding
  * similarity, then rerank the shortlist with the pairwise head when the model has one (hits then
@@ -119,26 +142,43 @@ export async function storeBatch(
 export class TwinlensEngine {
   /** Images in progress (decoding, queued, in the model), bounded. */
   readonly gate: AdmissionGate;
-  /** Simulated views averaged into every catalog vector (null: the clean image alone). Set by createEngine. */
-  catalogViews: CatalogViewSource | null = null;
-  /** Embed each query photo with its mirror image and average the two. Set by createEngine. */
-  queryMirror = false;
+  readonly catalog: Catalog;
+  /** Simulated views averaged into every catalog vector (null: the clean image alone). */
+  readonly catalogViews: CatalogViewSource | null;
+  /** Embed each query photo with its mirror image and average the two. */
+  readonly queryMirror: boolean;
+  /** The serving model; `switchModel` replaces it whole, together with the catalog's vectors. */
+  private model: ServingModel;
 
-  // The model-bound fields are not readonly: `switchModel` replaces them with the catalog's vectors.
-  constructor(
-    public decoder: ImageDecoder,
-    public embedder: Embedder,
-    readonly catalog: Catalog,
-    /** Compare's match threshold (the manifest's). */
-    public threshold: number,
-    /** Side of the model's square input, in pixels. */
-    public inputSize: number,
-    /** Most images in progress at once; unary requests beyond it get RESOURCE_EXHAUSTED. */
-    maxImagesInProgress = 64,
-    /** The model's pair head (rerank and Compare); null when the model has none: embedding order and cosine. */
-    public pairHead: PairHead | null = null,
-  ) {
-    this.gate = new AdmissionGate(maxImagesInProgress);
+  constructor(o: TwinlensEngineOptions) {
+    this.catalog = o.catalog;
+    this.model = { decoder: o.decoder, embedder: o.embedder, threshold: o.threshold, inputSize: o.inputSize, pairHead: o.pairHead };
+    this.gate = new AdmissionGate(o.maxImagesInProgress ?? 64);
+    this.queryMirror = o.queryMirror ?? false;
+    this.catalogViews = o.catalogViews ?? null;
+  }
+
+  get decoder(): ImageDecoder {
+    return this.model.decoder;
+  }
+
+  get embedder(): Embedder {
+    return this.model.embedder;
+  }
+
+  /** Compare's match threshold on the embedding cosine (the manifest's). */
+  get threshold(): number {
+    return this.model.threshold;
+  }
+
+  /** Side of the model's square input, in pixels. */
+  get inputSize(): number {
+    return this.model.inputSize;
+  }
+
+  /** The model's pair head; null when the model has none (or it is not used). */
+  get pairHead(): PairHead | null {
+    return this.model.pairHead;
   }
 
   get modelVersion(): string {
@@ -151,19 +191,13 @@ export class TwinlensEngine {
    * before embedding and embed again if the catalog changed version meanwhile, so no query mixes
    * versions. The background re-embedding calls this inside the catalog's exclusive section.
    */
-  switchModel(
-    model: { decoder: ImageDecoder; embedder: Embedder; threshold: number; inputSize: number; pairHead: PairHead | null },
-    adoptCatalog: () => void,
-  ): void {
+  switchModel(model: ServingModel, adoptCatalog: () => void): void {
     adoptCatalog();
     if (this.catalog.modelVersion !== model.embedder.modelVersion) {
       throw new Error(`catalog now holds ${this.catalog.modelVersion} vectors, the model is ${model.embedder.modelVersion}`);
     }
-    this.decoder = model.decoder;
-    this.embedder = model.embedder;
-    this.threshold = model.threshold;
-    this.inputSize = model.inputSize;
-    this.pairHead = model.pairHead;
+    const { decoder, embedder, threshold, inputSize, pairHead } = model;
+    this.model = { decoder, embedder, threshold, inputSize, pairHead };
   }
 
   /** Compare's match threshold in use: the pair head's (on probability) when there is one, else the embedding's (on cosine). */

@@ -1,6 +1,8 @@
 export { type IndexEntry, type IndexHit, type MetadataFilter, matchesFilter } from '../store/index.js';
 export {
   TwinlensEngine,
+  type TwinlensEngineOptions,
+  type ServingModel,
   storeBatch,
   type SearchParams,
   type SearchResult,
@@ -23,5 +25,5 @@ export {
   mirrorImage,
   withCatalogViews,
 } from './catalog-views.js';
-export { createEngine, type BackgroundReembedding } from './create-engine.js';
+export { createEngine, type CreatedEngine } from './create-engine.js';
 export { readActiveVersion, writeActiveVersion, type ActiveVersion } from './active-version.js';

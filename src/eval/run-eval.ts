@@ -83,7 +83,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
   // itself leaves it off unless usePairHead is set).
   const service = validateOptions({ ...options.service, dataDir, seedDemoCatalog: false, maxBatchSize: 1, usePairHead: true });
   const manifest = await loadManifest(service.modelManifest);
-  const engine = await createEngine(service, silentLogger);
+  const { engine } = await createEngine(service, silentLogger); // a fresh data dir: nothing to re-embed in the background
   try {
     await indexBenchmarkCatalog(engine, items, (d, t) => options.onProgress?.('index', d, t));
     const maxRank = Math.min(options.maxRank ?? 100, items.length);

@@ -22,6 +22,11 @@ export interface TwinlensServer {
   port: number;
   address: string;
   engine: TwinlensEngine;
+  /**
+   * Settles when a background re-embedding for a new model version has switched the service to it
+   * (or stopped or failed); undefined when the catalog already held the model's vectors.
+   */
+  backgroundReembed: Promise<void> | undefined;
   options: Readonly<TwinlensOptions>;
   /** Admission of Search, Compare and Embed calls on their headers (maxImageCallsInProgress). */
   callAdmission: CallAdmission;
@@ -53,7 +58,7 @@ export async function createTwinlensServer(
     metricsHost: options.metricsHost ?? options.host,
     log,
   });
-  const engine = await createEngine(options, log, { onBatch: observability.onModelRun });
+  const { engine, backgroundReembed, stopBackgroundReembed } = await createEngine(options, log, { onBatch: observability.onModelRun });
   if (options.seedDemoCatalog && engine.catalog.size === 0) await seedDemoCatalog(engine, options.demoCatalogSize, log);
   const callAdmission = createCallAdmission({ maxCallsInProgress: options.maxImageCallsInProgress });
   const server = new Server({
@@ -96,6 +101,7 @@ export async function createTwinlensServer(
     port,
     address,
     engine,
+    backgroundReembed,
     options,
     callAdmission,
     metricsPort: metrics?.port ?? null,
@@ -115,7 +121,7 @@ export async function createTwinlensServer(
         });
         await observability.close();
         // Stop a background re-embedding before the catalog and models it uses are closed.
-        await engine.stopBackgroundReembed?.();
+        await stopBackgroundReembed();
         // A cancelled upload may still be committing: let the catalog's write queue drain.
         await engine.catalog.flush();
         // Save the ANN graph if it changed, so the next start loads it instead of rebuilding.

@@ -25,10 +25,10 @@ test('a new model re-embeds the catalog in the background, serving the old one u
     await server.stop();
 
     server = await startTestServer({ dataDir, modelManifest: V2 }, errorLog);
-    const engine = server.server.engine as typeof server.server.engine & { backgroundReembed?: Promise<void> };
-    expect(engine.backgroundReembed).toBeDefined();
+    const { backgroundReembed } = server.server;
+    expect(backgroundReembed).toBeDefined();
     let switched = false;
-    void engine.backgroundReembed!.then(() => (switched = true));
+    void backgroundReembed!.then(() => (switched = true));
     const stats0 = await server.rpc.getCatalogStats();
     expect(stats0.modelVersion).toBe(v1);
     expect(stats0.reembedding).toMatchObject({ targetModelVersion: 'tiny-twin-test-fixture-1', total: 120 });
@@ -67,7 +67,7 @@ test('a new model re-embeds the catalog in the background, serving the old one u
     const active = JSON.parse(fs.readFileSync(path.join(dataDir, 'ACTIVE.json'), 'utf8'));
     expect(active).toMatchObject({ modelVersion: 'tiny-twin-test-fixture-1', folder: expect.stringMatching(/^versions\//) });
     server = await startTestServer({ dataDir, modelManifest: V2 });
-    expect((server.server.engine as { backgroundReembed?: unknown }).backgroundReembed).toBeUndefined();
+    expect(server.server.backgroundReembed).toBeUndefined();
     expect(await server.rpc.getCatalogStats()).toMatchObject({ modelVersion: 'tiny-twin-test-fixture-1', itemCount: 120 });
   } finally {
     await server?.stop();
@@ -87,17 +87,16 @@ test('a shutdown during the background re-embedding stops it cleanly; the next s
 
     // Stop as soon as the new model's re-embedding has begun, long before it can finish.
     server = await startTestServer({ dataDir, modelManifest: V2 }, errorLog);
-    const engine = server.server.engine as typeof server.server.engine & { backgroundReembed?: Promise<void> };
-    expect(engine.backgroundReembed).toBeDefined();
+    const { backgroundReembed } = server.server;
+    expect(backgroundReembed).toBeDefined();
     await server.stop();
-    await engine.backgroundReembed; // settled by the stop, without throwing
+    await backgroundReembed; // settled by the stop, without throwing
     const active = JSON.parse(fs.readFileSync(path.join(dataDir, 'ACTIVE.json'), 'utf8'));
     expect(active.modelVersion).toBe(v1); // the old model is still the active one
 
     // The next start resumes the work and switches, with every item there.
     server = await startTestServer({ dataDir, modelManifest: V2 }, errorLog);
-    const resumed = server.server.engine as typeof server.server.engine & { backgroundReembed?: Promise<void> };
-    await resumed.backgroundReembed;
+    await server.server.backgroundReembed;
     expect(await server.rpc.getCatalogStats()).toMatchObject({ modelVersion: 'tiny-twin-test-fixture-1', itemCount: 300 });
   } finally {
     await server?.stop();

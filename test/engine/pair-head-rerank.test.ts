@@ -219,7 +219,7 @@ describe('switching a catalog from a model without a head to one with it', () =>
       const twin = await startTestServer({ dataDir, modelManifest: MANIFEST, usePairHead: true });
       try {
         // The service may keep serving the old model while it re-embeds in the background: wait for the switch.
-        await (twin.server.engine as { backgroundReembed?: Promise<void> }).backgroundReembed;
+        await twin.server.backgroundReembed;
         expect((await twin.rpc.getCatalogStats()).itemCount).toBe(2);
         const res = await twin.rpc.search({ image: await halves([255, 0, 0], [0, 0, 255]), topK: 2, shortlistK: 2 });
         expect(res.rankedBy).toBe(RankingStage.RANKING_STAGE_PAIR_HEAD);

@@ -1,8 +1,9 @@
 /** The metrics and log options: defaults, validation, environment, the serve flags, and the pino Logger. */
 import { Writable } from 'node:stream';
 import { createPinoLogger, type LogFields } from '../../src/observability/index.js';
-import { SERVE_METRICS_PORT, serveObservabilityOptionsFrom } from '../../src/cli/observability-flags.js';
-import { DEFAULT_OPTIONS, type LogLevel, optionsFromEnv, validateOptions } from '../../src/config/index.js';
+import { Command } from 'commander';
+import { addOptionFlags, serviceOptionsFrom } from '../../src/cli/option-flags.js';
+import { DEFAULT_OPTIONS, SERVE_DEFAULTS, type LogLevel, optionsFromEnv, validateOptions } from '../../src/config/index.js';
 
 describe('metricsPort, metricsHost, logLevel', () => {
   test('default: no metrics, the gRPC host, info', () => {
@@ -40,24 +41,31 @@ describe('metricsPort, metricsHost, logLevel', () => {
 });
 
 describe('serve flags', () => {
+  /** The options `twinlens serve ARGS` gets in environment `env`. */
+  function serve(args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof serviceOptionsFrom> {
+    const cmd = addOptionFlags(new Command('serve').exitOverride(), 'serve');
+    cmd.parse(args, { from: 'user' });
+    return serviceOptionsFrom(cmd, 'serve', env);
+  }
+
   test('metrics on at 9464 unless a flag or the environment says otherwise', () => {
-    expect(SERVE_METRICS_PORT).toBe(9464);
-    expect(serveObservabilityOptionsFrom({ metrics: true }, undefined)).toEqual({ metricsPort: 9464 });
-    expect(serveObservabilityOptionsFrom({ metrics: true }, 9500)).toEqual({ metricsPort: 9500 });
-    expect(serveObservabilityOptionsFrom({ metrics: true }, null)).toEqual({ metricsPort: null });
-    expect(serveObservabilityOptionsFrom({ metrics: true, metricsPort: 9600 }, 9500)).toEqual({ metricsPort: 9600 });
+    expect(SERVE_DEFAULTS.metricsPort).toBe(9464);
+    expect(serve([]).metricsPort).toBe(9464);
+    expect(serve([], { TWINLENS_METRICS_PORT: '9500' }).metricsPort).toBe(9500);
+    expect(serve([], { TWINLENS_METRICS_PORT: 'off' }).metricsPort).toBeNull();
+    expect(serve(['--metrics-port', '9600'], { TWINLENS_METRICS_PORT: '9500' }).metricsPort).toBe(9600);
   });
 
   test('--no-metrics turns them off whatever else is set', () => {
-    expect(serveObservabilityOptionsFrom({ metrics: false, metricsPort: 9600 }, 9500)).toEqual({ metricsPort: null });
+    expect(serve(['--no-metrics', '--metrics-port', '9600'], { TWINLENS_METRICS_PORT: '9500' }).metricsPort).toBeNull();
+    expect(serve(['--metrics-port', '9600', '--no-metrics']).metricsPort).toBeNull();
   });
 
   test('--metrics-host and --log-level are passed only when given', () => {
-    expect(serveObservabilityOptionsFrom({ metrics: true, metricsHost: '0.0.0.0', logLevel: 'error' }, undefined)).toEqual({
-      metricsPort: 9464,
-      metricsHost: '0.0.0.0',
-      logLevel: 'error',
-    });
+    expect(serve(['--metrics-host', '0.0.0.0', '--log-level', 'error'])).toMatchObject({ metricsPort: 9464, metricsHost: '0.0.0.0', logLevel: 'error' });
+    const bare = serve([]);
+    expect(bare.metricsHost).toBeUndefined();
+    expect(bare.logLevel).toBeUndefined();
   });
 });
 

@@ -9,7 +9,8 @@ import { Metadata } from '@grpc/grpc-js';
 import { Command } from 'commander';
 import { createTwinlensServer } from '../../src/server/index.js';
 import { type Logger } from '../../src/observability/index.js';
-import { addClientSecurityFlags, addServeSecurityFlags, clientSecurityOptionsFrom, serveSecurityOptionsFrom } from '../../src/cli/security-flags.js';
+import { addClientSecurityFlags, clientSecurityOptionsFrom } from '../../src/cli/security-flags.js';
+import { addOptionFlags, optionsFromFlags } from '../../src/cli/option-flags.js';
 import { DEFAULT_OPTIONS, optionsFromEnv, validateOptions } from '../../src/config/index.js';
 import {
   createTokenSet,
@@ -167,9 +168,9 @@ describe('options', () => {
 
 describe('CLI flags', () => {
   test('serve: repeated token flags, TLS files and --auth-exempt none; absent flags stay undefined', () => {
-    const cmd = addServeSecurityFlags(new Command('serve').exitOverride());
+    const cmd = addOptionFlags(new Command('serve').exitOverride(), 'serve');
     cmd.parse(['--read-token', READ_TOKEN, '--read-token', 'abcdefghijklmnop', '--write-token', WRITE_TOKEN, '--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-client-ca', 'ca.pem', '--token-file', 't', '--auth-exempt', 'none'], { from: 'user' });
-    expect(serveSecurityOptionsFrom(cmd.opts())).toEqual({
+    expect(optionsFromFlags(cmd)).toEqual({
       readTokens: [READ_TOKEN, 'abcdefghijklmnop'],
       writeTokens: [WRITE_TOKEN],
       tlsCertFile: 'c.pem',
@@ -178,9 +179,9 @@ describe('CLI flags', () => {
       authTokenFile: 't',
       authExemptServices: [],
     });
-    const bare = addServeSecurityFlags(new Command('serve').exitOverride());
+    const bare = addOptionFlags(new Command('serve').exitOverride(), 'serve');
     bare.parse([], { from: 'user' });
-    expect(Object.values(serveSecurityOptionsFrom(bare.opts())).every((v) => v === undefined)).toBe(true);
+    expect(optionsFromFlags(bare)).toEqual({});
   });
 
   test('client: --token, else TWINLENS_TOKEN; --tls-ca and a client certificate', () => {

@@ -10,7 +10,7 @@ import { calibrateThreshold, writeThreshold } from '../../eval/index.js';
 export async function calibrateCommand(opts: { write?: boolean; items: number; service: Partial<TwinlensOptions> }): Promise<void> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'twinlens-calibrate-'));
   const options = validateOptions({ ...opts.service, dataDir });
-  const engine = await createEngine(options, silentLogger);
+  const { engine } = await createEngine(options, silentLogger); // a fresh data dir: nothing to re-embed in the background
   try {
     const r = await calibrateThreshold(engine, {
       items: opts.items,

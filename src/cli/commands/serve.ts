@@ -3,12 +3,13 @@ import { createPinoLogger } from '../../observability/index.js';
 import type { TwinlensOptions } from '../../config/index.js';
 
 /**
- * `twinlens serve`: runs the service until SIGINT or SIGTERM, then shuts down gracefully. JSON log
- * lines go to stderr; stdout gets the human-facing "listening" line (and where the metrics are).
+ * `twinlens serve`: runs the service until SIGINT or SIGTERM, then shuts down gracefully. The CLI
+ * passes SERVE_DEFAULTS (metrics on, demo catalog seeded), the environment and the flags given, in
+ * that order of precedence. JSON log lines go to stderr; stdout gets the human-facing "listening" line (and where the metrics are).
  */
 export async function serveCommand(options: Partial<TwinlensOptions>): Promise<void> {
   const log = createPinoLogger({ level: options.logLevel });
-  const server = await createTwinlensServer({ seedDemoCatalog: true, ...options }, log);
+  const server = await createTwinlensServer(options, log);
   console.log(`twinlens listening on ${server.address}`);
   if (server.metricsPort !== null) {
     const host = server.options.metricsHost ?? server.options.host;

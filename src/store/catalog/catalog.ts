@@ -99,7 +99,7 @@ export interface CatalogIndexSettings extends Partial<CatalogIndexOptions> {
   blobDir?: string;
 }
 
-/** The catalog index settings of the service options (src/config/options.ts). */
+/** The catalog index settings of the service options (src/config/option-schema.ts). */
 export function catalogIndexSettingsFrom(o: Readonly<TwinlensOptions>): CatalogIndexSettings {
   return {
     kind: o.indexKind,
@@ -134,31 +134,59 @@ class WriteLock {
  * from it at open and updated after each write commits, so a search never sees an item that a
  * crash could lose.
  */
+/**
+ * Everything a catalog holds for one model version. `Catalog.adopt` exchanges it whole with
+ * another catalog's, so no field can be left on the old version.
+ */
+interface CatalogState {
+  /** The folder of this version's table and graph snapshots (source images may be shared: `blobDir`). */
+  dataDir: string;
+  modelVersion: string;
+  /** Values in one local feature map; 0 when the model has none. */
+  localLength: number;
+  table: CatalogTable;
+  blobs: BlobStore;
+  index: CatalogIndex;
+  info: Map<string, CatalogItemInfo>;
+  /**
+   * Local feature maps by item id, as float16 bit patterns, for the pair head. Memory cost per item:
+   * 2 bytes x C x H x W (12.25 KiB for 128 x 7 x 7; 1.2 GiB per 100,000 items) on top of the embedding.
+   */
+  locals: Map<string, Uint16Array>;
+  /** View row keys by item id. */
+  viewKeys: Map<string, Set<string>>;
+  snapshots: IndexSnapshots;
+  snapshotIntervalMs: number;
+  /** When the graph was last saved (or restored), and the index's write sequence then. */
+  savedAt: { ms: number; seq: number };
+}
+
+/**
+ * The persistent catalog: rows in LanceDB (durable, atomic commits), source images in a blob
+ * store, and an in-memory exact index for search. The table is the truth; the index is rebuilt
+ * from it at open and updated after each write commits, so a search never sees an item that a
+ * crash could lose.
+ */
 export class Catalog {
   private readonly lock = new WriteLock();
 
-  // Not readonly: `adopt` swaps the whole state with a catalog of the next model version.
-  private constructor(
-    /** The folder of this version's table and graph snapshots (source images may be shared: `blobDir`). */
-    public dataDir: string,
-    public modelVersion: string,
-    private table: CatalogTable,
-    private blobs: BlobStore,
-    private index: CatalogIndex,
-    private info: Map<string, CatalogItemInfo>,
-    /**
-     * Local feature maps by item id, as float16 bit patterns, for the pair head. Memory cost per item:
-     * 2 bytes x C x H x W (12.25 KiB for 128 x 7 x 7; 1.2 GiB per 100,000 items) on top of the embedding.
-     */
-    private locals: Map<string, Uint16Array>,
-    /** Values in one local feature map; 0 when the model has none. */
-    public localLength: number,
-    private snapshots: IndexSnapshots,
-    private snapshotIntervalMs: number,
-  ) {}
+  // Not readonly: `adopt` exchanges it with a catalog of the next model version.
+  private constructor(private state: CatalogState) {}
 
-  /** When the graph was last saved (or restored), and the index's write sequence then. */
-  private savedAt = { ms: Date.now(), seq: 0 };
+  /** The folder of this version's table and graph snapshots (source images may be shared: `blobDir`). */
+  get dataDir(): string {
+    return this.state.dataDir;
+  }
+
+  /** The model version of the stored vectors. */
+  get modelVersion(): string {
+    return this.state.modelVersion;
+  }
+
+  /** Values in one local feature map; 0 when the model has none. */
+  get localLength(): number {
+    return this.state.localLength;
+  }
 
   /**
    * Opens (or creates) the catalog in `dataDir`. Rows whose model version differs from
@@ -203,23 +231,37 @@ export class Catalog {
     );
     const restored = index.wantsGraph() ? snapshots.restore(index, modelVersion) : undefined;
     if (restored) onRestore?.(restored);
-    const catalog = new Catalog(dataDir, modelVersion, table, blobs, index, info, locals, localLength, snapshots, snapshotIntervalMs);
+    const viewKeys = new Map<string, Set<string>>();
     for (const key of keys) {
       const { itemId, view } = splitRowKey(key);
-      if (view) catalog.viewKeys.set(itemId, (catalog.viewKeys.get(itemId) ?? new Set()).add(key));
+      if (view) viewKeys.set(itemId, (viewKeys.get(itemId) ?? new Set()).add(key));
     }
     // A snapshot loaded and reconciled matches the table; a graph built anew is not saved yet.
-    catalog.savedAt.seq = restored?.loaded && restored.reconciled === 0 ? index.sequence : -1;
+    const savedAt = { ms: Date.now(), seq: restored?.loaded && restored.reconciled === 0 ? index.sequence : -1 };
+    const catalog = new Catalog({
+      dataDir,
+      modelVersion,
+      localLength,
+      table,
+      blobs,
+      index,
+      info,
+      locals,
+      viewKeys,
+      snapshots,
+      snapshotIntervalMs,
+      savedAt,
+    });
     index.startGraphIfWanted();
     return { catalog, stale };
   }
 
   get size(): number {
-    return this.index.itemCount;
+    return this.state.index.itemCount;
   }
 
   get dim(): number {
-    return this.index.dim;
+    return this.state.index.dim;
   }
 
   /**
@@ -251,26 +293,26 @@ export class Catalog {
           embedding: item.embedding,
           local: item.local ? toFloat16(item.local) : null,
           modelVersion: this.modelVersion,
-          imageSha256: await this.blobs.put(item.image),
+          imageSha256: await this.state.blobs.put(item.image),
           imageBytes: item.image.length,
           updatedAtMs: now,
         })),
       );
       const keyOf = (i: NewCatalogItem): string => rowKeyOf(i.itemId, i.view);
-      const existed = new Set(items.filter((i) => this.info.has(keyOf(i))).map(keyOf));
-      await this.table.upsert(rows);
+      const existed = new Set(items.filter((i) => this.state.info.has(keyOf(i))).map(keyOf));
+      await this.state.table.upsert(rows);
       for (const row of rows) {
         const { embedding, local, ...rest } = row;
-        this.info.set(row.itemId, rest);
-        if (local) this.locals.set(row.itemId, local);
+        this.state.info.set(row.itemId, rest);
+        if (local) this.state.locals.set(row.itemId, local);
       }
-      this.index.upsertMany(
+      this.state.index.upsertMany(
         rows.map((row) => ({ ...splitRowKey(row.itemId), metadata: row.metadata })),
         rows.map((row) => row.embedding),
       );
       for (const row of rows) {
         const { itemId, view } = splitRowKey(row.itemId);
-        if (view) this.viewKeys.set(itemId, (this.viewKeys.get(itemId) ?? new Set()).add(row.itemId));
+        if (view) this.state.viewKeys.set(itemId, (this.state.viewKeys.get(itemId) ?? new Set()).add(row.itemId));
       }
       this.maybeSaveSnapshot();
       const seen = new Set<string>();
@@ -287,30 +329,30 @@ export class Catalog {
     validateItemId(itemId);
     validateView(view);
     return this.lock.run(async () => {
-      const keys = view ? [rowKeyOf(itemId, view)] : [itemId, ...(this.viewKeys.get(itemId) ?? [])];
-      const present = keys.filter((k) => this.info.has(k));
+      const keys = view ? [rowKeyOf(itemId, view)] : [itemId, ...(this.state.viewKeys.get(itemId) ?? [])];
+      const present = keys.filter((k) => this.state.info.has(k));
       if (present.length === 0) return false;
-      await this.table.deleteMany(present);
+      await this.state.table.deleteMany(present);
       for (const key of present) {
-        this.index.delete(key);
-        this.info.delete(key);
-        this.locals.delete(key);
+        this.state.index.delete(key);
+        this.state.info.delete(key);
+        this.state.locals.delete(key);
       }
-      if (view) this.viewKeys.get(itemId)?.delete(rowKeyOf(itemId, view));
-      if (!view || this.viewKeys.get(itemId)?.size === 0) this.viewKeys.delete(itemId);
+      if (view) this.state.viewKeys.get(itemId)?.delete(rowKeyOf(itemId, view));
+      if (!view || this.state.viewKeys.get(itemId)?.size === 0) this.state.viewKeys.delete(itemId);
       this.maybeSaveSnapshot();
       return true;
     });
   }
 
   has(itemId: string): boolean {
-    return this.info.has(itemId);
+    return this.state.info.has(itemId);
   }
 
   /** The stored item; throws ItemNotFoundError when there is none. */
   get(itemId: string): CatalogItemInfo {
     validateItemId(itemId);
-    const item = this.info.get(itemId);
+    const item = this.state.info.get(itemId);
     if (!item) throw new ItemNotFoundError(itemId);
     return item;
   }
@@ -318,7 +360,7 @@ export class Catalog {
   /** The item's stored embedding; throws ItemNotFoundError when there is none. */
   embeddingOf(itemId: string): Float32Array {
     validateItemId(itemId);
-    const entry = this.index.get(itemId);
+    const entry = this.state.index.get(itemId);
     if (!entry) throw new ItemNotFoundError(itemId);
     return entry.vector;
   }
@@ -329,45 +371,45 @@ export class Catalog {
    */
   localOf(itemId: string): Float32Array | null {
     validateItemId(itemId);
-    if (!this.info.has(itemId)) throw new ItemNotFoundError(itemId);
-    const local = this.locals.get(itemId);
+    if (!this.state.info.has(itemId)) throw new ItemNotFoundError(itemId);
+    const local = this.state.locals.get(itemId);
     return local ? fromFloat16(local) : null;
   }
 
   /** The item's stored source image. */
   async imageOf(itemId: string): Promise<Buffer> {
-    return this.blobs.get(this.get(itemId).imageSha256);
+    return this.state.blobs.get(this.get(itemId).imageSha256);
   }
 
   /** Source image bytes by hash (for re-embedding rows of another model version). */
   imageBySha(sha256: string): Promise<Buffer> {
-    return this.blobs.get(sha256);
+    return this.state.blobs.get(sha256);
   }
 
   /** Items with ids greater than `afterId`, in id order, at most `limit`. */
   list(afterId: string, limit: number): { items: CatalogItemInfo[]; more: boolean } {
     // Main images only: view rows (item#view) are not items of their own.
-    const ids = this.index.sortedIds().filter((id) => id > afterId && !id.includes(VIEW_SEPARATOR) && this.info.has(id));
-    return { items: ids.slice(0, limit).map((id) => this.info.get(id)!), more: ids.length > limit };
+    const ids = this.state.index.sortedIds().filter((id) => id > afterId && !id.includes(VIEW_SEPARATOR) && this.state.info.has(id));
+    return { items: ids.slice(0, limit).map((id) => this.state.info.get(id)!), more: ids.length > limit };
   }
 
   /** Search over the current items: exact, or the ANN graph once the catalog is large (see CatalogIndex). */
   search(query: Float32Array, k: number, filter?: MetadataFilter): { hits: IndexHit[]; scanned: number } {
-    return this.index.search(query, k, filter);
+    return this.state.index.search(query, k, filter);
   }
 
   get indexBytes(): number {
-    return this.index.memoryBytes;
+    return this.state.index.memoryBytes;
   }
 
   /** The index serving now and its settings, e.g. `exact` or `hnsw i8 M16 ef64`. */
   get indexKind(): string {
-    return this.index.description;
+    return this.state.index.description;
   }
 
   /** Resolves when a wanted ANN graph is built (tests, benches). */
   graphReady(): Promise<void> {
-    return this.index.graphReady();
+    return this.state.index.graphReady();
   }
 
   /** Saves the ANN graph now when it changed since the last save (inside the write lock). */
@@ -376,15 +418,15 @@ export class Catalog {
   }
 
   private saveSnapshotNow(): boolean {
-    if (!this.index.graph || this.index.sequence === this.savedAt.seq) return false;
-    const saved = this.snapshots.save(this.index, this.modelVersion);
-    this.savedAt = { ms: Date.now(), seq: this.index.sequence };
+    if (!this.state.index.graph || this.state.index.sequence === this.state.savedAt.seq) return false;
+    const saved = this.state.snapshots.save(this.state.index, this.modelVersion);
+    this.state.savedAt = { ms: Date.now(), seq: this.state.index.sequence };
     return saved;
   }
 
   /** Called after each write, inside the write lock: saves when the interval has passed. */
   private maybeSaveSnapshot(): void {
-    if (this.index.graph && Date.now() - this.savedAt.ms >= this.snapshotIntervalMs) this.saveSnapshotNow();
+    if (this.state.index.graph && Date.now() - this.state.savedAt.ms >= this.state.snapshotIntervalMs) this.saveSnapshotNow();
   }
 
   /** Bytes under the data directory. */
@@ -399,7 +441,7 @@ export class Catalog {
 
   /** Folder of the source images. */
   get blobDir(): string {
-    return this.blobs.dir;
+    return this.state.blobs.dir;
   }
 
   /** Set while the catalog is re-embedded for another model version in the background (GetCatalogStats). */
@@ -407,16 +449,13 @@ export class Catalog {
 
   /** Every stored row (main images and views; a view's `itemId` is its row key `item#view`), in no particular order. */
   rows(): IterableIterator<CatalogItemInfo> {
-    return this.info.values();
+    return this.state.info.values();
   }
 
   /** The stored row of an item's main image or view (row key as in `rows`), or undefined. */
   row(key: string): CatalogItemInfo | undefined {
-    return this.info.get(key);
+    return this.state.info.get(key);
   }
-
-  /** View row keys by item id. */
-  private viewKeys = new Map<string, Set<string>>();
 
   /**
    * Runs `fn` while no catalog write runs or starts (writes queue behind it): a consistent moment
@@ -432,27 +471,15 @@ export class Catalog {
    * `exclusive`, after `next`'s writes have finished; then close `next`, which now holds the old state.
    */
   adopt(next: Catalog): void {
-    const swap = <K extends keyof this>(k: K): void => {
-      const mine = this[k];
-      this[k] = (next as unknown as this)[k];
-      (next as unknown as this)[k] = mine;
-    };
-    (['dataDir', 'modelVersion', 'localLength'] as const).forEach((k) => swap(k));
-    swap('table' as keyof this);
-    swap('blobs' as keyof this);
-    swap('index' as keyof this);
-    swap('info' as keyof this);
-    swap('locals' as keyof this);
-    swap('snapshots' as keyof this);
-    swap('snapshotIntervalMs' as keyof this);
-    swap('savedAt' as keyof this);
-    swap('viewKeys' as keyof this);
+    const mine = this.state;
+    this.state = next.state;
+    next.state = mine;
   }
 
   /** Closes the table and releases the index; save the graph first with `saveIndex` to keep it. */
   close(): void {
-    this.table.close();
-    this.index.close();
+    this.state.table.close();
+    this.state.index.close();
   }
 }
 

@@ -1,0 +1,429 @@
+import * as path from 'node:path';
+import { isWellFormedToken, MIN_TOKEN_LENGTH } from '../security/bearer-token.js';
+import { DEFAULT_AUTH_EXEMPT_SERVICES } from '../security/method-permissions.js';
+import {
+  booleanOption,
+  enumOption,
+  intOption,
+  listOption,
+  numberOption,
+  portOrOffOption,
+  stringOption,
+  stringOrNullOption,
+} from './option-spec.js';
+import { PACKAGE_ROOT } from './package-root.js';
+
+/** Execution providers twinlens knows how to ask ONNX Runtime for. */
+export const EXECUTION_PROVIDERS = ['cuda', 'cpu'] as const;
+
+/** One of EXECUTION_PROVIDERS. */
+export type ExecutionProviderName = (typeof EXECUTION_PROVIDERS)[number];
+
+/** pino log levels, most to least severe; `silent` writes nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** One of LOG_LEVELS. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const MAX_INT32 = 2 ** 31 - 1;
+
+/**
+ * Every option of a twinlens service, once: type, default, range or choices, environment variable,
+ * flag of `twinlens serve` (and of `eval` / `calibrate` for the model's options) and doc line. The
+ * TwinlensOptions type, DEFAULT_OPTIONS, validateOptions, optionsFromEnv, the CLI flags
+ * (src/cli/option-flags.ts) and the README's configuration table are derived from it. The JSDoc of
+ * an entry says why its default is what it is.
+ */
+export const OPTION_SCHEMA = {
+  /** Loopback by default: nothing is exposed by accident. */
+  host: stringOption({
+    default: '127.0.0.1',
+    nonEmpty: true,
+    env: 'TWINLENS_HOST',
+    flag: { flags: '--host <host>' },
+    doc: 'address to bind (loopback by default: nothing is exposed by accident)',
+  }),
+  /** 50051 is the customary gRPC port. */
+  port: intOption({ default: 50051, min: 0, max: 65535, env: 'TWINLENS_PORT', flag: { flags: '--port <n>' }, doc: 'gRPC port (0: any free one)' }),
+  dataDir: stringOption({
+    default: './data',
+    nonEmpty: true,
+    env: 'TWINLENS_DATA_DIR',
+    flag: { flags: '--data <dir>' },
+    doc: 'catalog directory (LanceDB table, source images, search index)',
+  }),
+  /** The bundled generic twin (256-d; see its README). */
+  modelManifest: stringOption({
+    default: path.join(PACKAGE_ROOT, 'models', 'twinlens_generic_v1', 'manifest.shortlist.json'),
+    defaultText: 'the bundled generic twin, `models/twinlens_generic_v1/manifest.shortlist.json`',
+    nonEmpty: true,
+    env: 'TWINLENS_MODEL',
+    flag: { flags: '--model <manifest>', scope: 'model' },
+    doc: "the model's manifest.json",
+  }),
+  /**
+   * CUDA where it loads, otherwise CPU with the reason logged: onnxruntime-node throws rather than
+   * falling back, so twinlens tries each in turn.
+   */
+  executionProviders: listOption<ExecutionProviderName>({
+    default: [...EXECUTION_PROVIDERS],
+    of: 'execution providers such as cuda,cpu',
+    nonEmpty: true,
+    choices: EXECUTION_PROVIDERS,
+    env: 'TWINLENS_EXECUTION_PROVIDERS',
+    flag: { flags: '--providers <list>', scope: 'model' },
+    doc: 'ONNX Runtime execution providers in order of preference, comma-separated',
+  }),
+  /** 0 is ORT's own default: one thread per core. */
+  intraOpThreads: intOption({
+    default: 0,
+    min: 0,
+    max: 1024,
+    env: 'TWINLENS_INTRA_OP_THREADS',
+    flag: { flags: '--intra-op-threads <n>' },
+    doc: 'ONNX Runtime intra-op threads (0: one per core)',
+  }),
+  maxBatchSize: intOption({
+    default: 16,
+    min: 1,
+    max: 1024,
+    env: 'TWINLENS_MAX_BATCH_SIZE',
+    flag: { flags: '--max-batch-size <n>' },
+    doc: 'most images embedded in one model run (1 turns micro-batching off)',
+  }),
+  /**
+   * 0: a lone request runs at once (a wait would only add latency at low load), and requests that
+   * arrive while a batch runs form the next batch, so batches grow with load by themselves.
+   */
+  maxBatchWaitMs: numberOption({
+    default: 0,
+    min: 0,
+    max: 1000,
+    env: 'TWINLENS_MAX_BATCH_WAIT_MS',
+    flag: { flags: '--max-batch-wait-ms <ms>' },
+    doc: 'how long an idle model holds a request for others to join its batch, ms',
+  }),
+  maxImageBytes: intOption({
+    default: 20 * 1024 * 1024,
+    min: 1,
+    max: MAX_INT32,
+    env: 'TWINLENS_MAX_IMAGE_BYTES',
+    flag: { flags: '--max-image-bytes <n>' },
+    doc: 'largest encoded image accepted, bytes',
+  }),
+  /** Guards against decompression bombs. */
+  maxImagePixels: intOption({
+    default: 50_000_000,
+    min: 1,
+    max: MAX_INT32,
+    env: 'TWINLENS_MAX_IMAGE_PIXELS',
+    flag: { flags: '--max-image-pixels <n>' },
+    doc: 'largest decoded image accepted, pixels (width x height)',
+  }),
+  /** 32 MiB: an image plus metadata. */
+  maxMessageBytes: intOption({
+    default: 32 * 1024 * 1024,
+    min: 1024,
+    max: MAX_INT32,
+    env: 'TWINLENS_MAX_MESSAGE_BYTES',
+    flag: { flags: '--max-message-bytes <n>' },
+    doc: 'largest gRPC message accepted, bytes',
+  }),
+  defaultTopK: intOption({
+    default: 10,
+    min: 1,
+    max: 10_000,
+    env: 'TWINLENS_DEFAULT_TOP_K',
+    flag: { flags: '--default-top-k <n>' },
+    doc: 'hits Search returns when the request says 0',
+  }),
+  defaultShortlistK: intOption({
+    default: 50,
+    min: 1,
+    max: 10_000,
+    env: 'TWINLENS_DEFAULT_SHORTLIST_K',
+    flag: { flags: '--default-shortlist-k <n>' },
+    doc: 'candidates the shortlist passes to the rerank when the request says 0',
+  }),
+  /**
+   * Simulated phone photos (src/simulate) averaged into each catalog item's vector when it is
+   * embedded (upsert, re-embedding, demo seed, eval): the stored vector moves toward where real
+   * photos of the item land. Costs one extra model run and `catalogViews` simulations per item
+   * (README "Measured"); 0 stores the clean image's vector alone (large catalogs, fast bulk loads).
+   * Items keep the vector they were embedded with until re-embedded.
+   */
+  catalogViews: intOption({
+    default: 16,
+    min: 0,
+    max: 1_000,
+    env: 'TWINLENS_CATALOG_VIEWS',
+    flag: { flags: '--catalog-views <n>', scope: 'model' },
+    doc: "simulated photos averaged into each catalog item's vector when it is embedded (0: the clean image alone)",
+  }),
+  catalogViewWorkers: intOption({
+    default: 2,
+    min: 0,
+    max: 256,
+    env: 'TWINLENS_CATALOG_VIEW_WORKERS',
+    flag: { flags: '--catalog-view-workers <n>' },
+    doc: 'worker threads simulating those photos (0: on the main thread)',
+  }),
+  /** About twice the model time of a lone query, for better Recall@1 (README "Measured"). */
+  queryMirror: booleanOption({
+    default: true,
+    env: 'TWINLENS_QUERY_MIRROR',
+    flag: { flags: '--no-query-mirror', scope: 'model', help: 'embed query photos without averaging in their mirror image' },
+    doc: "average each query photo's vector (Search, Compare, Embed) with its mirror image's",
+  }),
+  /**
+   * Off: every pair head trained here so far, on simulated pairs, ranked real photos worse than the
+   * embedding cosine (grocery-dev: the adapted model's Recall@1 0.257 by cosine, 0.142 reranked;
+   * README "Measured"). `twinlens eval` turns it on to report both orders.
+   */
+  usePairHead: booleanOption({
+    default: false,
+    env: 'TWINLENS_USE_PAIR_HEAD',
+    flag: { flags: '--pair-head', scope: 'model' },
+    doc: "rerank Search's shortlist and score Compare with the model's pair head, when its manifest has one",
+  }),
+  compareStreamMaxInFlight: intOption({
+    default: 8,
+    min: 1,
+    max: 1024,
+    env: 'TWINLENS_COMPARE_STREAM_MAX_IN_FLIGHT',
+    flag: { flags: '--compare-stream-max-in-flight <n>' },
+    doc: 'pairs of one CompareStream worked on at once (the stream stops reading beyond it)',
+  }),
+  /** 64: four full batches, about half a second of model time on 2 cores, and at most a few hundred MB of decoded pixels. */
+  maxImagesInProgress: intOption({
+    default: 64,
+    min: 1,
+    max: 100_000,
+    env: 'TWINLENS_MAX_IMAGES_IN_PROGRESS',
+    flag: { flags: '--max-images-in-progress <n>' },
+    doc: 'most images decoding, queued or in the model at once (a unary call beyond it: RESOURCE_EXHAUSTED; streamed items wait)',
+  }),
+  /**
+   * Checked on the request headers, before the request message is read: the engine gate above acts
+   * only after grpc-js has read the whole message, which under a large burst took seconds. 128:
+   * twice maxImagesInProgress, so the gate stays full while admitted bodies arrive; admitted bodies
+   * buffer at most 128 x the message size (26 MB at 200 KB per image).
+   */
+  maxImageCallsInProgress: intOption({
+    default: 128,
+    min: 1,
+    max: 100_000,
+    env: 'TWINLENS_MAX_IMAGE_CALLS_IN_PROGRESS',
+    flag: { flags: '--max-image-calls-in-progress <n>' },
+    doc: 'most Search, Compare and Embed calls at once, checked on the headers (beyond it: RESOURCE_EXHAUSTED before the message is read)',
+  }),
+  maxImageFrames: intOption({
+    default: 256,
+    min: 1,
+    max: 100_000,
+    env: 'TWINLENS_MAX_IMAGE_FRAMES',
+    flag: { flags: '--max-image-frames <n>' },
+    doc: 'most frames an animated image may declare (only the first is used)',
+  }),
+  /**
+   * 2: one per core here. A native crash in libvips or a codec on a corrupt file (a SIGSEGV, seen
+   * once in ~100,000 fuzz cases) then kills a child, not the server: the child is replaced and its
+   * decodes retried alone (one that crashes alone is refused with INVALID_ARGUMENT).
+   */
+  decodeProcesses: intOption({
+    default: 2,
+    min: 0,
+    max: 256,
+    env: 'TWINLENS_DECODE_PROCESSES',
+    flag: { flags: '--decode-processes <n>' },
+    doc: 'child processes decoding images (0: in the server process, no crash isolation)',
+  }),
+  shutdownGraceMs: intOption({
+    default: 10_000,
+    min: 0,
+    max: 3_600_000,
+    env: 'TWINLENS_SHUTDOWN_GRACE_MS',
+    flag: { flags: '--shutdown-grace-ms <ms>' },
+    doc: 'on shutdown, how long running calls may take before they are cancelled, ms',
+  }),
+  /** Null in the library: no metrics server and no metrics kept (library use, tests); `serve` turns it on. */
+  metricsPort: portOrOffOption({
+    default: null,
+    serveDefault: 9464,
+    env: 'TWINLENS_METRICS_PORT',
+    flag: { flags: '--metrics-port <n>', off: '--no-metrics', offHelp: 'serve no metrics (wins over --metrics-port and the variable)' },
+    doc: 'HTTP port of Prometheus GET /metrics and liveness GET /healthz (0: any free one; off: none)',
+  }),
+  /** Null: the gRPC `host`, so metrics are never exposed wider than the service. */
+  metricsHost: stringOrNullOption({
+    default: null,
+    defaultText: 'the gRPC host',
+    env: 'TWINLENS_METRICS_HOST',
+    flag: { flags: '--metrics-host <host>' },
+    doc: 'address the metrics server binds',
+  }),
+  /** `warn` drops the request lines of successful and client-error calls. */
+  logLevel: enumOption(LOG_LEVELS, {
+    default: 'info',
+    env: 'TWINLENS_LOG_LEVEL',
+    flag: { flags: '--log-level <level>' },
+    doc: 'lowest level of the JSON log lines on stderr',
+  }),
+  /** Off in the library; `serve` seeds an empty catalog so a first start has something to search. */
+  seedDemoCatalog: booleanOption({
+    default: false,
+    serveDefault: true,
+    env: 'TWINLENS_SEED_DEMO_CATALOG',
+    flag: { flags: '--no-demo', help: 'do not seed an empty catalog with demo watches' },
+    doc: 'seed an empty catalog with generated demo watches at start-up',
+  }),
+  demoCatalogSize: intOption({
+    default: 60,
+    min: 1,
+    max: 10_000,
+    env: 'TWINLENS_DEMO_CATALOG_SIZE',
+    flag: { flags: '--demo-catalog-size <n>' },
+    doc: 'demo watches seeded',
+  }),
+  /** Plaintext suits loopback; set it (or terminate TLS in front) before exposing the port. */
+  tlsCertFile: stringOption({
+    default: '',
+    expected: 'a file path',
+    env: 'TWINLENS_TLS_CERT',
+    flag: { flags: '--tls-cert <file>' },
+    doc: 'PEM certificate chain the server presents; with the key it turns TLS on',
+  }),
+  tlsKeyFile: stringOption({
+    default: '',
+    expected: 'a file path',
+    env: 'TWINLENS_TLS_KEY',
+    flag: { flags: '--tls-key <file>' },
+    doc: 'PEM private key of the certificate',
+  }),
+  tlsClientCaFile: stringOption({
+    default: '',
+    expected: 'a file path',
+    env: 'TWINLENS_TLS_CLIENT_CA',
+    flag: { flags: '--tls-client-ca <file>' },
+    doc: 'PEM CA for mutual TLS: every client must present a certificate it signed (needs the certificate)',
+  }),
+  /**
+   * With no read, write or file token at all, authentication is off. Tokens on a command line show
+   * in `ps`: prefer the token file or the variable outside a laptop.
+   */
+  readTokens: listOption<string>({
+    default: [],
+    of: 'tokens',
+    entry: checkToken,
+    env: 'TWINLENS_READ_TOKENS',
+    flag: { flags: '--read-token <token>', repeatable: true, secret: true, help: 'bearer token allowed to search, compare, embed and read the catalog (repeatable)' },
+    doc: `bearer tokens that may call the read methods (${MIN_TOKEN_LENGTH}+ characters of A-Z a-z 0-9 - . _ ~ + / and trailing =), comma-separated`,
+  }),
+  writeTokens: listOption<string>({
+    default: [],
+    of: 'tokens',
+    entry: checkToken,
+    env: 'TWINLENS_WRITE_TOKENS',
+    flag: { flags: '--write-token <token>', repeatable: true, secret: true, help: 'bearer token also allowed to change the catalog (repeatable)' },
+    doc: 'bearer tokens that may call every method, catalog changes included, comma-separated',
+  }),
+  /** Keeps tokens off command lines. */
+  authTokenFile: stringOption({
+    default: '',
+    expected: 'a file path',
+    env: 'TWINLENS_AUTH_TOKEN_FILE',
+    flag: { flags: '--token-file <file>' },
+    doc: "file of more tokens, one 'read:<token>' or 'write:<token>' per line ('#' comments), read at start",
+  }),
+  /** Health and reflection: probes and `grpcurl list` keep working, and they reveal only liveness and the schema. */
+  authExemptServices: listOption<string>({
+    default: [...DEFAULT_AUTH_EXEMPT_SERVICES],
+    defaultText: 'health, reflection v1 and v1alpha',
+    of: "full service names such as 'grpc.health.v1.Health'",
+    entry: checkServiceName,
+    env: 'TWINLENS_AUTH_EXEMPT_SERVICES',
+    flag: { flags: '--auth-exempt <services>' },
+    doc: 'services callable without a token while authentication is on, comma-separated (none: every service needs one)',
+  }),
+  /**
+   * `auto`: exact SIMD scan below `annMinItems` items, an HNSW graph from there on (built in the
+   * background while exact serves; saved under `<dataDir>/index`, bound to the model version).
+   */
+  indexKind: enumOption(['auto', 'exact', 'hnsw'] as const, {
+    default: 'auto',
+    env: 'TWINLENS_INDEX_KIND',
+    flag: { flags: '--index-kind <kind>' },
+    doc: 'search index: auto (exact, then HNSW from annMinItems items), exact or hnsw',
+  }),
+  /** Exact takes ~3 ms a query at 256-d at 50,000 items. */
+  annMinItems: intOption({
+    default: 50_000,
+    min: 0,
+    max: MAX_INT32,
+    env: 'TWINLENS_ANN_MIN_ITEMS',
+    flag: { flags: '--ann-min-items <n>' },
+    doc: 'items from which auto serves from the HNSW graph',
+  }),
+  /**
+   * `i8`: the smallest graph that keeps recall once candidates are rescored from the full-precision
+   * vectors the catalog holds anyway. `b1`: ~1,000-bit binary codes, Hamming search, rescore.
+   */
+  indexQuantization: enumOption(['f32', 'f16', 'i8', 'b1'] as const, {
+    default: 'i8',
+    env: 'TWINLENS_INDEX_QUANTIZATION',
+    flag: { flags: '--index-quantization <q>' },
+    doc: 'what the HNSW graph stores per vector',
+  }),
+  hnswConnectivity: intOption({
+    default: 16,
+    min: 2,
+    max: 256,
+    env: 'TWINLENS_HNSW_M',
+    flag: { flags: '--hnsw-m <n>' },
+    doc: 'HNSW graph degree M',
+  }),
+  hnswExpansionAdd: intOption({
+    default: 128,
+    min: 1,
+    max: 10_000,
+    env: 'TWINLENS_HNSW_EF_CONSTRUCTION',
+    flag: { flags: '--hnsw-ef-construction <n>' },
+    doc: 'HNSW build beam width (efConstruction)',
+  }),
+  /**
+   * 128: in `make bench-index` at 1M clustered 256-d vectors the i8 graph with rescore reached
+   * recall@10 0.992 at 0.47 ms p50 (ef 64: 0.980 at 0.29 ms).
+   */
+  hnswExpansionSearch: intOption({
+    default: 128,
+    min: 1,
+    max: 10_000,
+    env: 'TWINLENS_HNSW_EF',
+    flag: { flags: '--hnsw-ef <n>' },
+    doc: 'HNSW search beam width (ef)',
+  }),
+  indexSnapshotIntervalMs: intOption({
+    default: 600_000,
+    min: 0,
+    max: MAX_INT32,
+    env: 'TWINLENS_INDEX_SNAPSHOT_INTERVAL_MS',
+    flag: { flags: '--index-snapshot-interval-ms <ms>' },
+    doc: 'least time between two saves of the HNSW graph (after writes; also on shutdown), ms',
+  }),
+};
+
+/** A token entry: well-formed, and never echoed. */
+function checkToken(name: string, token: string, i: number): void {
+  if (!isWellFormedToken(token)) {
+    throw new RangeError(
+      `option ${name}: entry ${i} is not a usable bearer token (expected ${MIN_TOKEN_LENGTH}+ characters of A-Z a-z 0-9 - . _ ~ + / and trailing =; value not shown)`,
+    );
+  }
+}
+
+/** A full gRPC service name. */
+function checkServiceName(name: string, service: string): void {
+  if (!/^[A-Za-z_][\w.]*$/.test(service)) {
+    throw new TypeError(`option ${name}: expected a list of full service names such as 'grpc.health.v1.Health', received ${JSON.stringify(service)}`);
+  }
+}

@@ -13,11 +13,61 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** One of LOG_LEVELS. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+// ---- Image memory options (hardening round 2): one block, port it as a unit. ----
+// Hooked into the rest by four lines: `extends ImageMemoryOptions`, `...IMAGE_MEMORY_DEFAULTS` in
+// DEFAULT_OPTIONS, `checkImageMemoryOptions(o)` in validateOptions, `...imageMemoryOptionsFromEnv(env)`
+// in optionsFromEnv.
+
+/** How much image data the server holds at once (src/server/image-budget-admission.ts). */
+export interface ImageMemoryOptions {
+  /**
+   * Budget of image bytes held by the server across all calls and streams (request images
+   * received and not yet done with: decoding, embedding, waiting for a commit), in bytes. A unary
+   * call (Search, Compare, Embed) whose image does not fit gets RESOURCE_EXHAUSTED; a streamed
+   * message (UpsertItems, CompareStream) waits for room, and its stream is not read meanwhile.
+   * Default 256 MiB: about 13 images of 19 MB or 1,300 of 200 KB, more than two cores can decode
+   * and embed at once, and a few percent of a 24 GiB machine. Resident memory stays within the
+   * process's own (model, index, catalog) plus this budget plus one message per admitted stream
+   * (maxImageStreamsInProgress x maxMessageBytes) plus the bodies of unary calls being received
+   * (maxImageCallsInProgress x their size). Env `TWINLENS_MAX_IMAGE_BYTES_IN_FLIGHT`.
+   */
+  maxImageBytesInFlight: number;
+  /**
+   * Most UpsertItems and CompareStream streams in progress at once, checked on the headers, before
+   * any message is read; a stream beyond it gets RESOURCE_EXHAUSTED. Each admitted stream may hold
+   * one received message outside the budget while it waits for room. Default 4: more concurrent
+   * uploads do not go faster on 2 cores (the model is the bottleneck), and 4 x 32 MiB bounds what
+   * waits. Env `TWINLENS_MAX_IMAGE_STREAMS_IN_PROGRESS`.
+   */
+  maxImageStreamsInProgress: number;
+}
+
+const IMAGE_MEMORY_DEFAULTS: Readonly<ImageMemoryOptions> = Object.freeze({
+  maxImageBytesInFlight: 256 * 1024 * 1024,
+  maxImageStreamsInProgress: 4,
+});
+
+/** Checks the image memory options. */
+function checkImageMemoryOptions(o: TwinlensOptions): void {
+  checkInteger('maxImageBytesInFlight', o.maxImageBytesInFlight, 1024 * 1024, Number.MAX_SAFE_INTEGER);
+  checkInteger('maxImageStreamsInProgress', o.maxImageStreamsInProgress, 1, 100_000);
+}
+
+/** The image memory options of the `TWINLENS_*` environment (see the fields' docs). */
+function imageMemoryOptionsFromEnv(env: NodeJS.ProcessEnv): Partial<ImageMemoryOptions> {
+  const num = (name: string): number | undefined => (env[name] === undefined ? undefined : Number(env[name]));
+  return {
+    maxImageBytesInFlight: num('TWINLENS_MAX_IMAGE_BYTES_IN_FLIGHT'),
+    maxImageStreamsInProgress: num('TWINLENS_MAX_IMAGE_STREAMS_IN_PROGRESS'),
+  };
+}
+// ---- end of the image memory options ----
+
 /**
  * Everything a twinlens service can be configured with. `validateOptions` fills the defaults
  * documented here; the CLI and environment variables (`optionsFromEnv`) feed it.
  */
-export interface TwinlensOptions {
+export interface TwinlensOptions extends ImageMemoryOptions {
   /** Address to bind. Default `127.0.0.1`: loopback only, nothing is exposed by accident. */
   host: string;
   /** TCP port; 0 picks a free one (tests). Default 50051, the customary gRPC port. */
@@ -191,6 +241,7 @@ export interface TwinlensOptions {
 
 /** The defaults, in one place. */
 export const DEFAULT_OPTIONS: Readonly<TwinlensOptions> = Object.freeze({
+  ...IMAGE_MEMORY_DEFAULTS,
   host: '127.0.0.1',
   port: 50051,
   dataDir: './data',
@@ -353,6 +404,7 @@ export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonl
   checkInteger('shutdownGraceMs', o.shutdownGraceMs, 0, 3_600_000);
   checkInteger('demoCatalogSize', o.demoCatalogSize, 1, 10_000);
   checkIndexOptions(o);
+  checkImageMemoryOptions(o);
   if (typeof o.maxBatchWaitMs !== 'number' || !(o.maxBatchWaitMs >= 0 && o.maxBatchWaitMs <= 1000)) {
     throw new RangeError(`option maxBatchWaitMs: expected 0..1000 ms, received ${o.maxBatchWaitMs}`);
   }
@@ -384,6 +436,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tw
   return {
     ...securityOptionsFromEnv(env),
     ...observabilityOptionsFromEnv(env),
+    ...imageMemoryOptionsFromEnv(env),
     host: env.TWINLENS_HOST,
     port: num('TWINLENS_PORT'),
     dataDir: env.TWINLENS_DATA_DIR,

@@ -4,7 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { GetItemRequest, UpsertItemsRequest } from '../../src/gen/twinlens/v1/twinlens.js';
 import { createRng } from '../../src/simulate/index.js';
 import { codeName, connectLoadClients, type LoadClients, upsert } from './grpc-calls.js';
-import { startServerProcess, type ServerProcess } from './server-process.js';
+import { type HeapMemory, heapMemoryFrom, startServerProcess, type ServerProcess } from './server-process.js';
 
 /** Options of {@link runUploadFlood}. */
 export interface UploadFloodOptions {
@@ -39,6 +39,8 @@ export interface UploadFloodReport {
   rssPeakMB: number;
   /** Resident memory 3 s after the last stream ended, in MB. */
   rssAfterMB: number;
+  /** The server's V8 heap and external (Buffer) memory 3 s after the flood; undefined without metrics. */
+  heapAfter?: HeapMemory;
   /** Streams by final status code name (OK, RESOURCE_EXHAUSTED, ...). */
   streamCodes: Record<string, number>;
   /** Items acknowledged ok. */
@@ -111,6 +113,7 @@ export async function runUploadFlood(options: UploadFloodOptions): Promise<Uploa
     await new Promise((r) => setTimeout(r, 3000));
     clearInterval(sampler);
     const rssAfterMB = server.rssBytes() / 1e6;
+    const heapAfter = await heapMemoryFrom(server.metricsUrl());
 
     const streamCodes: Record<string, number> = {};
     const itemErrors: Record<string, number> = {};
@@ -150,6 +153,7 @@ export async function runUploadFlood(options: UploadFloodOptions): Promise<Uploa
       rssBeforeMB,
       rssPeakMB,
       rssAfterMB,
+      heapAfter,
       streamCodes,
       acknowledged: acknowledged.length,
       itemErrors,
@@ -168,6 +172,9 @@ export function formatUploadFloodReport(r: UploadFloodReport): string {
   return [
     `upload-flood: ${r.streams} streams x ${r.itemsPerStream} items of ${(r.imageBytes / 1e6).toFixed(1)} MB in ${r.seconds.toFixed(1)} s`,
     `  RSS (server + decoders): before ${r.rssBeforeMB.toFixed(0)} MB, peak ${r.rssPeakMB.toFixed(0)} MB, 3 s after ${r.rssAfterMB.toFixed(0)} MB`,
+    ...(r.heapAfter
+      ? [`  server heap after: used ${r.heapAfter.heapUsedMB.toFixed(0)} MB of ${r.heapAfter.heapTotalMB.toFixed(0)} MB, external (Buffers) ${r.heapAfter.externalMB.toFixed(0)} MB`]
+      : []),
     `  streams: ${codes(r.streamCodes)}; items acknowledged ${r.acknowledged}, failed: ${codes(r.itemErrors)}`,
     `  acknowledged items missing afterwards: ${r.missing.length}${r.missing.length ? ` (${r.missing.slice(0, 5).join(', ')})` : ''}`,
   ].join('\n');

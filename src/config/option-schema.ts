@@ -217,6 +217,36 @@ export const OPTION_SCHEMA = {
     flag: { flags: '--max-image-calls-in-progress <n>' },
     doc: 'most Search, Compare and Embed calls at once, checked on the headers (beyond it: RESOURCE_EXHAUSTED before the message is read)',
   }),
+  /**
+   * Budget of image bytes held by the server across all calls and streams (request images received
+   * and not yet done with: decoding, embedding, waiting for a commit). A unary call (Search, Compare,
+   * Embed) whose image does not fit gets RESOURCE_EXHAUSTED; a streamed message (UpsertItems,
+   * CompareStream) waits for room and its stream is not read meanwhile. 256 MiB: about 13 images of
+   * 19 MB or 1,300 of 200 KB, more than two cores decode and embed at once, a few percent of 24 GiB.
+   * What sits outside it: one message per admitted stream (maxImageStreamsInProgress x
+   * maxMessageBytes) and the bodies of unary calls being received (src/server/image-budget-admission.ts).
+   */
+  maxImageBytesInFlight: intOption({
+    default: 256 * 1024 * 1024,
+    min: 1024 * 1024,
+    max: Number.MAX_SAFE_INTEGER,
+    env: 'TWINLENS_MAX_IMAGE_BYTES_IN_FLIGHT',
+    flag: { flags: '--max-image-bytes-in-flight <n>' },
+    doc: 'image bytes held at once across all calls and streams (beyond it: unary RESOURCE_EXHAUSTED, streams wait)',
+  }),
+  /**
+   * Most UpsertItems and CompareStream streams at once, checked on the headers before any message is
+   * read. 4: more concurrent uploads do not go faster on 2 cores (the model is the bottleneck), and
+   * 4 x 32 MiB bounds what waits outside the byte budget.
+   */
+  maxImageStreamsInProgress: intOption({
+    default: 4,
+    min: 1,
+    max: 100_000,
+    env: 'TWINLENS_MAX_IMAGE_STREAMS_IN_PROGRESS',
+    flag: { flags: '--max-image-streams-in-progress <n>' },
+    doc: 'most UpsertItems and CompareStream streams at once (beyond it: RESOURCE_EXHAUSTED on the headers)',
+  }),
   maxImageFrames: intOption({
     default: 256,
     min: 1,

@@ -33,8 +33,9 @@ export interface CallOutcome {
   peer: string;
   /**
    * True when the status passed through the observer. False when it was inferred at the end of
-   * the call: DEADLINE_EXCEEDED (grpc-js ended it at the deadline), CANCELLED (the client or the
-   * transport ended it) or REFUSED (an earlier interceptor ended it). An observed status is the
+   * the call: DEADLINE_EXCEEDED (grpc-js ended it at the deadline, or the client gave up at its
+   * deadline before its request message arrived), CANCELLED (the client or the transport ended
+   * it, before its request message or its status) or REFUSED (an earlier interceptor ended it). An observed status is the
    * one the server sent: a client that cancels just as a stream finishes may not have received it.
    */
   statusObserved: boolean;
@@ -57,6 +58,11 @@ const DEADLINE_SLACK_MS = 20;
 function deadlineMsOf(deadline: Date | number): number {
   const ms = deadline instanceof Date ? deadline.getTime() : Number(deadline);
   return Number.isFinite(ms) ? ms : Infinity;
+}
+
+/** Has the call's deadline passed, give or take DEADLINE_SLACK_MS? */
+function pastDeadline(deadline: Date | number): boolean {
+  return Date.now() >= deadlineMsOf(deadline) - DEADLINE_SLACK_MS;
 }
 
 function withRequestId(metadata: Metadata | null | undefined, requestId: string): Metadata {
@@ -83,6 +89,7 @@ export function createCallObserverInterceptor(...sinks: CallOutcomeSink[]): Serv
     const started = performance.now();
     let requestId = createRequestId();
     let metadataSeen = false;
+    let messageSeen = false;
     let headersSent = false;
     let ended = false;
 
@@ -116,9 +123,13 @@ export function createCallObserverInterceptor(...sinks: CallOutcomeSink[]): Serv
         else metadata.set(REQUEST_ID_KEY, requestId);
         next(metadata);
       })
+      .withOnReceiveMessage((message, next) => {
+        messageSeen = true;
+        next(message);
+      })
       .withOnCancel(() => {
         // Delivered after every call, also after a status that passed here (then a no-op).
-        if (Date.now() >= deadlineMsOf(call.getDeadline()) - DEADLINE_SLACK_MS) {
+        if (pastDeadline(call.getDeadline())) {
           end(status.DEADLINE_EXCEEDED, 'DEADLINE_EXCEEDED', 'Deadline exceeded', false);
         } else if (!metadataSeen) {
           end(null, REFUSED_CODE_NAME, 'ended by an earlier interceptor before reaching the observer', false);
@@ -137,6 +148,16 @@ export function createCallObserverInterceptor(...sinks: CallOutcomeSink[]): Serv
       .withSendStatus((s, next) => {
         // Headers already carry the id; an error-only response has nothing but trailers.
         next(headersSent ? s : { ...s, metadata: withRequestId(s.metadata, requestId) });
+        if (s.code === status.UNIMPLEMENTED && !method.requestStream && !messageSeen) {
+          // grpc-js answers UNIMPLEMENTED ("Received no request message") when a unary-request
+          // call's client side ends before its message: a client giving up at its deadline or
+          // cancelling (it half-closes, then resets the stream). That is how the call really ended.
+          const [code, details] = pastDeadline(call.getDeadline())
+            ? [status.DEADLINE_EXCEEDED, 'Deadline exceeded before the request message arrived']
+            : [status.CANCELLED, 'the client ended the call before its request message arrived'];
+          end(code, nameOf(code), details, false);
+          return;
+        }
         end(s.code, nameOf(s.code), s.details ?? '', true);
       })
       .build();

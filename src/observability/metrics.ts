@@ -10,6 +10,8 @@ export const METRIC_NAMES = Object.freeze({
   modelRun: 'twinlens_model_run_seconds',
   catalogItems: 'twinlens_catalog_items',
   indexBytes: 'twinlens_index_bytes',
+  imageBytesInFlight: 'twinlens_image_bytes_in_flight',
+  imageBytesBudget: 'twinlens_image_bytes_budget',
 });
 
 /** Request latency buckets, in seconds: 1 ms (a health check) to 10 s (a long upload or stream). */
@@ -23,6 +25,8 @@ export const MODEL_RUN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 export interface MetricsSource {
   embedder: { readonly queueDepth: number };
   catalog: { readonly size: number; readonly indexBytes: number };
+  /** The server's image memory budget (maxImageBytesInFlight); its gauges read 0 without one. */
+  imageBudget?: { readonly inUse: number; readonly capacity: number };
 }
 
 /** Options of `createTwinlensMetrics`. */
@@ -50,7 +54,7 @@ export interface TwinlensMetrics {
  * Creates the registry and the metrics: `twinlens_grpc_requests_total{method,code}`,
  * `twinlens_grpc_request_duration_seconds{method,code}`, `twinlens_model_queue_depth`,
  * `twinlens_model_batch_size`, `twinlens_model_run_seconds`, `twinlens_catalog_items`,
- * `twinlens_index_bytes`, and by default prom-client's process metrics.
+ * `twinlens_index_bytes`, `twinlens_image_bytes_in_flight`, `twinlens_image_bytes_budget`, and by default prom-client's process metrics.
  */
 export function createTwinlensMetrics(options: TwinlensMetricsOptions = {}): TwinlensMetrics {
   const registry = new Registry();
@@ -104,6 +108,22 @@ export function createTwinlensMetrics(options: TwinlensMetricsOptions = {}): Twi
     registers,
     collect() {
       this.set(source?.catalog.indexBytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: METRIC_NAMES.imageBytesInFlight,
+    help: 'Request image bytes held by the server now (charged to the image memory budget).',
+    registers,
+    collect() {
+      this.set(source?.imageBudget?.inUse ?? 0);
+    },
+  });
+  new Gauge({
+    name: METRIC_NAMES.imageBytesBudget,
+    help: 'The image memory budget (maxImageBytesInFlight), in bytes.',
+    registers,
+    collect() {
+      this.set(source?.imageBudget?.capacity ?? 0);
     },
   });
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });

@@ -13,3 +13,4 @@ export { serverCredentialsFrom, tlsModeOf, type ServerTlsOptions, type TlsMode }
 export { serverSecurityFrom, tokensFrom, type ServerSecurity, type ServerSecurityOptions } from './server-security.js';
 export { createTokenSet, type TokenSet } from './token-set.js';
 export { parseTokenFile, readTokenFile, type Tokens } from './token-file.js';
+export { redactGrpcJsMessage, routeGrpcJsLogs, takeDroppedMetadataKeys } from './grpc-js-log.js';

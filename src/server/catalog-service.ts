@@ -14,6 +14,7 @@ import type { Logger } from '../observability/logger.js';
 import { serviceErrorFrom, statusFromError, statusName } from './status-from-error.js';
 import { requestSignal } from './request-signal.js';
 import { unary } from './unary.js';
+import type { ImageMemoryBudget } from './image-memory-budget.js';
 
 /** Items embedded concurrently during an upload; reading pauses beyond it. */
 const UPLOAD_CONCURRENCY = 8;
@@ -25,19 +26,23 @@ const MAX_PAGE_SIZE = 1000;
  * UpsertItems: each streamed item is validated, decoded and embedded (several at once, reading
  * paused while they run), then committed in batches. The response lists one outcome per item in
  * the order sent; items reported ok were committed before the response was sent.
+ *
+ * Each item's message goes back to the image memory `budget` once the item is committed or has
+ * failed. A batch is committed early when another message waits for room in the budget, so
+ * items held for a batch never keep the streams (this one included) from going on.
  */
-function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
+function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMemoryBudget) {
   return (call: ServerReadableStream<UpsertItemsRequest, UpsertItemsResponse>, callback: sendUnaryData<UpsertItemsResponse>): void => {
     const outcomes: UpsertOutcome[] = [];
     // Items wait for model capacity (the upload bounds its own items in flight) and stop when
     // the client cancels or the deadline passes.
     const { signal, done } = requestSignal(call);
-    const ready: { index: number; item: NewCatalogItem }[] = [];
+    const ready: { index: number; item: NewCatalogItem; req: UpsertItemsRequest }[] = [];
     const failWith = (index: number, itemId: string, e: unknown): void => {
       const s = statusFromError(e, log.error);
       outcomes[index] = { itemId, ok: false, replaced: false, error: { code: s.code, codeName: statusName(s.code), message: s.details } };
     };
-    const commit = async (): Promise<void> => {
+    const commitBatch = async (): Promise<void> => {
       // Commit in the order items were sent, so a repeated id ends as its last version.
       const batch = ready.splice(0).sort((x, y) => x.index - y.index);
       if (batch.length === 0) return;
@@ -46,8 +51,16 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
         batch.forEach((b, i) => (outcomes[b.index] = { itemId: b.item.itemId, ok: true, replaced: replaced[i] }));
       } catch (e) {
         batch.forEach((b) => failWith(b.index, b.item.itemId, e));
+      } finally {
+        batch.forEach((b) => budget?.releaseMessage(b.req));
       }
     };
+    // Commits run one after another (in the order they were asked for), whoever asks.
+    let commits = Promise.resolve();
+    const commit = (): Promise<void> => (commits = commits.then(commitBatch));
+    const stopCommittingOnPressure = budget?.onPressure(() => {
+      if (ready.length > 0) void commit();
+    });
     const mainsInCall = new Set<string>();
     const prepare = async (req: UpsertItemsRequest, index: number): Promise<void> => {
       try {
@@ -61,9 +74,12 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
         validateMetadata(req.metadata);
         if (!req.image?.length) throw new InvalidArgumentError('image', 'empty: every item needs its image');
         const { embedding, local } = await engine.embedCatalogImage(req.image, { signal, waitForCapacity: true });
-        ready.push({ index, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local, view: req.view ?? '' } });
+        ready.push({ index, req, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local, view: req.view ?? '' } });
+        // Room is wanted already: do not hold this item back for a batch.
+        if (budget && budget.waiting > 0) void commit();
       } catch (e) {
         failWith(index, req.itemId, e);
+        budget?.releaseMessage(req);
       }
     };
 
@@ -84,15 +100,21 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
       callback(null, { outcomes, upserted, failed: outcomes.length - upserted });
     })()
       .catch((e) => callback(serviceErrorFrom(statusFromError(e, log.error))))
-      .finally(done);
+      .finally(() => {
+        stopCommittingOnPressure?.();
+        done();
+      });
   };
 }
 
-/** The CatalogService handlers over an engine. */
-export function createCatalogService(engine: TwinlensEngine, log: Logger): CatalogServiceServer {
+/**
+ * The CatalogService handlers over an engine. `budget`: the image memory budget the upload
+ * messages were charged to (by the image budget admission); each is given back once done with.
+ */
+export function createCatalogService(engine: TwinlensEngine, log: Logger, budget?: ImageMemoryBudget): CatalogServiceServer {
   const catalog = engine.catalog;
   return {
-    upsertItems: handleUpsertItems(engine, log),
+    upsertItems: handleUpsertItems(engine, log, budget),
     deleteItem: unary(log, async (req) => ({ deleted: await catalog.delete(req.itemId, req.view ?? '') })),
     getItem: unary(log, async (req) => {
       const info = catalog.get(req.itemId);

@@ -4,12 +4,15 @@ import { type TwinlensOptions, validateOptions } from '../config/index.js';
 import { CatalogServiceService, TwinlensServiceService } from '../gen/twinlens/v1/twinlens.js';
 import { createObservability } from '../observability/index.js';
 import type { TwinlensEngine } from '../engine/index.js';
-import { serverSecurityFrom } from '../security/index.js';
+import { routeGrpcJsLogs, serverSecurityFrom } from '../security/index.js';
 import { type CallAdmission, createCallAdmission } from './call-admission.js';
 import { createCatalogService } from './catalog-service.js';
+import { createImageBudgetAdmission, type ImageBudgetAdmission } from './image-budget-admission.js';
+import { createImageMemoryBudget } from './image-memory-budget.js';
 import { createEngine } from '../engine/create-engine.js';
 import { createPinoLogger, type Logger } from '../observability/logger.js';
 import { addReflection } from './reflection.js';
+import { withPrototypeFreeMaps } from './prototype-free-maps.js';
 import { seedDemoCatalog } from '../demo/seed-demo-catalog.js';
 import { createTwinlensService } from './twinlens-service.js';
 
@@ -30,6 +33,8 @@ export interface TwinlensServer {
   options: Readonly<TwinlensOptions>;
   /** Admission of Search, Compare and Embed calls on their headers (maxImageCallsInProgress). */
   callAdmission: CallAdmission;
+  /** The image memory budget and its admission of image calls and streams (maxImageBytesInFlight). */
+  imageAdmission: ImageBudgetAdmission;
   /** The bound port of the metrics HTTP server (the real one when options.metricsPort was 0); null when off. */
   metricsPort: number | null;
   /**
@@ -51,6 +56,8 @@ export async function createTwinlensServer(
 ): Promise<TwinlensServer> {
   const options = validateOptions(partial);
   const log = logger ?? createPinoLogger({ level: options.logLevel });
+  // grpc-js's own lines (it has one logger per process) go to this server's log, without tokens.
+  routeGrpcJsLogs(log);
   // TLS and token files are read before the model loads, so a bad path fails fast.
   const security = serverSecurityFrom(options);
   const observability = createObservability({
@@ -61,18 +68,24 @@ export async function createTwinlensServer(
   const { engine, backgroundReembed, stopBackgroundReembed } = await createEngine(options, log, { onBatch: observability.onModelRun });
   if (options.seedDemoCatalog && engine.catalog.size === 0) await seedDemoCatalog(engine, options.demoCatalogSize, log);
   const callAdmission = createCallAdmission({ maxCallsInProgress: options.maxImageCallsInProgress });
+  const imageAdmission = createImageBudgetAdmission({
+    budget: createImageMemoryBudget(options.maxImageBytesInFlight),
+    maxStreamsInProgress: options.maxImageStreamsInProgress,
+  });
   const server = new Server({
     // Observability outermost: it only watches (and adds x-request-id), so it sees every call's
     // real status, UNAUTHENTICATED and PERMISSION_DENIED included. Auth comes next, before any
     // handler: a refused call never starts one, so no message is read or decoded. Admission last:
     // an unauthenticated call is refused by auth and takes no slot; a call over capacity is
-    // refused on its headers, before its (image-sized) message is read.
-    interceptors: [...observability.interceptors, security.authInterceptor, callAdmission.interceptor],
+    // refused on its headers, before its (image-sized) message is read. The image budget after it:
+    // it charges the messages of admitted calls only.
+    interceptors: [...observability.interceptors, security.authInterceptor, callAdmission.interceptor, imageAdmission.interceptor],
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
   });
-  server.addService(TwinlensServiceService, createTwinlensService(engine, options, log));
-  server.addService(CatalogServiceService, createCatalogService(engine, log));
+  // Request maps (Search filter, item metadata) are decoded into objects without a prototype.
+  server.addService(withPrototypeFreeMaps(TwinlensServiceService), createTwinlensService(engine, options, log, imageAdmission.budget));
+  server.addService(withPrototypeFreeMaps(CatalogServiceService), createCatalogService(engine, log, imageAdmission.budget));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'SERVING' as const])));
   health.addToServer(server);
   addReflection(server);
@@ -81,7 +94,15 @@ export async function createTwinlensServer(
     server.bindAsync(`${options.host}:${options.port}`, security.credentials, (e, p) => (e ? reject(e) : resolve(p))),
   );
   const address = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  const metrics = await observability.start(engine).catch(async (e: unknown) => {
+  const metrics = await observability.start({
+    get embedder() {
+      return engine.embedder;
+    },
+    get catalog() {
+      return engine.catalog;
+    },
+    imageBudget: imageAdmission.budget,
+  }).catch(async (e: unknown) => {
     // The metrics port is taken (or the like): release what started, then fail.
     server.forceShutdown();
     await engine.close();
@@ -104,6 +125,7 @@ export async function createTwinlensServer(
     backgroundReembed,
     options,
     callAdmission,
+    imageAdmission,
     metricsPort: metrics?.port ?? null,
     close() {
       closed ??= (async () => {

@@ -12,6 +12,8 @@ import type { Logger } from '../observability/logger.js';
 import { serviceErrorFrom, statusFromError, statusName } from './status-from-error.js';
 import { requestSignal } from './request-signal.js';
 import { unary } from './unary.js';
+import { validateMapKeys } from '../store/index.js';
+import type { ImageMemoryBudget } from './image-memory-budget.js';
 
 /** Package version, reported by GetServiceInfo. */
 const SERVER_VERSION = PACKAGE_VERSION;
@@ -39,7 +41,7 @@ async function compareOne(
  * that stops reading stops the server reading too, and HTTP/2 flow control pushes back on it:
  * nothing buffers without bound. A failing pair answers with an ItemError; the stream goes on.
  */
-function handleCompareStream(engine: TwinlensEngine, maxInFlight: number, log: Logger) {
+function handleCompareStream(engine: TwinlensEngine, maxInFlight: number, log: Logger, budget?: ImageMemoryBudget) {
   return (call: ServerDuplexStream<CompareStreamRequest, CompareStreamResponse>): void => {
     let inFlight = 0;
     let cancelled = false;
@@ -80,7 +82,11 @@ function handleCompareStream(engine: TwinlensEngine, maxInFlight: number, log: L
         while (inFlight >= maxInFlight && !cancelled) await new Promise<void>((r) => waiters.push(r));
         if (cancelled) break;
         inFlight++;
-        const p = work(req).finally(release);
+        // The pair's images are given back to the memory budget once its answer is written.
+        const p = work(req).finally(() => {
+          budget?.releaseMessage(req);
+          release();
+        });
         pending.add(p);
         void p.finally(() => pending.delete(p));
       }
@@ -95,10 +101,19 @@ function handleCompareStream(engine: TwinlensEngine, maxInFlight: number, log: L
   };
 }
 
-/** The TwinlensService handlers over an engine. */
-export function createTwinlensService(engine: TwinlensEngine, options: Readonly<TwinlensOptions>, log: Logger): TwinlensServiceServer {
+/**
+ * The TwinlensService handlers over an engine. `budget`: the image memory budget CompareStream's
+ * messages were charged to (by the image budget admission); each pair is given back once answered.
+ */
+export function createTwinlensService(
+  engine: TwinlensEngine,
+  options: Readonly<TwinlensOptions>,
+  log: Logger,
+  budget?: ImageMemoryBudget,
+): TwinlensServiceServer {
   return {
     search: unary(log, async (req, signal) => {
+      validateMapKeys(req.filter, 'filter');
       const r = await engine.search(
         req.image,
         { topK: req.topK || options.defaultTopK, shortlistK: req.shortlistK || options.defaultShortlistK, filter: req.filter },
@@ -113,7 +128,7 @@ export function createTwinlensService(engine: TwinlensEngine, options: Readonly<
       };
     }),
     compare: unary(log, (req, signal) => compareOne(engine, req.a, req.b, { signal })),
-    compareStream: handleCompareStream(engine, options.compareStreamMaxInFlight, log),
+    compareStream: handleCompareStream(engine, options.compareStreamMaxInFlight, log, budget),
     embed: unary(log, async (req, signal) => {
       const r = await engine.embed(req.image, { signal });
       return { embedding: Array.from(r.embedding), modelVersion: r.modelVersion, timings: stageTimingsFrom(r.timings) };

@@ -11,6 +11,7 @@ import { formatLoadReport, runLoad } from './run-load.js';
 import { seedCatalog } from './seed-catalog.js';
 import { heapMemoryFrom, startServerProcess } from './server-process.js';
 import { formatSigtermReport, runSigtermTest } from './sigterm-test.js';
+import { formatUploadFloodReport, runUploadFlood } from './upload-flood.js';
 
 
 function mixOf(value: string): { search: number; compare: number; upsert: number } {
@@ -87,6 +88,33 @@ interface LoadtestFlags {
   burstConnections: number;
   burstCallLimit: number;
   keep?: boolean;
+}
+
+/** `twinlens-dev upload-flood`: concurrent upload streams of large images, with server memory and durability. */
+function uploadFloodCommand(): Command {
+  return new Command('upload-flood')
+    .description('concurrent UpsertItems streams of large noisy JPEGs against a server child process: RSS before, peak, after; refusals; every acknowledged item checked')
+    .option('--streams <n>', 'concurrent upload streams, one connection each', int, 8)
+    .option('--items <n>', 'items per stream', int, 4)
+    .option('--image-mb <n>', 'image size in MB', Number, 19)
+    .option('--budget-mb <n>', "the server's maxImageBytesInFlight in MiB (default: the server's default)", int)
+    .option('--stream-limit <n>', "the server's maxImageStreamsInProgress (default: the server's default)", int)
+    .option('--entry <file>', "another build's cli/main.js to run instead of this one (before-figures)")
+    .option('--restart', 'restart the server afterwards and check every acknowledged item again')
+    .option('--keep', 'keep the work folder (catalog, server log)')
+    .action(async (o: { streams: number; items: number; imageMb: number; budgetMb?: number; streamLimit?: number; entry?: string; restart?: boolean; keep?: boolean }) => {
+      const env: Record<string, string> = {};
+      if (o.budgetMb !== undefined) env.TWINLENS_MAX_IMAGE_BYTES_IN_FLIGHT = String(o.budgetMb * 1024 * 1024);
+      if (o.streamLimit !== undefined) env.TWINLENS_MAX_IMAGE_STREAMS_IN_PROGRESS = String(o.streamLimit);
+      const passed = await inWorkDir('twinlens-upload-flood-', Boolean(o.keep), async (dir) => {
+        const r = await runUploadFlood({ workDir: dir, streams: o.streams, itemsPerStream: o.items, imageMb: o.imageMb, env, entry: o.entry, restart: o.restart, log });
+        console.log(formatUploadFloodReport(r));
+        const ok = r.missing.length === 0 && Object.keys(r.streamCodes).every((c) => c === 'OK' || c === 'RESOURCE_EXHAUSTED');
+        console.log(`upload-flood: ${ok ? 'PASS' : 'FAIL'}`);
+        return { result: ok, passed: ok };
+      });
+      if (!passed) process.exitCode = 1;
+    });
 }
 
 /** `twinlens-dev loadtest`: the 5-minute load, or `--sigterm-at` / `--burst`. */
@@ -179,5 +207,5 @@ function fuzzReplayCommand(): Command {
 
 /** The `fuzz` and `loadtest` commands, for the twinlens CLI. */
 export function loadtestCommands(): Command[] {
-  return [fuzzCommand(), fuzzReplayCommand(), loadtestCommand()];
+  return [fuzzCommand(), fuzzReplayCommand(), loadtestCommand(), uploadFloodCommand()];
 }

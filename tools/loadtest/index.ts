@@ -35,3 +35,4 @@ export { seedCatalog } from './seed-catalog.js';
 export { type SigtermReport, type SigtermTestOptions, formatSigtermReport, runSigtermTest } from './sigterm-test.js';
 export { type BurstReport, type BurstRound, type BurstTestOptions, QUICK_REFUSAL_MS, burstMemoryBoundMB, formatBurstReport, noisyJpeg, runBurstTest } from './burst-test.js';
 export { type CallOutcome, type LoadClients, codeName, compare, connectLoadClients, embed, getItem, search, upsert } from './grpc-calls.js';
+export { type UploadFloodOptions, type UploadFloodReport, formatUploadFloodReport, largeNoisyJpeg, runUploadFlood } from './upload-flood.js';

@@ -30,6 +30,11 @@ export interface ServerProcessOptions {
   env?: Record<string, string>;
   /** Further `serve` flags. Default none (`--no-demo` and `--providers cpu` are always given). */
   args?: string[];
+  /**
+   * The CLI script the child runs. Default SERVER_ENTRY (this build); another build's
+   * `cli/main.js` gives before-and-after figures.
+   */
+  entry?: string;
   /** Longest wait for the server to answer Health SERVING, in ms. Default 120,000 (model load, re-embedding). */
   readyTimeoutMs?: number;
 }
@@ -174,8 +179,9 @@ function boundPortIn(logFile: string, from: number): number {
  * Needs the build (`make build` or `npx tsc -p tsconfig.json`).
  */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
-  if (!fs.existsSync(SERVER_ENTRY)) {
-    throw new Error(`${SERVER_ENTRY} is missing: build first (make build, or npx tsc -p tsconfig.json)`);
+  const entry = options.entry ?? SERVER_ENTRY;
+  if (!fs.existsSync(entry)) {
+    throw new Error(`${entry} is missing: build first (make build, or npx tsc -p tsconfig.json)`);
   }
   const requestedPort = options.port ?? 0;
   const logFile = options.logFile ?? path.join(path.dirname(path.resolve(options.dataDir)), `server-${process.pid}-${++serversStarted}.log`);
@@ -188,7 +194,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   try {
     child = spawn(
       process.execPath,
-      [SERVER_ENTRY, 'serve', '--host', '127.0.0.1', '--port', String(requestedPort), '--data', options.dataDir, '--no-demo', '--providers', 'cpu', ...(options.args ?? [])],
+      [entry, 'serve', '--host', '127.0.0.1', '--port', String(requestedPort), '--data', options.dataDir, '--no-demo', '--providers', 'cpu', ...(options.args ?? [])],
       { env, stdio: ['ignore', log, log] },
     );
   } finally {
@@ -206,7 +212,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     }),
   );
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${SERVER_ENTRY}`);
+  if (pid === undefined) throw new Error(`could not start ${entry}`);
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
   let port = requestedPort;

@@ -71,7 +71,24 @@ export function validateItemId(itemId: string, field = 'item_id'): void {
 }
 
 /** Throws InvalidArgumentError unless `metadata` is within the limits. */
+/**
+ * Map keys refused in metadata and filters: on a plain JavaScript object they are not ordinary
+ * keys (`__proto__` sets the prototype, `constructor` and `prototype` read inherited values), so
+ * they are refused rather than half-supported.
+ */
+export const RESERVED_MAP_KEYS: readonly string[] = Object.freeze(['__proto__', 'constructor', 'prototype']);
+
+/** Throws InvalidArgumentError naming `field` when `map` has one of RESERVED_MAP_KEYS (as an own key). */
+export function validateMapKeys(map: Record<string, string>, field: string): void {
+  for (const key of RESERVED_MAP_KEYS) {
+    if (Object.prototype.hasOwnProperty.call(map, key)) {
+      throw new InvalidArgumentError(field, `key '${key}' is reserved (not allowed: ${RESERVED_MAP_KEYS.join(', ')})`);
+    }
+  }
+}
+
 export function validateMetadata(metadata: Record<string, string>): void {
+  validateMapKeys(metadata, 'metadata');
   const keys = Object.keys(metadata);
   if (keys.length > MAX_METADATA_ENTRIES) {
     throw new InvalidArgumentError('metadata', `${keys.length} entries, the limit is ${MAX_METADATA_ENTRIES}`);

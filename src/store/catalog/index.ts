@@ -9,6 +9,8 @@ export {
   MAX_METADATA_BYTES,
   validateItemId,
   validateMetadata,
+  validateMapKeys,
+  RESERVED_MAP_KEYS,
   validateView,
   VIEW_PATTERN,
   rowKeyOf,

@@ -109,7 +109,10 @@ export interface SearchRequest {
    * the server's default; it is raised to top_k when smaller.
    */
   shortlistK: number;
-  /** Only items whose metadata has every one of these key/value pairs (exact match). */
+  /**
+   * Only items whose metadata has every one of these key/value pairs (exact match). The keys
+   * __proto__, constructor and prototype are refused with INVALID_ARGUMENT (as in metadata).
+   */
   filter: { [key: string]: string };
 }
 
@@ -226,6 +229,10 @@ export interface UpsertItemsRequest {
   /** 1 to 256 characters: letters, digits and . _ - : / */
   itemId: string;
   image: Buffer;
+  /**
+   * Up to 64 entries, 16 KiB as JSON. The keys __proto__, constructor and prototype are refused
+   * (the item fails with INVALID_ARGUMENT): JavaScript clients cannot carry them as ordinary keys.
+   */
   metadata: { [key: string]: string };
   /**
    * Empty: the item's main image. Otherwise the name of another view of the same item (1 to 64

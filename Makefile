@@ -63,11 +63,14 @@ calibrate: setup
 	node dist/src/cli/main.js calibrate --write
 
 # Training needs Debian's PyTorch (PyPI is unreachable; the pyenv python3 on PATH does not see these).
+# Without recommends: they would add some 250 packages (speech data among them) that training never uses.
 TRAINING_PY := /usr/bin/python3
+TRAINING_PACKAGES := python3-torch python3-torchvision python3-onnx
+APT_INSTALL := apt-get install -y --no-install-recommends
 setup-training:
 	@$(TRAINING_PY) -c 'import torch, torchvision, onnx' 2>/dev/null || { \
-	  command -v apt-get >/dev/null || { echo "training needs: python3-torch python3-torchvision python3-onnx (Debian)"; exit 1; }; \
-	  apt-get install -y python3-torch python3-torchvision python3-onnx || { apt-get update && apt-get install -y python3-torch python3-torchvision python3-onnx; }; }
+	  command -v apt-get >/dev/null || { echo "training needs: $(TRAINING_PACKAGES) (Debian)"; exit 1; }; \
+	  $(APT_INSTALL) $(TRAINING_PACKAGES) || { apt-get update && $(APT_INSTALL) $(TRAINING_PACKAGES); }; }
 
 # A picture of simulated photos (generated watches, or CATALOG=path/catalog.csv).
 SHEET ?= docs/simulated-photos.png

@@ -15,6 +15,7 @@ import {
 import { BlobStore } from './blob-store.js';
 import { CatalogTable, type CatalogRow } from './catalog-table.js';
 import { fromFloat16, toFloat16 } from './float16.js';
+import { SortedIds } from './sorted-ids.js';
 
 /** What a caller hands the catalog to store: an embedded image. */
 export interface NewCatalogItem {
@@ -114,6 +115,9 @@ export function catalogIndexSettingsFrom(o: Readonly<TwinlensOptions>): CatalogI
   };
 }
 
+/** New item ids of one write that are spliced into the listing order; more drop it (one sort later is cheaper). */
+const SPLICE_MAX_NEW_IDS = 1000;
+
 /** Serialises async sections: catalog writes run one at a time, reads never wait. */
 class WriteLock {
   private tail: Promise<unknown> = Promise.resolve();
@@ -159,6 +163,9 @@ export class Catalog {
 
   /** When the graph was last saved (or restored), and the index's write sequence then. */
   private savedAt = { ms: Date.now(), seq: 0 };
+
+  /** Item ids (main images) in id order, for `list`. */
+  private readonly listOrder = new SortedIds(() => [...this.info.keys()].filter((key) => !key.includes(VIEW_SEPARATOR)));
 
   /**
    * Opens (or creates) the catalog in `dataDir`. Rows whose model version differs from
@@ -258,6 +265,7 @@ export class Catalog {
       );
       const keyOf = (i: NewCatalogItem): string => rowKeyOf(i.itemId, i.view);
       const existed = new Set(items.filter((i) => this.info.has(keyOf(i))).map(keyOf));
+      const newItemIds = rows.map((row) => row.itemId).filter((key) => !existed.has(key) && !key.includes(VIEW_SEPARATOR));
       await this.table.upsert(rows);
       for (const row of rows) {
         const { embedding, local, ...rest } = row;
@@ -272,6 +280,9 @@ export class Catalog {
         const { itemId, view } = splitRowKey(row.itemId);
         if (view) this.viewKeys.set(itemId, (this.viewKeys.get(itemId) ?? new Set()).add(row.itemId));
       }
+      // A few new ids are spliced into the listing order; a bulk load has it rebuilt once, when listed.
+      if (newItemIds.length > SPLICE_MAX_NEW_IDS) this.listOrder.invalidate();
+      else for (const id of newItemIds) this.listOrder.add(id);
       this.maybeSaveSnapshot();
       const seen = new Set<string>();
       return items.map((i) => {
@@ -296,6 +307,7 @@ export class Catalog {
         this.info.delete(key);
         this.locals.delete(key);
       }
+      if (!view) this.listOrder.remove(itemId);
       if (view) this.viewKeys.get(itemId)?.delete(rowKeyOf(itemId, view));
       if (!view || this.viewKeys.get(itemId)?.size === 0) this.viewKeys.delete(itemId);
       this.maybeSaveSnapshot();
@@ -344,11 +356,14 @@ export class Catalog {
     return this.blobs.get(sha256);
   }
 
-  /** Items with ids greater than `afterId`, in id order, at most `limit`. */
+  /**
+   * Items with ids greater than `afterId`, in id order, at most `limit`. Main images only: view
+   * rows (item#view) are not items of their own. A page costs a binary search and its own items,
+   * not a sort of the catalog.
+   */
   list(afterId: string, limit: number): { items: CatalogItemInfo[]; more: boolean } {
-    // Main images only: view rows (item#view) are not items of their own.
-    const ids = this.index.sortedIds().filter((id) => id > afterId && !id.includes(VIEW_SEPARATOR) && this.info.has(id));
-    return { items: ids.slice(0, limit).map((id) => this.info.get(id)!), more: ids.length > limit };
+    const { ids, more } = this.listOrder.page(afterId, limit);
+    return { items: ids.map((id) => this.info.get(id)!), more };
   }
 
   /** Search over the current items: exact, or the ANN graph once the catalog is large (see CatalogIndex). */
@@ -447,6 +462,9 @@ export class Catalog {
     swap('snapshotIntervalMs' as keyof this);
     swap('savedAt' as keyof this);
     swap('viewKeys' as keyof this);
+    // Each listing order reads its own catalog's rows, which were just swapped.
+    this.listOrder.invalidate();
+    next.listOrder.invalidate();
   }
 
   /** Closes the table and releases the index; save the graph first with `saveIndex` to keep it. */

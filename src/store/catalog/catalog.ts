@@ -15,6 +15,7 @@ import {
 import { BlobStore } from './blob-store.js';
 import { CatalogTable, type CatalogRow } from './catalog-table.js';
 import { fromFloat16, toFloat16 } from './float16.js';
+import { DiskUsage } from './disk-usage.js';
 import { SortedIds } from './sorted-ids.js';
 
 /** What a caller hands the catalog to store: an embedded image. */
@@ -167,6 +168,9 @@ export class Catalog {
   /** Item ids (main images) in id order, for `list`. */
   private readonly listOrder = new SortedIds(() => [...this.info.keys()].filter((key) => !key.includes(VIEW_SEPARATOR)));
 
+  /** Size of this catalog's folder and its source images, for `dataBytes`. */
+  private readonly diskUsage = new DiskUsage(() => [this.dataDir, this.blobs.dir]);
+
   /**
    * Opens (or creates) the catalog in `dataDir`. Rows whose model version differs from
    * `modelVersion` are returned in `stale` and kept out of the index until re-embedded
@@ -283,6 +287,7 @@ export class Catalog {
       // A few new ids are spliced into the listing order; a bulk load has it rebuilt once, when listed.
       if (newItemIds.length > SPLICE_MAX_NEW_IDS) this.listOrder.invalidate();
       else for (const id of newItemIds) this.listOrder.add(id);
+      this.diskUsage.changed();
       this.maybeSaveSnapshot();
       const seen = new Set<string>();
       return items.map((i) => {
@@ -308,6 +313,7 @@ export class Catalog {
         this.locals.delete(key);
       }
       if (!view) this.listOrder.remove(itemId);
+      this.diskUsage.changed();
       if (view) this.viewKeys.get(itemId)?.delete(rowKeyOf(itemId, view));
       if (!view || this.viewKeys.get(itemId)?.size === 0) this.viewKeys.delete(itemId);
       this.maybeSaveSnapshot();
@@ -402,9 +408,13 @@ export class Catalog {
     if (this.index.graph && Date.now() - this.savedAt.ms >= this.snapshotIntervalMs) this.saveSnapshotNow();
   }
 
-  /** Bytes under the data directory. */
+  /**
+   * Bytes of the files in this catalog's folder (table, graph snapshots) and its source-image
+   * folder. Measured by a walk in the background (see DiskUsage): after a write the figure lags
+   * until the next walk ends; only the first call waits for one.
+   */
   async dataBytes(): Promise<number> {
-    return duBytes(this.dataDir);
+    return this.diskUsage.bytes();
   }
 
   /** Resolves when every write started so far has committed (or failed). */
@@ -465,22 +475,14 @@ export class Catalog {
     // Each listing order reads its own catalog's rows, which were just swapped.
     this.listOrder.invalidate();
     next.listOrder.invalidate();
+    this.diskUsage.forget();
+    next.diskUsage.forget();
   }
 
   /** Closes the table and releases the index; save the graph first with `saveIndex` to keep it. */
   close(): void {
     this.table.close();
     this.index.close();
+    this.diskUsage.close();
   }
-}
-
-async function duBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) total += await duBytes(p);
-    // A file may vanish between listing and stat (compaction, a version folder being removed).
-    else if (entry.isFile()) total += await fs.stat(p).then((st) => st.size, () => 0);
-  }
-  return total;
 }

@@ -71,4 +71,17 @@ describe('Catalog.list and Catalog.dataBytes', () => {
     expect(catalog.size).toBe(present.size);
   });
 
+  test('data bytes grow after an upsert, on a later ask (the walk runs in the background)', async () => {
+    const before = await catalog.dataBytes(); // the first ask waits for a walk: exact
+    expect(await catalog.dataBytes()).toBe(before); // nothing written: the same figure, no walk
+    const image = new Uint8Array(50_000).fill(7);
+    await catalog.upsert([item('big-image', '', image)]);
+    let after = before;
+    for (const end = Date.now() + 20_000; after < before + image.length && Date.now() < end; ) {
+      after = await catalog.dataBytes();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(after).toBeGreaterThanOrEqual(before + image.length);
+    expect(after - before).toBeLessThan(image.length + 1_000_000); // the image and one small commit
+  });
 });

@@ -162,7 +162,8 @@ describe('graceful shutdown', () => {
     const ts = await startTestServer({ dataDir });
     const images = await Promise.all(Array.from({ length: 24 }, (_, i) => patternImage(200 + i)));
     const upload = upsertItems(ts.catalog, images.map((image, i) => ({ itemId: `g${i}`, image })));
-    await new Promise((r) => setTimeout(r, 50));
+    // Close once the upload is under way (a fixed wait can pass before a loaded machine connects).
+    await until(() => ts.server.engine.catalog.size > 0, 60_000);
     const closing = ts.server.close();
     const res = await upload;
     expect(res.upserted).toBe(24);

@@ -1,5 +1,6 @@
 # twinlens: `make run` starts the service on its defaults, `make test` runs the test suite.
-# Both install what they need first (npm packages only; nothing downloads at run time).
+# Both install what they need first (nothing downloads at run time). `make test-fast` runs the unit and
+# API tests only (a few minutes), for daily work.
 
 SHELL := /bin/bash
 NODE_BIN := node_modules/.bin
@@ -7,7 +8,7 @@ DATA ?= ../shared/data/grocery-dev
 PORT ?= 50051
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: docs setup build run test proto lint model calibrate eval bench fuzz loadtest clean bench-index crash-test bench-search-scale setup-training simulate-sheet adapt
+.PHONY: docs setup build run test test-fast test-slow proto lint model calibrate eval bench fuzz loadtest clean bench-index crash-test bench-search-scale setup-training simulate-sheet adapt
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.installed: package-lock.json
@@ -22,9 +23,22 @@ build: node_modules/.installed
 run: setup
 	node dist/src/cli/main.js serve --port $(PORT)
 
-# The training smoke test runs Debian's PyTorch, so the test command installs it when missing.
+# Every suite: the fast tier (unit and real-server API tests, one file at a time: they share the
+# cores with ONNX Runtime), then the slow tier (jest.config.js: the tools' tests and *.slow.test.ts).
+# Both tiers run even when the first fails; the exit status is the first failure's.
 test: setup setup-training
-	$(NODE_BIN)/jest
+	@fast=0; $(NODE_BIN)/jest --selectProjects fast || fast=$$?; \
+	  $(NODE_BIN)/jest --selectProjects slow --maxWorkers $(SLOW_WORKERS) || exit $$?; exit $$fast
+
+# Unit and real-server API tests: no PyTorch needed.
+test-fast: setup
+	$(NODE_BIN)/jest --selectProjects fast
+
+# Fuzz, SIGTERM under load, crash, bench smoke and the training smoke test (which runs Debian's
+# PyTorch: installed here when missing). They assert no timings, so two run side by side.
+SLOW_WORKERS ?= 2
+test-slow: setup setup-training
+	$(NODE_BIN)/jest --selectProjects slow --maxWorkers $(SLOW_WORKERS)
 
 # Regenerates the TypeScript types and the descriptor set that reflection serves, from proto/.
 proto: node_modules/.installed
@@ -49,11 +63,14 @@ calibrate: setup
 	node dist/src/cli/main.js calibrate --write
 
 # Training needs Debian's PyTorch (PyPI is unreachable; the pyenv python3 on PATH does not see these).
+# Without recommends: they would add some 250 packages (speech data among them) that training never uses.
 TRAINING_PY := /usr/bin/python3
+TRAINING_PACKAGES := python3-torch python3-torchvision python3-onnx
+APT_INSTALL := apt-get install -y --no-install-recommends
 setup-training:
 	@$(TRAINING_PY) -c 'import torch, torchvision, onnx' 2>/dev/null || { \
-	  command -v apt-get >/dev/null || { echo "training needs: python3-torch python3-torchvision python3-onnx (Debian)"; exit 1; }; \
-	  apt-get install -y python3-torch python3-torchvision python3-onnx || { apt-get update && apt-get install -y python3-torch python3-torchvision python3-onnx; }; }
+	  command -v apt-get >/dev/null || { echo "training needs: $(TRAINING_PACKAGES) (Debian)"; exit 1; }; \
+	  $(APT_INSTALL) $(TRAINING_PACKAGES) || { apt-get update && $(APT_INSTALL) $(TRAINING_PACKAGES); }; }
 
 # A picture of simulated photos (generated watches, or CATALOG=path/catalog.csv).
 SHEET ?= docs/simulated-photos.png

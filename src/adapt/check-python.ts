@@ -8,7 +8,7 @@ import { TRAINING_PACKAGES } from './defaults.js';
  */
 export async function checkTrainingPython(python: string): Promise<{ torch: string; torchvision: string; onnx: string }> {
   const code = 'import json, torch, torchvision, onnx; print(json.dumps({"torch": torch.__version__, "torchvision": torchvision.__version__, "onnx": onnx.__version__}))';
-  const hint = `Training needs Debian's PyTorch: apt-get install -y ${TRAINING_PACKAGES} (then run with ${python}; a pyenv python3 on PATH does not see them).`;
+  const hint = `Training needs Debian's PyTorch: apt-get install -y --no-install-recommends ${TRAINING_PACKAGES} (then run with ${python}; a pyenv python3 on PATH does not see them).`;
   const { status, stdout, stderr, error } = await new Promise<{ status: number | null; stdout: string; stderr: string; error?: Error }>((resolve) => {
     let out = '';
     let err = '';

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName } from '../config/index.js';
 
@@ -16,6 +18,8 @@ export interface CreateSessionOptions {
   intraOpThreads: number;
   /** Called with a line for each provider that failed to load. */
   log?: (message: string) => void;
+  /** Folder of onnxruntime-node's native binding and provider libraries. Default: the installed package's. */
+  ortBinDir?: string;
 }
 
 /**
@@ -27,6 +31,8 @@ export async function createProviderSession(modelPath: string, options: CreateSe
   const reasons: string[] = [];
   for (const provider of options.providers) {
     try {
+      const missing = missingProviderLibrary(provider, options.ortBinDir ?? defaultOrtBinDir());
+      if (missing) throw new Error(`${missing} is not installed (onnxruntime-node's install step downloads it on GPU hosts)`);
       const session = await ort.InferenceSession.create(modelPath, {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
@@ -40,4 +46,24 @@ export async function createProviderSession(modelPath: string, options: CreateSe
     }
   }
   throw new Error(`no execution provider could load ${modelPath}: ${reasons.join('; ')}`);
+}
+
+/** Where onnxruntime-node keeps its native binding for this platform (`bin/napi-v6/<platform>/<arch>`). */
+function defaultOrtBinDir(): string {
+  const packageDir = path.dirname(require.resolve('onnxruntime-node/package.json'));
+  return path.join(packageDir, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/**
+ * The first shared library `provider` needs that is absent from `binDir`, or undefined. Asking
+ * ONNX Runtime for a provider whose library is absent makes its native logger print an error (in
+ * red) before the call throws; that logger's level is fixed for the whole process by the first
+ * session, so it cannot be lowered for the probe alone. Checking the files first keeps a CPU-only
+ * host's start-up down to the one fallback line.
+ */
+export function missingProviderLibrary(provider: ExecutionProviderName, binDir: string): string | undefined {
+  if (provider === 'cpu') return undefined; // built into the core library
+  const [prefix, suffix] = process.platform === 'win32' ? ['', '.dll'] : ['lib', '.so'];
+  const needed = [`${prefix}onnxruntime_providers_shared${suffix}`, `${prefix}onnxruntime_providers_${provider}${suffix}`];
+  return needed.find((file) => !fs.existsSync(path.join(binDir, file)));
 }

@@ -52,7 +52,7 @@ describe('missing python or torch', () => {
     const e = await checkTrainingPython(path.join(dir, 'no-such-python')).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AdaptError);
     expect((e as Error).message).toMatch(/cannot run .*no-such-python/);
-    expect((e as Error).message).toContain('apt-get install -y python3-torch python3-torchvision python3-onnx');
+    expect((e as Error).message).toContain('apt-get install -y --no-install-recommends python3-torch python3-torchvision python3-onnx');
   });
 
   it('names the missing module and the install command', async () => {
@@ -60,7 +60,7 @@ describe('missing python or torch', () => {
     const e = await adaptModel({ catalog: path.join(dir, 'catalog'), outDir: path.join(dir, 'out'), python: py }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AdaptError);
     expect((e as Error).message).toMatch(/has no module 'torch'/);
-    expect((e as Error).message).toContain('apt-get install -y python3-torch python3-torchvision python3-onnx');
+    expect((e as Error).message).toContain('apt-get install -y --no-install-recommends python3-torch python3-torchvision python3-onnx');
   });
 });
 

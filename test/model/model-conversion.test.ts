@@ -21,7 +21,7 @@ import * as referenceInputs from '../../models/convert/reference-inputs.js';
 const ROOT = path.join(__dirname, '..');
 const MODEL_DIR = path.join(ROOT, 'models', 'mobilenet_v2_140');
 const MODEL = path.join(MODEL_DIR, 'model.onnx');
-const REFERENCE = path.join(__dirname, 'fixtures', 'model', 'tfjs-reference.json');
+const REFERENCE = path.join(__dirname, '..', 'fixtures', 'model', 'tfjs-reference.json');
 const SIZE = 224;
 const DIM = 1792;
 

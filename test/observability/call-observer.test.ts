@@ -31,7 +31,7 @@ import { until as untilWithin } from '../helpers/until.js';
 const until = (check: () => boolean): Promise<void> => untilWithin(check, 5000);
 
 const identity = (b: Buffer): Buffer => b;
-/** A test service: Echo answers at once, Slow after `slowMs`, with raw bytes. */
+/** A test service: Echo answers at once, Slow when the test calls `answerSlow`, with raw bytes. */
 const TEST_SERVICE: ServiceDefinition = {
   echo: {
     path: '/test.Test/Echo',
@@ -79,12 +79,15 @@ interface Running {
   outcomes: CallOutcome[];
   /** Request ids the handlers saw in their metadata. */
   handlerIds: string[];
+  /** Makes every Slow call received so far answer. */
+  answerSlow(): void;
   stop(): Promise<void>;
 }
 
-async function serve(order: 'refuser-first' | 'observer-first', slowMs = 300): Promise<Running> {
+async function serve(order: 'refuser-first' | 'observer-first'): Promise<Running> {
   const outcomes: CallOutcome[] = [];
   const handlerIds: string[] = [];
+  const slowAnswers: (() => void)[] = [];
   const observer = createCallObserverInterceptor(
     (o) => outcomes.push(o),
     () => {
@@ -98,7 +101,7 @@ async function serve(order: 'refuser-first' | 'observer-first', slowMs = 300): P
       cb(null, call.request);
     },
     slow: (call: { request: Buffer }, cb: (e: null, r: Buffer) => void) => {
-      setTimeout(() => cb(null, call.request), slowMs);
+      slowAnswers.push(() => cb(null, call.request));
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
@@ -109,7 +112,9 @@ async function serve(order: 'refuser-first' | 'observer-first', slowMs = 300): P
     client,
     outcomes,
     handlerIds,
+    answerSlow: () => slowAnswers.splice(0).forEach((answer) => answer()),
     stop: async () => {
+      slowAnswers.splice(0).forEach((answer) => answer());
       client.close();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     },
@@ -167,20 +172,21 @@ describe('createCallObserverInterceptor', () => {
   });
 
   test('a call grpc-js ends at its deadline is reported as DEADLINE_EXCEEDED, once', async () => {
-    const s = await serve('observer-first', 600);
+    const s = await serve('observer-first');
     try {
       // Connect first: a deadline that passes while the channel connects never reaches the server.
       expect((await unary(s.client.echo.bind(s.client), { 'x-let-in': 'yes' })).error).toBeNull();
       const late = await unary(s.client.slow.bind(s.client), { 'x-let-in': 'yes' }, { deadline: Date.now() + 150 });
       expect(late.error?.code).toBe(status.DEADLINE_EXCEEDED);
+      // Reported at the deadline, while the handler has not answered yet.
       await until(() => s.outcomes.length === 2);
-      // The handler answers later; that answer is not counted again.
-      await new Promise((r) => setTimeout(r, 600));
       expect(s.outcomes.slice(1)).toEqual([
         expect.objectContaining({ method: '/test.Test/Slow', code: status.DEADLINE_EXCEEDED, statusObserved: false }),
       ]);
-      // Timed to the deadline, not to the handler's late answer.
-      expect(s.outcomes[1].durationMs).toBeLessThan(500);
+      // The handler answers later; that answer is not counted again.
+      s.answerSlow();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(s.outcomes).toHaveLength(2);
     } finally {
       await s.stop();
     }

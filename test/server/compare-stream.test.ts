@@ -6,6 +6,7 @@ import { status } from '@grpc/grpc-js';
 import type { CompareStreamRequest, CompareStreamResponse, ImageRef } from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage, randomBytes } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { until } from '../helpers/until.js';
 
 const ITEMS = ['cs-0', 'cs-1', 'cs-2', 'cs-3', 'cs-4', 'cs-5'];
 
@@ -186,6 +187,8 @@ test('flow control: a client that stops reading stops the server; resuming gets 
     }
     call.end();
 
+    // The server starts on the pairs (however long a loaded machine takes), then stalls.
+    await until(() => compare.mock.calls.length > 0, 30_000);
     const workedWhilePaused = await settle(() => compare.mock.calls.length);
     const writesWhilePaused = writesDone;
     // eslint-disable-next-line no-console

@@ -297,6 +297,21 @@ describe('GetCatalogStats', () => {
     expect(stats.indexBytes).toBeGreaterThanOrEqual(IDS.length * manifest.embeddingDim * 4);
     expect(stats.dataBytes).toBeGreaterThan(imageBytes);
   });
+
+  test('data_bytes grows after an upsert (measured in the background: asked again until it does)', async () => {
+    const before = Number((await ts.rpc.getCatalogStats()).dataBytes);
+    const image = await patternImage(103, 'png', 256);
+    await ts.rpc.upsertItems([{ itemId: 'stats-grow', image }]);
+    // `before` may be an earlier measurement, never more than the bytes there were before the upsert.
+    let after = before;
+    for (const end = Date.now() + 20_000; after < before + image.length && Date.now() < end; ) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = Number((await ts.rpc.getCatalogStats()).dataBytes);
+    }
+    // At least the new source image (a new file in the blob store); the table grew too.
+    expect(after).toBeGreaterThanOrEqual(before + image.length);
+    expect(await ts.rpc.deleteItem({ itemId: 'stats-grow' })).toEqual({ deleted: true });
+  });
 });
 
 describe('Search', () => {

@@ -158,7 +158,7 @@ function loadtestCommand(): Command {
           });
           console.log(formatLoadReport(r.load));
           console.log(formatSigtermReport(r));
-          const ok = r.exit.code === 0 && r.missing.length === 0 && r.wrongMetadata.length === 0 && r.load.errors === 0;
+          const ok = r.acknowledged > 0 && r.exit.code === 0 && r.missing.length === 0 && r.wrongMetadata.length === 0 && r.load.errors === 0;
           return { result: ok, passed: ok };
         }
         const server = await startServerProcess({ dataDir: path.join(dir, 'data') });

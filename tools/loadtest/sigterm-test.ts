@@ -16,8 +16,13 @@ export interface SigtermTestOptions {
   clients?: number;
   /** Load duration, in ms. Default 20,000. */
   durationMs?: number;
-  /** When SIGTERM is sent, in ms after the load starts. Default 10,000. */
+  /**
+   * When SIGTERM is sent, in ms after the load starts. Default 10,000. It waits on past that until
+   * `minAcknowledgedBeforeSigterm` items are acknowledged, so a slow machine still tests something.
+   */
   sigtermAtMs?: number;
+  /** Items acknowledged before SIGTERM is sent, at least. Default 1. */
+  minAcknowledgedBeforeSigterm?: number;
   /** Default Search 0.4, Compare 0.2, UpsertItems 0.4 (writes are what this checks). */
   mix?: LoadMix;
   /** The server's shutdown grace (TWINLENS_SHUTDOWN_GRACE_MS), in ms. Default 10,000 (the server's default). */
@@ -57,8 +62,15 @@ export async function runSigtermTest(options: SigtermTestOptions): Promise<Sigte
   const server = await startServerProcess({ dataDir, env });
   const acked = new Map<string, AcknowledgedItem>();
   let sigtermAt: number | undefined;
+  let sigtermDue = false;
   let ackedAfterSigterm = 0;
   let load: LoadReport;
+  const minAcked = options.minAcknowledgedBeforeSigterm ?? 1;
+  const sendSigterm = (): void => {
+    sigtermAt = performance.now();
+    options.log?.(`sigterm: SIGTERM to server pid ${server.pid} (${acked.size} items acknowledged so far)`);
+    process.kill(server.pid, 'SIGTERM');
+  };
   try {
     await seedCatalog(server.address, options.images.catalog);
     load = await runLoad({
@@ -72,15 +84,15 @@ export async function runSigtermTest(options: SigtermTestOptions): Promise<Sigte
       event: {
         atMs: options.sigtermAtMs ?? 10_000,
         run: () => {
-          sigtermAt = performance.now();
-          options.log?.(`sigterm: SIGTERM to server pid ${server.pid} (${acked.size} items acknowledged so far)`);
-          process.kill(server.pid, 'SIGTERM');
+          if (acked.size >= minAcked) sendSigterm();
+          else sigtermDue = true; // sent by onAck once enough items are acknowledged
         },
       },
       isShuttingDown: () => sigtermAt !== undefined,
       onAck: (item) => {
         acked.set(item.itemId, item);
         if (sigtermAt !== undefined) ackedAfterSigterm++;
+        else if (sigtermDue && acked.size >= minAcked) sendSigterm();
       },
       log: options.log,
     });
@@ -138,7 +150,7 @@ function sorted(m: Record<string, string>): [string, string][] {
 
 /** One paragraph: acknowledged writes, the exit and what the restart found. */
 export function formatSigtermReport(r: SigtermReport): string {
-  const pass = r.exit.code === 0 && r.exitAfterMs <= r.shutdownGraceMs + 5000 && r.missing.length === 0 && r.wrongMetadata.length === 0;
+  const pass = r.acknowledged > 0 && r.exit.code === 0 && r.exitAfterMs <= r.shutdownGraceMs + 5000 && r.missing.length === 0 && r.wrongMetadata.length === 0;
   return [
     `sigterm: ${r.acknowledged} items acknowledged (${r.acknowledgedAfterSigterm} of them after SIGTERM), ${r.load.itemsAcknowledged} ok outcomes, ${r.load.shutdownRefusals} calls refused while shutting down, ${r.load.errors} other errors`,
     `sigterm: exit code ${r.exit.code}${r.exit.signal ? ` signal ${r.exit.signal}` : ''} ${r.exitAfterMs.toFixed(0)} ms after SIGTERM (grace ${r.shutdownGraceMs} ms)`,

@@ -15,6 +15,8 @@ import {
 import { BlobStore } from './blob-store.js';
 import { CatalogTable, type CatalogRow } from './catalog-table.js';
 import { fromFloat16, toFloat16 } from './float16.js';
+import { DiskUsage } from './disk-usage.js';
+import { SortedIds } from './sorted-ids.js';
 
 /** What a caller hands the catalog to store: an embedded image. */
 export interface NewCatalogItem {
@@ -131,6 +133,9 @@ export function catalogIndexSettingsFrom(o: Readonly<TwinlensOptions>): CatalogI
   };
 }
 
+/** New item ids of one write that are spliced into the listing order; more drop it (one sort later is cheaper). */
+const SPLICE_MAX_NEW_IDS = 1000;
+
 /** Serialises async sections: catalog writes run one at a time, reads never wait. */
 class WriteLock {
   private tail: Promise<unknown> = Promise.resolve();
@@ -204,6 +209,12 @@ export class Catalog {
   get localLength(): number {
     return this.state.localLength;
   }
+
+  /** Item ids (main images) in id order, for `list`. */
+  private readonly listOrder = new SortedIds(() => [...this.state.info.keys()].filter((key) => !key.includes(VIEW_SEPARATOR)));
+
+  /** Size of this catalog's folder and its source images, for `dataBytes`. */
+  private readonly diskUsage = new DiskUsage(() => [this.state.dataDir, this.state.blobs.dir]);
 
   /**
    * Opens (or creates) the catalog in `dataDir`. Rows whose model version differs from
@@ -317,6 +328,7 @@ export class Catalog {
       );
       const keyOf = (i: NewCatalogItem): string => rowKeyOf(i.itemId, i.view);
       const existed = new Set(items.filter((i) => this.state.info.has(keyOf(i))).map(keyOf));
+      const newItemIds = rows.map((row) => row.itemId).filter((key) => !existed.has(key) && !key.includes(VIEW_SEPARATOR));
       await this.state.table.upsert(rows);
       for (const row of rows) {
         const { embedding, local, ...rest } = row;
@@ -331,6 +343,10 @@ export class Catalog {
         const { itemId, view } = splitRowKey(row.itemId);
         if (view) this.state.viewKeys.set(itemId, (this.state.viewKeys.get(itemId) ?? new Set()).add(row.itemId));
       }
+      // A few new ids are spliced into the listing order; a bulk load has it rebuilt once, when listed.
+      if (newItemIds.length > SPLICE_MAX_NEW_IDS) this.listOrder.invalidate();
+      else for (const id of newItemIds) this.listOrder.add(id);
+      this.diskUsage.changed();
       this.maybeSaveSnapshot();
       const seen = new Set<string>();
       return items.map((i) => {
@@ -355,6 +371,8 @@ export class Catalog {
         this.state.info.delete(key);
         this.state.locals.delete(key);
       }
+      if (!view) this.listOrder.remove(itemId);
+      this.diskUsage.changed();
       if (view) this.state.viewKeys.get(itemId)?.delete(rowKeyOf(itemId, view));
       if (!view || this.state.viewKeys.get(itemId)?.size === 0) this.state.viewKeys.delete(itemId);
       this.maybeSaveSnapshot();
@@ -403,11 +421,14 @@ export class Catalog {
     return this.state.blobs.get(sha256);
   }
 
-  /** Items with ids greater than `afterId`, in id order, at most `limit`. */
+  /**
+   * Items with ids greater than `afterId`, in id order, at most `limit`. Main images only: view
+   * rows (item#view) are not items of their own. A page costs a binary search and its own items,
+   * not a sort of the catalog.
+   */
   list(afterId: string, limit: number): { items: CatalogItemInfo[]; more: boolean } {
-    // Main images only: view rows (item#view) are not items of their own.
-    const ids = this.state.index.sortedIds().filter((id) => id > afterId && !id.includes(VIEW_SEPARATOR) && this.state.info.has(id));
-    return { items: ids.slice(0, limit).map((id) => this.state.info.get(id)!), more: ids.length > limit };
+    const { ids, more } = this.listOrder.page(afterId, limit);
+    return { items: ids.map((id) => this.state.info.get(id)!), more };
   }
 
   /** Search over the current items: exact, or the ANN graph once the catalog is large (see CatalogIndex). */
@@ -446,9 +467,13 @@ export class Catalog {
     if (this.state.index.graph && Date.now() - this.state.savedAt.ms >= this.state.snapshotIntervalMs) this.saveSnapshotNow();
   }
 
-  /** Bytes under the data directory. */
+  /**
+   * Bytes of the files in this catalog's folder (table, graph snapshots) and its source-image
+   * folder. Measured by a walk in the background (see DiskUsage): after a write the figure lags
+   * until the next walk ends; only the first call waits for one.
+   */
   async dataBytes(): Promise<number> {
-    return duBytes(this.dataDir);
+    return this.diskUsage.bytes();
   }
 
   /** Resolves when every write started so far has committed (or failed). */
@@ -491,22 +516,17 @@ export class Catalog {
     const mine = this.state;
     this.state = next.state;
     next.state = mine;
+    // Each listing order and disk figure reads its own catalog's state, which was just swapped.
+    this.listOrder.invalidate();
+    next.listOrder.invalidate();
+    this.diskUsage.forget();
+    next.diskUsage.forget();
   }
 
   /** Closes the table and releases the index; save the graph first with `saveIndex` to keep it. */
   close(): void {
     this.state.table.close();
     this.state.index.close();
+    this.diskUsage.close();
   }
-}
-
-async function duBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) total += await duBytes(p);
-    // A file may vanish between listing and stat (compaction, a version folder being removed).
-    else if (entry.isFile()) total += await fs.stat(p).then((st) => st.size, () => 0);
-  }
-  return total;
 }

@@ -183,11 +183,6 @@ export class CatalogIndex {
     return true;
   }
 
-  /** Vector keys in ascending order. */
-  sortedIds(): string[] {
-    return [...this.entries.keys()].sort();
-  }
-
   /**
    * The `k` best items for `query` among those whose metadata passes `filter`, best first, each
    * scored by its best view. `scanned`: vectors scored exactly (0 for a pure graph search).

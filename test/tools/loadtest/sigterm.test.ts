@@ -1,8 +1,9 @@
 /**
  * SIGTERM under load loses no acknowledged write: 16 clients (Search, Compare, UpsertItems of new
- * ids) against the server as a child process, SIGTERM halfway, exit code 0 within the grace, then a
- * restart on the same data directory must hold every item the server acknowledged, with its metadata.
- * The 5-minute, 64-client load runs by hand (`make loadtest`).
+ * ids) against the server as a child process, SIGTERM 8 s in (or at the first acknowledged upload,
+ * if later), exit code 0 within the grace, then a restart on the same data directory must hold every
+ * item the server acknowledged, with its metadata. How many were acknowledged depends on the
+ * machine's speed and is only reported. The 5-minute, 64-client load runs by hand (`make loadtest`).
  */
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
@@ -28,14 +29,16 @@ describe('SIGTERM during load', () => {
     const images = await makeLoadImages({ catalogSize: 20, queryPhotos: 24, uploadPhotos: 16, photos: 'resized' });
     const workDir = path.join(dir, String(shutdownGraceMs));
     await fs.mkdir(workDir);
-    const r = await runSigtermTest({ workDir, images, clients: 16, durationMs: 20_000, sigtermAtMs: 8000, shutdownGraceMs });
+    // The load ends when the server goes; the long duration only leaves a slow machine time to
+    // acknowledge the first upload before SIGTERM.
+    const r = await runSigtermTest({ workDir, images, clients: 16, durationMs: 60_000, sigtermAtMs: 8000, shutdownGraceMs });
     console.log(`${formatLoadReport(r.load)}\n${formatSigtermReport(r)}`);
 
     expect(r.exit).toEqual({ code: 0, signal: null });
     expect(r.exitAfterMs).toBeLessThan(r.shutdownGraceMs + 5000);
     expect(r.load.errors).toBe(0);
     expect(r.load.stoppedBy).toBe('shutdown'); // the clients saw the server go, not the end of the run
-    expect(r.acknowledged).toBeGreaterThan(50);
+    expect(r.acknowledged).toBeGreaterThanOrEqual(1); // SIGTERM waits for the first one
     expect(r.missing).toEqual([]);
     expect(r.wrongMetadata).toEqual([]);
     expect(r.itemsAfterRestart).toBeGreaterThanOrEqual(images.catalog.length + r.acknowledged);

@@ -311,7 +311,10 @@ export interface GetCatalogStatsResponse {
   indexBytes: number;
   /** The index serving: "exact", "exact (hnsw building)", or "hnsw <quantisation> M<m> ef<ef>". */
   indexKind: string;
-  /** Bytes the catalog takes in the data directory (table and source images). */
+  /**
+   * Bytes of the catalog's files: its table and graph snapshots, and its source images. Measured
+   * in the background, so it may lag the latest writes by a walk of the data directory.
+   */
   dataBytes: number;
   dataDir: string;
   /**

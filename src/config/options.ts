@@ -62,6 +62,16 @@ export interface TwinlensOptions {
   catalogViews: number;
   /** Worker threads simulating catalog views (0: on the main thread). Default 2. Env `TWINLENS_CATALOG_VIEW_WORKERS`. */
   catalogViewWorkers: number;
+  // --- catalog view refinement (issue 14) ---
+  /**
+   * Add the `catalogViews` in the background: an upserted item is stored and searchable with its
+   * clean image's vector as soon as the upsert returns, and a refiner re-stores it with the views
+   * averaged in once upserts pause (GetCatalogStats `refinement`; rows still waiting are found again
+   * at start). false: the views are averaged in before the upsert returns. Default true.
+   * Env `TWINLENS_CATALOG_VIEWS_IN_BACKGROUND` (`0`/`false` to turn off).
+   */
+  catalogViewsInBackground: boolean;
+  // --- end catalog view refinement ---
   /**
    * Embed each query photo (Search, Compare, Embed) together with its mirror image and average the
    * two vectors: about twice the model time of a lone query, for better Recall@1 (README).
@@ -206,6 +216,7 @@ export const DEFAULT_OPTIONS: Readonly<TwinlensOptions> = Object.freeze({
   defaultShortlistK: 50,
   catalogViews: 16,
   catalogViewWorkers: 2,
+  catalogViewsInBackground: true,
   queryMirror: true,
   usePairHead: false,
   compareStreamMaxInFlight: 8,
@@ -342,7 +353,7 @@ export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonl
   checkInteger('defaultShortlistK', o.defaultShortlistK, 1, 10_000);
   checkInteger('catalogViews', o.catalogViews, 0, 1_000);
   checkInteger('catalogViewWorkers', o.catalogViewWorkers, 0, 256);
-  for (const k of ['queryMirror', 'usePairHead'] as const) {
+  for (const k of ['queryMirror', 'usePairHead', 'catalogViewsInBackground'] as const) {
     if (typeof o[k] !== 'boolean') throw new RangeError(`option ${k}: expected true or false, received ${String(o[k])}`);
   }
   checkInteger('compareStreamMaxInFlight', o.compareStreamMaxInFlight, 1, 1024);
@@ -408,6 +419,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tw
     decodeProcesses: num('TWINLENS_DECODE_PROCESSES'),
     catalogViews: num('TWINLENS_CATALOG_VIEWS'),
     catalogViewWorkers: num('TWINLENS_CATALOG_VIEW_WORKERS'),
+    catalogViewsInBackground: flag(env.TWINLENS_CATALOG_VIEWS_IN_BACKGROUND),
     queryMirror: flag(env.TWINLENS_QUERY_MIRROR),
     usePairHead: flag(env.TWINLENS_USE_PAIR_HEAD),
     shutdownGraceMs: num('TWINLENS_SHUTDOWN_GRACE_MS'),

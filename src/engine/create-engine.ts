@@ -6,7 +6,7 @@ import type { RestoreReport } from '../store/index.js';
 import { readActiveVersion, writeActiveVersion, type ActiveVersion } from './active-version.js';
 import { reembedInBackground } from './reembed-in-background.js';
 import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead } from '../model/index.js';
-import { createCatalogViewSource, TwinlensEngine } from './index.js';
+import { CatalogRefiner, createCatalogViewSource, TwinlensEngine } from './index.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
 
 /** How long the replaced model stays open after a switch, for calls that started on it. */
@@ -131,6 +131,10 @@ export async function createEngine(
   engine.queryMirror = options.queryMirror;
   engine.catalogViews = createCatalogViewSource({ views: options.catalogViews, seed: 1, workers: options.catalogViewWorkers });
   if (engine.catalogViews) log.info(`catalog vectors average the clean image with ${options.catalogViews} simulated photos of it (catalogViews)`);
+  // Catalog view refinement (issue 14): clean vectors first, views added in the background.
+  if (engine.catalogViews && options.catalogViewsInBackground) {
+    engine.refiner = CatalogRefiner.start({ catalog, model: () => engine, views: engine.catalogViews, log: (m, f) => log.info(m, f) });
+  }
   if (stale.length > 0) {
     log.info(`re-embedding ${stale.length} catalog items stored under another model version before serving`);
     await engine.reembed(stale, (done, total) => log.info(`re-embedded ${done}/${total}`));

@@ -19,9 +19,11 @@ export {
   type CatalogViewOptions,
   type CatalogViewSource,
   averageFeatures,
+  CATALOG_VIEW_ASSETS,
   createCatalogViewSource,
   mirrorImage,
   withCatalogViews,
 } from './catalog-views.js';
+export { CatalogRefiner, type CatalogRefinerOptions, type RefinementProgress } from './catalog-refiner.js';
 export { createEngine, type BackgroundReembedding } from './create-engine.js';
 export { readActiveVersion, writeActiveVersion, type ActiveVersion } from './active-version.js';

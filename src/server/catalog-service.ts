@@ -60,8 +60,8 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
         if (!req.view) mainsInCall.add(req.itemId);
         validateMetadata(req.metadata);
         if (!req.image?.length) throw new InvalidArgumentError('image', 'empty: every item needs its image');
-        const { embedding, local } = await engine.embedCatalogImage(req.image, { signal, waitForCapacity: true });
-        ready.push({ index, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local, view: req.view ?? '' } });
+        const { embedding, local, simulatedViews } = await engine.embedCatalogImage(req.image, { signal, waitForCapacity: true });
+        ready.push({ index, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local, view: req.view ?? '', simulatedViews } });
       } catch (e) {
         failWith(index, req.itemId, e);
       }
@@ -120,6 +120,7 @@ export function createCatalogService(engine: TwinlensEngine, log: Logger): Catal
       indexBytes: catalog.indexBytes,
       indexKind: catalog.indexKind,
       reembedding: catalog.reembedding,
+      refinement: engine.refiner?.progress,
       dataBytes: await catalog.dataBytes(),
       dataDir: catalog.dataDir,
     })),

@@ -3,6 +3,9 @@
  * gRPC, searches with micro-batching on and off) at tiny sizes and checks the report's shape.
  * Nothing here asserts on speed: the machine is shared and timings are noise at these sizes.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_OPTIONS } from '../../../src/config/index.js';
 import { benchSummary, formatBenchReport, quantile, runBench, runClosedLoop, summarize, type BenchReport } from '../../../tools/bench/index.js';
 
 const positive = (v: number): void => {
@@ -93,6 +96,26 @@ describe('runBench (quick, tiny)', () => {
     positive(report.ingest.decodeOnly.imagesPerSec);
     positive(report.ingest.sharedCoreCeilingImagesPerSec);
     positive(report.ingest.meanImageBytes);
+  });
+
+  it('runs the service defaults, says so, and times ingest to searchable, to refined and stage by stage', () => {
+    expect(report.served).toMatchObject({
+      catalogViews: DEFAULT_OPTIONS.catalogViews,
+      catalogViewsInBackground: DEFAULT_OPTIONS.catalogViewsInBackground,
+      queryMirror: DEFAULT_OPTIONS.queryMirror,
+      maxBatchSize: DEFAULT_OPTIONS.maxBatchSize,
+    });
+    positive(report.ingest.refinedItemsPerSec);
+    expect(report.ingest.refinement!.refined).toBeGreaterThanOrEqual(6);
+    const bd = report.ingest.breakdown;
+    expect(bd).toMatchObject({ items: 2, views: DEFAULT_OPTIONS.catalogViews });
+    for (const v of [bd.simulateMs, bd.decodeMs, bd.modelCleanMs, bd.modelViewsMs, bd.commitMs]) positive(v);
+    const text = formatBenchReport(report);
+    expect(text).toContain('ingest to refined');
+    expect(text).toContain(`catalogViews ${DEFAULT_OPTIONS.catalogViews}`);
+    // An int8 row exactly when an int8 manifest sits beside the default model's.
+    const int8 = path.join(path.dirname(DEFAULT_OPTIONS.modelManifest), 'manifest.int8.json');
+    expect(report.rawInt8?.manifest).toBe(fs.existsSync(int8) ? int8 : undefined);
   });
 
   it('fills the catalog honestly and says how', () => {

@@ -8,7 +8,7 @@ DATA ?= ../shared/data/grocery-dev
 PORT ?= 50051
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: docs setup build run test test-fast test-slow proto lint model calibrate eval bench fuzz loadtest clean bench-index crash-test bench-search-scale setup-training simulate-sheet adapt
+.PHONY: docs setup build run test test-fast test-slow proto lint model calibrate eval eval-scale bench fuzz loadtest clean bench-index crash-test bench-search-scale setup-training simulate-sheet adapt
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.installed: package-lock.json
@@ -90,6 +90,13 @@ eval: setup
 
 bench: setup
 	node dist/tools/dev.js bench
+
+# twinlens eval at catalog size with the service defaults, timed: 1,500 generated watches and 600
+# simulated photos of them (made once in SCALE_DIR). A speed check: its Recall says nothing about real photos.
+SCALE_DIR ?= data/eval-scale
+eval-scale: setup
+	@test -f $(SCALE_DIR)/queries.csv || node dist/tools/dev.js synthetic-benchmark --out $(SCALE_DIR) --items 1500 --queries 600
+	time node dist/src/cli/main.js eval --catalog $(SCALE_DIR)/catalog.csv --queries $(SCALE_DIR)/queries.csv --no-report
 
 # Vector index: recall@10 vs exact, latency, build time and memory per item on INDEX_COUNT clustered
 # synthetic vectors (f32, f16, i8, i8+rescore, b1 binary codes + rescore), under the shared CPU lock.

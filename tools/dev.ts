@@ -45,6 +45,25 @@ program
     }
   });
 
+program
+  .command('synthetic-benchmark')
+  .description('write a catalog-size benchmark (generated watches, simulated photos as queries) for timing twinlens eval (make eval-scale)')
+  .requiredOption('--out <dir>', 'folder for catalog.csv, queries.csv and the images')
+  .option('--items <n>', 'catalog items', int, 1500)
+  .option('--queries <n>', 'query photos', int, 600)
+  .action(async (o) => {
+    const { makeSyntheticBenchmark } = await import('./eval-scale/make-synthetic-benchmark.js');
+    const started = Date.now();
+    const r = await makeSyntheticBenchmark({
+      outDir: o.out,
+      items: o.items,
+      queries: o.queries,
+      onProgress: (stage, done, total) => process.stderr.write(`\r${stage} ${done}/${total}   `),
+    });
+    process.stderr.write(`\nwritten in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    console.log(JSON.stringify(r));
+  });
+
 // `twinlens-dev fuzz` and `twinlens-dev loadtest` (make fuzz, make loadtest): a server child process on loopback.
 loadtestCommands().forEach((c) => program.addCommand(c));
 // `twinlens-dev bench-index` and `twinlens-dev crash-test` (make bench-index, make crash-test): the vector index.

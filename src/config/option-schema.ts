@@ -169,6 +169,18 @@ export const OPTION_SCHEMA = {
     doc: 'worker threads simulating those photos (0: on the main thread)',
   }),
   /** About twice the model time of a lone query, for better Recall@1 (README "Measured"). */
+  /**
+   * On: an upserted item is searchable by its clean image's vector as soon as the upsert returns, and
+   * a background refiner re-stores it with the catalogViews averaged in once upserts pause
+   * (GetCatalogStats `refinement`; rows still waiting are found again at start), so ingest runs at
+   * the model's speed and the refined vectors are the same as before.
+   */
+  catalogViewsInBackground: booleanOption({
+    default: true,
+    env: 'TWINLENS_CATALOG_VIEWS_IN_BACKGROUND',
+    flag: { flags: '--no-catalog-views-in-background', help: 'average the catalog views in before an upsert returns' },
+    doc: 'store an upserted item by its clean vector at once and average its catalog views in the background',
+  }),
   queryMirror: booleanOption({
     default: true,
     env: 'TWINLENS_QUERY_MIRROR',

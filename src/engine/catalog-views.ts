@@ -29,9 +29,19 @@ export interface CatalogViewOptions {
   seed: number;
   /** Simulation worker threads (0: simulate on the calling thread, which blocks it ~30 ms a view). */
   workers: number;
-  /** Backgrounds and clip-art (defaults: src/simulate ASSET_DEFAULTS; missing folders are skipped). */
+  /**
+   * Backgrounds and clip-art. Default {@link CATALOG_VIEW_ASSETS}: drawn ones only, so the stored
+   * vectors do not depend on which image packages the machine has.
+   */
   assets?: SimulationAssetOptions;
 }
+
+/**
+ * The service's view assets: none from the file system (no /usr/share/backgrounds photos, no
+ * openclipart), so the same image gives the same catalog vector on every machine. The simulator
+ * draws its surfaces, shelves, hands and tags itself.
+ */
+export const CATALOG_VIEW_ASSETS: Readonly<SimulationAssetOptions> = { backgroundDirs: [], clipartDir: null };
 
 /** Simulated photos of catalog images. */
 export interface CatalogViewSource {
@@ -48,8 +58,8 @@ interface PhotoRenderer {
 }
 
 async function startRenderer(o: CatalogViewOptions): Promise<PhotoRenderer> {
-  if (o.workers > 0 && workersAvailable()) return createWorkerPhotoRenderer({ assets: o.assets ?? {}, photo: {} }, o.workers);
-  const simulator = createPhotoSimulator(await loadSimulationAssets(o.assets ?? {}));
+  if (o.workers > 0 && workersAvailable()) return createWorkerPhotoRenderer({ assets: o.assets ?? CATALOG_VIEW_ASSETS, photo: {} }, o.workers);
+  const simulator = createPhotoSimulator(await loadSimulationAssets(o.assets ?? CATALOG_VIEW_ASSETS));
   return { photos: (image, seeds) => photosOf(simulator, image, seeds), close: async () => undefined };
 }
 

@@ -138,6 +138,8 @@ export async function createEngine(
     maxImagesInProgress: options.maxImagesInProgress,
     queryMirror: options.queryMirror,
     catalogViews,
+    catalogViewsInBackground: options.catalogViewsInBackground,
+    log: (m, f) => log.info(m, f),
   });
   if (stale.length > 0) {
     log.info(`re-embedding ${stale.length} catalog items stored under another model version before serving`);

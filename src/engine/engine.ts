@@ -5,6 +5,7 @@ import type { ImageDecoder } from '../imaging/index.js';
 import type { Embedder, PairHead, TwinFeatures } from '../model/index.js';
 import { AdmissionGate } from './admission-gate.js';
 import { averageFeatures, type CatalogViewSource, mirrorImage, withCatalogViews } from './catalog-views.js';
+import { CatalogRefiner } from './catalog-refiner.js';
 import type { MetadataFilter } from '../store/index.js';
 
 /** Milliseconds spent per stage. */
@@ -87,7 +88,8 @@ export function dot(a: Float32Array, b: Float32Array): number {
 /**
  * Loads, decodes and embeds one batch of items in a single model run (plus one run per item for its
  * simulated views, when `catalogViews` is set) and stores them in `catalog`: the step of every bulk
- * path (start-up re-embedding, demo seed, eval, background re-embedding).
+ * path (start-up re-embedding, demo seed, eval, background re-embedding). With `catalogViews` null
+ * the clean vectors are stored as such (simulatedViews 0), for a refiner to complete.
  */
 export async function storeBatch(
   model: { decoder: ImageDecoder; embedder: Embedder },
@@ -107,6 +109,7 @@ export async function storeBatch(
       embedding: features[j].embedding,
       local: features[j].local,
       view: it.view,
+      simulatedViews: catalogViews?.views ?? 0,
     })),
   );
 }
@@ -132,6 +135,13 @@ export interface TwinlensEngineOptions extends ServingModel {
   queryMirror?: boolean;
   /** Simulated views averaged into every catalog vector (option catalogViews); null or absent: the clean image alone. */
   catalogViews?: CatalogViewSource | null;
+  /**
+   * Average the catalog views in the background (option catalogViewsInBackground): items are stored
+   * by their clean vector at once and a {@link CatalogRefiner} adds the views later. Default false.
+   */
+  catalogViewsInBackground?: boolean;
+  /** Where the refiner reports (rows waiting at start, errors). Default: nowhere. */
+  log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
 /**
@@ -149,6 +159,11 @@ export class TwinlensEngine {
   readonly queryMirror: boolean;
   /** The serving model; `switchModel` replaces it whole, together with the catalog's vectors. */
   private model: ServingModel;
+  /**
+   * Adds the simulated views in the background (null: `catalogViews` are averaged in before an
+   * upsert returns). Catalog images are then stored with their clean vector first.
+   */
+  readonly refiner: CatalogRefiner | null;
 
   constructor(o: TwinlensEngineOptions) {
     this.catalog = o.catalog;
@@ -156,6 +171,10 @@ export class TwinlensEngine {
     this.gate = new AdmissionGate(o.maxImagesInProgress ?? 64);
     this.queryMirror = o.queryMirror ?? false;
     this.catalogViews = o.catalogViews ?? null;
+    this.refiner =
+      this.catalogViews && o.catalogViewsInBackground
+        ? CatalogRefiner.start({ catalog: o.catalog, model: () => this.model, views: this.catalogViews, log: o.log })
+        : null;
   }
 
   get decoder(): ImageDecoder {
@@ -238,11 +257,16 @@ export class TwinlensEngine {
     return this.embedImage(bytes, t, ctx, this.queryMirror);
   }
 
-  /** A catalog image's features as stored (UpsertItems): averaged with its simulated views when `catalogViews` is set. */
-  async embedCatalogImage(bytes: Uint8Array, ctx: RequestContext = {}): Promise<TwinFeatures> {
+  /**
+   * A catalog image's features as stored (UpsertItems): averaged with its simulated views when
+   * `catalogViews` is set, or the clean vector alone (simulatedViews 0) when the refiner adds them later.
+   */
+  async embedCatalogImage(bytes: Uint8Array, ctx: RequestContext = {}): Promise<TwinFeatures & { simulatedViews: number }> {
+    this.refiner?.noteUpload();
     const clean = await this.embedImage(bytes, zeroTimings(), ctx, false);
     ctx.signal?.throwIfAborted();
-    return withCatalogViews(this, this.catalogViews, bytes, clean);
+    const views = this.refiner ? null : this.catalogViews;
+    return { ...(await withCatalogViews(this, views, bytes, clean)), simulatedViews: views?.views ?? 0 };
   }
 
   async embed(bytes: Uint8Array, ctx: RequestContext = {}): Promise<EmbedResult> {
@@ -368,6 +392,7 @@ export class TwinlensEngine {
    * Shutdown paths that must first drain work (the server's) do that, then call this.
    */
   async close(): Promise<void> {
+    await this.refiner?.stop();
     this.catalog.close();
     await this.embedder.close();
     await this.pairHead?.close();
@@ -379,11 +404,12 @@ export class TwinlensEngine {
    * Decodes, embeds and stores items in batches of 16 images per model run, loading each image
    * only when its batch comes up. The bulk path for start-up and offline indexing (re-embedding,
    * the demo catalog, eval); it bypasses the admission gate, which guards calls from clients.
+   * With a refiner, items are stored with their clean vectors and refined after (`refiner.idle()`).
    */
   async ingest(items: IngestItem[], onProgress?: (done: number, total: number) => void): Promise<void> {
     const batch = 16;
     for (let i = 0; i < items.length; i += batch) {
-      await storeBatch(this, this.catalogViews, this.catalog, items.slice(i, i + batch));
+      await storeBatch(this, this.refiner ? null : this.catalogViews, this.catalog, items.slice(i, i + batch));
       onProgress?.(Math.min(i + batch, items.length), items.length);
     }
   }

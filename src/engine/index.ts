@@ -21,9 +21,11 @@ export {
   type CatalogViewOptions,
   type CatalogViewSource,
   averageFeatures,
+  CATALOG_VIEW_ASSETS,
   createCatalogViewSource,
   mirrorImage,
   withCatalogViews,
 } from './catalog-views.js';
+export { CatalogRefiner, type CatalogRefinerOptions, type RefinementProgress } from './catalog-refiner.js';
 export { createEngine, type CreatedEngine } from './create-engine.js';
 export { readActiveVersion, writeActiveVersion, type ActiveVersion } from './active-version.js';

@@ -54,7 +54,10 @@ export interface EvalRun {
   queries: QueryDetail[];
 }
 
-/** Embeds the benchmark catalog into the engine's catalog, 16 images per model run. */
+/**
+ * Embeds the benchmark catalog into the engine's catalog, 16 images per model run, and waits until
+ * the catalog views are in every vector (refined in the background when the service does that).
+ */
 export async function indexBenchmarkCatalog(
   engine: TwinlensEngine,
   items: BenchmarkItem[],
@@ -64,6 +67,24 @@ export async function indexBenchmarkCatalog(
     items.map((it) => ({ itemId: it.itemId, metadata: it.metadata, loadImage: () => fs.readFile(it.imagePath) })),
     onProgress,
   );
+  await engine.refiner?.idle();
+}
+
+/** Queries in flight at once: enough for the server's micro-batching to fill batches on both cores. */
+const QUERY_CONCURRENCY = 8;
+
+/** Runs `fn` over 0..n-1 with at most `concurrency` at once; results in index order. */
+async function mapConcurrent<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(n);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      const i = next++;
+      out[i] = await fn(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+  return out;
 }
 
 
@@ -81,7 +102,8 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'twinlens-eval-'));
   // The pair head, when the model has one, is used so that both orders are reported (the service
   // itself leaves it off unless usePairHead is set).
-  const service = validateOptions({ ...options.service, dataDir, seedDemoCatalog: false, maxBatchSize: 1, usePairHead: true });
+  // The service's own batching: queries run QUERY_CONCURRENCY at a time, as clients would send them.
+  const service = validateOptions({ ...options.service, dataDir, seedDemoCatalog: false, usePairHead: true });
   const manifest = await loadManifest(service.modelManifest);
   const { engine } = await createEngine(service, silentLogger); // a fresh data dir: nothing to re-embed in the background
   try {
@@ -89,29 +111,28 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     const maxRank = Math.min(options.maxRank ?? 100, items.length);
     const shortlistK = Math.min(options.shortlistK ?? service.defaultShortlistK, maxRank);
     const withHead = engine.pairHead !== null;
-    const outcomes: QueryOutcome[] = [];
-    const details: QueryDetail[] = [];
-    const features: TwinFeatures[] = [];
-    const rerankMs: number[] = [];
-    for (const [i, q] of queries.entries()) {
+    let answered = 0;
+    const perQuery = await mapConcurrent(queries.length, QUERY_CONCURRENCY, async (i) => {
+      const q = queries[i];
       const bytes = await fs.readFile(q.imagePath);
       let ranked: EvalHit[];
+      let rerank: number | undefined;
+      let feature: TwinFeatures | undefined;
       if (withHead) {
         const r = await engine.search(bytes, { topK: shortlistK, shortlistK });
-        rerankMs.push(r.timings.rerankMs);
+        rerank = r.timings.rerankMs;
         // Below the shortlist, the embedding order (so MRR looks as deep as without a head).
-        const f = await engine.embedQuery(bytes);
-        features.push(f);
+        feature = await engine.embedQuery(bytes);
         const inShortlist = new Set(r.hits.map((h) => h.itemId));
         const tail = engine.catalog
-          .search(f.embedding, maxRank)
+          .search(feature.embedding, maxRank)
           .hits.filter((h) => !inShortlist.has(h.itemId))
           .map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score }));
         ranked = [...r.hits, ...tail].slice(0, maxRank);
       } else {
         const r = await engine.search(bytes, { topK: maxRank, shortlistK: maxRank });
         ranked = r.hits;
-        if (options.verification !== false) features.push(await engine.embedQuery(bytes));
+        if (options.verification !== false) feature = await engine.embedQuery(bytes);
       }
       const rankOf = (list: EvalHit[]): number | null => {
         const at = list.findIndex((h) => h.itemId === q.itemId);
@@ -120,10 +141,18 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
       const rank = rankOf(ranked);
       // Shortlist order: the same candidates by cosine (a stable sort keeps the tail's order).
       const shortlistRank = withHead ? rankOf([...ranked].sort((a, b) => b.coarseScore - a.coarseScore)) : rank;
-      outcomes.push({ category: q.topCategory, rank, ...(withHead ? { shortlistRank } : {}) });
-      details.push({ query: q, rank, shortlistRank, top: ranked.slice(0, 5) });
-      options.onProgress?.('query', i + 1, queries.length);
-    }
+      options.onProgress?.('query', ++answered, queries.length);
+      return {
+        outcome: { category: q.topCategory, rank, ...(withHead ? { shortlistRank } : {}) } as QueryOutcome,
+        detail: { query: q, rank, shortlistRank, top: ranked.slice(0, 5) } as QueryDetail,
+        rerank,
+        feature,
+      };
+    });
+    const outcomes = perQuery.map((p) => p.outcome);
+    const details = perQuery.map((p) => p.detail);
+    const rerankMs = perQuery.flatMap((p) => (p.rerank === undefined ? [] : [p.rerank]));
+    const features = perQuery.flatMap((p) => (p.feature ? [p.feature] : []));
     const report = reportOf(outcomes, withHead ? 'pair_head' : 'embedding');
     report.model = { name: manifest.name, version: manifest.version, manifest: manifest.manifestPath };
     if (withHead) {

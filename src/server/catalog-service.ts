@@ -73,8 +73,8 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMe
         if (!req.view) mainsInCall.add(req.itemId);
         validateMetadata(req.metadata);
         if (!req.image?.length) throw new InvalidArgumentError('image', 'empty: every item needs its image');
-        const { embedding, local } = await engine.embedCatalogImage(req.image, { signal, waitForCapacity: true });
-        ready.push({ index, req, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local, view: req.view ?? '' } });
+        const { embedding, local, simulatedViews } = await engine.embedCatalogImage(req.image, { signal, waitForCapacity: true });
+        ready.push({ index, req, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local, view: req.view ?? '', simulatedViews } });
         // Room is wanted already: do not hold this item back for a batch.
         if (budget && budget.waiting > 0) void commit();
       } catch (e) {
@@ -142,6 +142,7 @@ export function createCatalogService(engine: TwinlensEngine, log: Logger, budget
       indexBytes: catalog.indexBytes,
       indexKind: catalog.indexKind,
       reembedding: catalog.reembedding,
+      refinement: engine.refiner?.progress,
       dataBytes: await catalog.dataBytes(),
       dataDir: catalog.dataDir,
     })),

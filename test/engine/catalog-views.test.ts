@@ -63,7 +63,7 @@ describe('a server with catalog view averaging', () => {
   let plain: TestServer;
   beforeAll(async () => {
     [withViews, plain] = await Promise.all([
-      startTestServer({ catalogViews: 4, catalogViewWorkers: 0, queryMirror: true }),
+      startTestServer({ catalogViews: 4, catalogViewWorkers: 0, catalogViewsInBackground: false, queryMirror: true }),
       startTestServer({ catalogViews: 0, queryMirror: false }),
     ]);
   }, 120_000);

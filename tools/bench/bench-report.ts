@@ -1,6 +1,7 @@
 import type { CatalogFillResult } from './catalog-fill.js';
 import type { ResolvedBenchSettings } from './bench-options.js';
 import type { DecodeResult, IngestResult } from './ingest.js';
+import type { IngestBreakdown } from './ingest-breakdown.js';
 import type { MachineInfo } from './machine-info.js';
 import type { RawModelResult } from './raw-model.js';
 import type { SearchLevelResult } from './search-latency.js';
@@ -59,7 +60,31 @@ export interface BenchReport {
      * 1 / (1/decode-only + 1/raw batch 16), images/s.
      */
     sharedCoreCeilingImagesPerSec: number;
+    /**
+     * Items/s until every timed item also had its simulated views in its vector: the items over the
+     * time from the first timed stream to the refiner going idle, less the raw-model runs in between.
+     * Equal to `imagesPerSec` when views are averaged in before the upsert returns.
+     */
+    refinedItemsPerSec: number;
+    /** The refiner's stage times over the run (GetCatalogStats.refinement), when it refines in the background. */
+    refinement?: { refined: number; simulateMs: number; decodeMs: number; embedMs: number; commitMs: number };
+    /** Where one item's time goes, stage by stage (see measureIngestBreakdown). */
+    breakdown: IngestBreakdown;
   };
+  /** What the bench's servers ran with: the service defaults unless the bench was given options. */
+  served: {
+    catalogViews: number;
+    catalogViewsInBackground: boolean;
+    catalogViewWorkers: number;
+    queryMirror: boolean;
+    maxBatchSize: number;
+    maxBatchWaitMs: number;
+    intraOpThreads: number;
+    decodeProcesses: number;
+    modelManifest: string;
+  };
+  /** The int8 model's raw speed, when its manifest (manifest.int8.json beside the model's) exists. */
+  rawInt8?: { manifest: string; result: RawModelResult };
   catalog: CatalogFillResult & { method: string };
   search: SearchModeResult[];
   ratios: {

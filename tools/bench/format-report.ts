@@ -44,6 +44,13 @@ export function benchSummary(r: BenchReport): Record<string, unknown> {
     raw_b1_ms: +raw(1).p50RunMs.toFixed(2),
     raw_b16_img_s: +raw(16).imagesPerSec.toFixed(1),
     ingest_img_s: +r.ingest.imagesPerSec.toFixed(1),
+    ingest_items_s_searchable: +r.ingest.imagesPerSec.toFixed(2),
+    ingest_items_s_refined: +r.ingest.refinedItemsPerSec.toFixed(2),
+    catalog_views: r.served.catalogViews,
+    catalog_views_in_background: r.served.catalogViewsInBackground,
+    query_mirror: r.served.queryMirror,
+    raw_int8_b16_img_s: r.rawInt8 ? +r.rawInt8.result.batches.find((b) => b.batchSize === 16)!.imagesPerSec.toFixed(1) : null,
+    ratio_int8_over_fp32_b16: r.rawInt8 ? +(r.rawInt8.result.batches.find((b) => b.batchSize === 16)!.imagesPerSec / raw(16).imagesPerSec).toFixed(3) : null,
     decode_only_img_s: +r.ingest.decodeOnly.imagesPerSec.toFixed(1),
     catalog_items: r.catalog.total,
     search,
@@ -78,6 +85,13 @@ export function formatBenchReport(r: BenchReport): string {
       `intraOpThreads ${r.raw.intraOpThreads === 0 ? '0 (one per core)' : r.raw.intraOpThreads}`,
   );
   out.push(`photos:  ${r.images.method}; ${r.images.ingest} ingest + ${r.images.queries} query photos, mean ${f1(r.images.meanBytes / 1024)} KiB`);
+  const sv = r.served;
+  out.push(
+    `served:  the service's settings (as make run): catalogViews ${sv.catalogViews}` +
+      `${sv.catalogViews > 0 ? (sv.catalogViewsInBackground ? ' refined in the background' : ' averaged in before the upsert returns') : ''}, ` +
+      `catalogViewWorkers ${sv.catalogViewWorkers}, queryMirror ${sv.queryMirror}, maxBatchSize ${sv.maxBatchSize}, maxBatchWaitMs ${sv.maxBatchWaitMs}, ` +
+      `intraOpThreads ${sv.intraOpThreads}, decodeProcesses ${sv.decodeProcesses}, model ${sv.modelManifest}`,
+  );
   out.push('');
 
   out.push('1. Raw model: ONNX Runtime session opened as the service opens it, pre-made input tensors, after warm-up');
@@ -95,6 +109,16 @@ export function formatBenchReport(r: BenchReport): string {
       ]),
     ),
   );
+  if (r.rawInt8) {
+    const fp32 = (b: number) => r.raw.batches.find((x) => x.batchSize === b)?.imagesPerSec;
+    out.push(`   int8 model (${r.rawInt8.manifest}), same session settings:`);
+    out.push(
+      textTable(
+        ['batch', 'images/s', 'p50 ms/run', 'x fp32'],
+        r.rawInt8.result.batches.map((b) => [String(b.batchSize), f1(b.imagesPerSec), f1(b.p50RunMs), fp32(b.batchSize) ? f2(b.imagesPerSec / fp32(b.batchSize)!) : '-']),
+      ),
+    );
+  }
   out.push('');
 
   const ing = r.ingest;
@@ -111,13 +135,36 @@ export function formatBenchReport(r: BenchReport): string {
     textTable(
       ['figure', 'images/s'],
       [
-        ['ingest (decode + embed + commit, all on the server)', f1(ing.imagesPerSec)],
+        ['ingest to searchable, items/s (decode + embed + commit, all on the server)', f1(ing.imagesPerSec)],
+        [`ingest to refined, items/s (${sv.catalogViews} simulated views in every vector)`, f2(ing.refinedItemsPerSec)],
         [`decode alone (service decoder, ${ing.decodeOnly.concurrency} in flight)`, f1(ing.decodeOnly.imagesPerSec)],
         ...raw16Rows,
         ['shared-core ceiling 1/(1/decode + 1/raw16)', f1(ing.sharedCoreCeilingImagesPerSec)],
       ],
     ),
   );
+  const bd = ing.breakdown;
+  out.push(`   where one item's time goes (stage alone, mean of ${bd.items} items one at a time, ${bd.views} views):`);
+  out.push(
+    textTable(
+      ['stage', 'ms/item'],
+      [
+        [`simulation of ${bd.views} photos`, f1(bd.simulateMs)],
+        [`decode (clean + ${bd.views} photos)`, f1(bd.decodeMs)],
+        ['model, clean image alone (the searchable path)', f1(bd.modelCleanMs)],
+        [`model, clean + ${bd.views} photos in one run (refinement)`, f1(bd.modelViewsMs)],
+        ['commit (table, blob, index)', f1(bd.commitMs)],
+      ],
+    ),
+  );
+  if (ing.refinement) {
+    const rf = ing.refinement;
+    const per = (ms: number) => f1(ms / Math.max(1, rf.refined));
+    out.push(
+      `   background refiner over the run: ${rf.refined} rows; per row (concurrent rows overlap): simulate ${per(rf.simulateMs)} ms, ` +
+        `decode ${per(rf.decodeMs)} ms, model ${per(rf.embedMs)} ms, commit ${per(rf.commitMs)} ms`,
+    );
+  }
   out.push('');
 
   out.push(`3. Search over gRPC: catalog of ${r.catalog.total} items, top ${r.settings.topK}, ${r.images.queries} query photos round-robin`);

@@ -17,6 +17,7 @@ import {
 import { type BenchServerBase, startBenchServer } from './bench-server.js';
 import { topUpCatalog } from './catalog-fill.js';
 import { benchDecode, benchIngest, benchItemId } from './ingest.js';
+import { measureIngestBreakdown } from './ingest-breakdown.js';
 import { machineInfo } from './machine-info.js';
 import { benchRawModel, openRawRunner, type RawBatchResult, type RawModelResult, type RawRunner } from './raw-model.js';
 import { benchSearch, type SearchLevelResult } from './search-latency.js';
@@ -43,7 +44,7 @@ async function ingestPhase(
   raw: RawModelResult,
   settings: ResolvedBenchSettings,
   log: (line: string) => void,
-): Promise<{ ingest: BenchReport['ingest']; catalog: BenchReport['catalog'] }> {
+): Promise<{ ingest: BenchReport['ingest']; catalog: BenchReport['catalog']; served: BenchReport['served'] }> {
   const s = await startBenchServer(base);
   const baseline = settings.pairBaseline ? await openBaseline(manifest, settings, 16) : undefined;
   try {
@@ -58,6 +59,7 @@ async function ingestPhase(
     let rawImages = 0;
     let rawMs = 0;
     let meanBytes = 0;
+    const firstStream = performance.now();
     for (let r = 0; r < rounds; r++) {
       const chunk = images.ingest.slice(Math.floor((r * images.ingest.length) / rounds), Math.floor(((r + 1) * images.ingest.length) / rounds));
       if (baseline) {
@@ -74,8 +76,20 @@ async function ingestPhase(
     }
     const pairedRawBatch16 = baseline ? { imagesPerSec: (rawImages * 1000) / rawMs, runs: rawImages / 16 } : undefined;
     log(
-      `  ${((ingested * 1000) / ingestMs).toFixed(1)} img/s` +
+      `  ${((ingested * 1000) / ingestMs).toFixed(1)} items/s searchable` +
         (pairedRawBatch16 ? ` (raw batch 16 alongside: ${pairedRawBatch16.imagesPerSec.toFixed(1)} img/s)` : ''),
+    );
+    const refiner = s.server.engine.refiner;
+    if (refiner) log(`  waiting for the background refinement of ${refiner.progress.pending} rows`);
+    await refiner?.idle();
+    const refinedMs = refiner ? performance.now() - firstStream - rawMs : ingestMs;
+    const refinedItemsPerSec = (ingested * 1000) / refinedMs;
+    const refinement = refiner ? (({ refined, simulateMs, decodeMs, embedMs, commitMs }) => ({ refined, simulateMs, decodeMs, embedMs, commitMs }))(refiner.progress) : undefined;
+    log(`  ${refinedItemsPerSec.toFixed(2)} items/s refined (views in the vector)`);
+    const breakdown = await measureIngestBreakdown(s.server.engine, images.ingest.slice(0, settings.quick ? 2 : 8), 'bench-breakdown-');
+    log(
+      `  one item: simulate ${breakdown.simulateMs.toFixed(0)} ms, decode ${breakdown.decodeMs.toFixed(0)} ms, ` +
+        `model ${breakdown.modelCleanMs.toFixed(0)} ms clean / ${breakdown.modelViewsMs.toFixed(0)} ms with views, commit ${breakdown.commitMs.toFixed(0)} ms`,
     );
     const decodeOnly = await benchDecode(s.server.engine.decoder, images.ingest, UPLOAD_CONCURRENCY);
     log(`  decode alone: ${decodeOnly.imagesPerSec.toFixed(1)} img/s`);
@@ -96,12 +110,29 @@ async function ingestPhase(
       maxBatchWaitMs: s.server.options.maxBatchWaitMs,
       decodeOnly,
       sharedCoreCeilingImagesPerSec: 1 / (1 / decodeOnly.imagesPerSec + 1 / raw16),
+      refinedItemsPerSec,
+      ...(refinement ? { refinement } : {}),
+      breakdown,
     };
+    const o = s.server.options;
+    const served: BenchReport['served'] = {
+      catalogViews: o.catalogViews,
+      catalogViewsInBackground: o.catalogViewsInBackground,
+      catalogViewWorkers: o.catalogViewWorkers,
+      queryMirror: o.queryMirror,
+      maxBatchSize: o.maxBatchSize,
+      maxBatchWaitMs: o.maxBatchWaitMs,
+      intraOpThreads: o.intraOpThreads,
+      decodeProcesses: o.decodeProcesses,
+      modelManifest: path.relative(process.cwd(), o.modelManifest) || o.modelManifest,
+    };
+    log(`  served with: ${JSON.stringify(served)}`);
 
     log(`catalog: topping up ${catalog.size} ingested items to ${settings.catalogSize}`);
     const fill = await topUpCatalog(catalog, settings.catalogSize, { seed: settings.seed, jitter: JITTER });
     return {
       ingest,
+      served,
       catalog: {
         ...fill,
         method:
@@ -114,6 +145,30 @@ async function ingestPhase(
     await baseline?.release();
     await s.stop();
   }
+}
+
+/** The int8 model's manifest beside the benched one's (the int8 backbone, when it has landed). */
+function int8ManifestOf(modelManifest: string): string {
+  return path.join(path.dirname(modelManifest), 'manifest.int8.json');
+}
+
+/** Raw int8 throughput at the same batch sizes, when the int8 manifest exists; undefined otherwise. */
+async function benchInt8(settings: ResolvedBenchSettings, log: (line: string) => void): Promise<BenchReport['rawInt8']> {
+  const file = int8ManifestOf(settings.modelManifest);
+  if (!(await fs.stat(file).then(() => true, () => false))) return undefined;
+  log(`raw int8 model (${file}): batch sizes ${settings.rawBatchSizes.join(', ')}`);
+  const result = await benchRawModel({
+    manifest: await loadManifest(file),
+    batchSizes: settings.rawBatchSizes,
+    warmupRuns: settings.rawWarmupRuns,
+    minRuns: settings.rawMinRuns,
+    minDurationMs: settings.rawMinDurationMs,
+    providers: settings.executionProviders,
+    intraOpThreads: settings.intraOpThreads,
+    seed: settings.seed,
+  });
+  for (const b of result.batches) log(`  int8 batch ${b.batchSize}: ${b.imagesPerSec.toFixed(1)} img/s`);
+  return { manifest: file, result };
 }
 
 /** A second raw session for paired figures, warmed up at `batchSize`. */
@@ -282,6 +337,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     seed: settings.seed,
   });
   for (const b of raw.batches) log(`  batch ${b.batchSize}: ${b.imagesPerSec.toFixed(1)} img/s, ${b.p50RunMs.toFixed(1)} ms/run`);
+  const rawInt8 = await benchInt8(settings, log);
 
   const root = await fs.mkdtemp(path.join(options.tmpDir ?? os.tmpdir(), 'twinlens-bench-'));
   try {
@@ -293,7 +349,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       extra: settings.server,
       log,
     };
-    const { ingest, catalog } = await ingestPhase(base, images, manifest, raw, settings, log);
+    const { ingest, catalog, served } = await ingestPhase(base, images, manifest, raw, settings, log);
     const search = await searchPhase(base, images, manifest, settings, log);
     const { ratios, targets } = ratiosOf(raw, ingest, search, settings.concurrencies);
     return {
@@ -315,7 +371,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         elapsedMs: images.elapsedMs,
       },
       raw,
+      ...(rawInt8 ? { rawInt8 } : {}),
       ingest,
+      served,
       catalog,
       search,
       ratios,

@@ -15,11 +15,18 @@ export interface CatalogRow {
   imageSha256: string;
   imageBytes: number;
   updatedAtMs: number;
+  /**
+   * Simulated photos averaged into `embedding` with the clean image (0: the clean image's vector
+   * alone, waiting for background refinement); null for rows written before the column existed.
+   */
+  simulatedViews: number | null;
 }
 
 const TABLE = 'items';
 /** Nullable binary column of float16 local feature maps; tables made before it get it added at open. */
 const LOCAL_COLUMN = 'local';
+/** Nullable count of simulated views in the vector; tables made before it get it added at open (null). */
+const VIEWS_COLUMN = 'simulated_views';
 
 function schemaFor(dim: number): Schema {
   return new Schema([
@@ -31,6 +38,7 @@ function schemaFor(dim: number): Schema {
     new Field('image_bytes', new Float64(), false),
     new Field('updated_at_ms', new Float64(), false),
     new Field(LOCAL_COLUMN, new Binary(), true),
+    new Field(VIEWS_COLUMN, new Float64(), true),
   ]);
 }
 
@@ -44,6 +52,7 @@ function toRecord(r: CatalogRow): Record<string, unknown> {
     image_bytes: r.imageBytes,
     updated_at_ms: r.updatedAtMs,
     [LOCAL_COLUMN]: r.local ? Buffer.from(r.local.buffer, r.local.byteOffset, r.local.byteLength) : null,
+    [VIEWS_COLUMN]: r.simulatedViews,
   };
 }
 
@@ -79,6 +88,10 @@ export class CatalogTable {
       // A catalog written before local features existed: add the column, null for every row.
       await table.addColumns([{ name: LOCAL_COLUMN, valueSql: 'CAST(NULL AS BINARY)' }]);
     }
+    if (!(await table.schema()).fields.some((f) => f.name === VIEWS_COLUMN)) {
+      // A catalog written before refinement existed: how its vectors were made is unknown (null).
+      await table.addColumns([{ name: VIEWS_COLUMN, valueSql: 'CAST(NULL AS DOUBLE)' }]);
+    }
     return new CatalogTable(dir, db, table);
   }
 
@@ -94,6 +107,7 @@ export class CatalogTable {
       imageSha256: r.image_sha256,
       imageBytes: Number(r.image_bytes),
       updatedAtMs: Number(r.updated_at_ms),
+      simulatedViews: r[VIEWS_COLUMN] === null || r[VIEWS_COLUMN] === undefined ? null : Number(r[VIEWS_COLUMN]),
     }));
   }
 

@@ -28,6 +28,22 @@ export interface NewCatalogItem {
   local?: Float32Array | null;
   /** Empty or absent: the item's main image. Otherwise another view of it ('angle', 'back'...). */
   view?: string;
+  /**
+   * Simulated photos averaged into `embedding` (0: the clean image's vector, to be refined in the
+   * background). Absent: a vector made elsewhere, which refinement leaves alone.
+   */
+  simulatedViews?: number;
+}
+
+/** A refined vector for a stored row (see {@link Catalog.refineVectors}). */
+export interface RefinedVector {
+  /** Row key (item id, or item#view). */
+  key: string;
+  /** The source image the vector was made from; the row must still hold it. */
+  imageSha256: string;
+  embedding: Float32Array;
+  local?: Float32Array | null;
+  simulatedViews: number;
 }
 
 /** View names: 1-64 characters of letters, digits and . _ - */
@@ -324,6 +340,7 @@ export class Catalog {
           imageSha256: await this.state.blobs.put(item.image),
           imageBytes: item.image.length,
           updatedAtMs: now,
+          simulatedViews: item.simulatedViews ?? null,
         })),
       );
       const keyOf = (i: NewCatalogItem): string => rowKeyOf(i.itemId, i.view);
@@ -348,12 +365,54 @@ export class Catalog {
       else for (const id of newItemIds) this.listOrder.add(id);
       this.diskUsage.changed();
       this.maybeSaveSnapshot();
+      for (const listener of this.writeListeners) listener(rows.map((r) => r.itemId));
       const seen = new Set<string>();
       return items.map((i) => {
         const replaced = existed.has(keyOf(i)) || seen.has(keyOf(i));
         seen.add(keyOf(i));
         return replaced;
       });
+    });
+  }
+
+  /** Called after each committed upsert with the row keys written (not after refinements). */
+  private writeListeners: ((keys: string[]) => void)[] = [];
+
+  /** Calls `listener` with the row keys of every upsert once it has committed. */
+  onWrite(listener: (keys: string[]) => void): void {
+    this.writeListeners.push(listener);
+  }
+
+  /**
+   * Replaces stored vectors with refined ones, in one commit: only rows that still hold the same
+   * image, under `modelVersion`, with fewer simulated views than the update (a row re-upserted,
+   * deleted or switched to another model meanwhile keeps what it has). Metadata and update time
+   * stay. Returns the row keys replaced.
+   */
+  refineVectors(updates: RefinedVector[], modelVersion: string): Promise<string[]> {
+    return this.lock.run(async () => {
+      if (modelVersion !== this.state.modelVersion) return [];
+      const rows: CatalogRow[] = [];
+      for (const u of updates) {
+        const current = this.state.info.get(u.key);
+        if (!current || current.imageSha256 !== u.imageSha256) continue;
+        if (current.simulatedViews === null || current.simulatedViews >= u.simulatedViews) continue;
+        if ((u.local?.length ?? 0) !== this.state.localLength) throw new RangeError(`local features of '${u.key}': ${u.local?.length ?? 0} values, the catalog ${this.state.localLength}`);
+        rows.push({ ...current, embedding: u.embedding, local: u.local ? toFloat16(u.local) : null, simulatedViews: u.simulatedViews });
+      }
+      if (rows.length === 0) return [];
+      await this.state.table.upsert(rows);
+      for (const row of rows) {
+        const { embedding, local, ...rest } = row;
+        this.state.info.set(row.itemId, rest);
+        if (local) this.state.locals.set(row.itemId, local);
+      }
+      this.state.index.upsertMany(
+        rows.map((row) => ({ ...splitRowKey(row.itemId), metadata: row.metadata })),
+        rows.map((row) => row.embedding),
+      );
+      this.maybeSaveSnapshot();
+      return rows.map((r) => r.itemId);
     });
   }
 

@@ -3,6 +3,7 @@ export {
   catalogIndexSettingsFrom,
   type CatalogIndexSettings,
   type NewCatalogItem,
+  type RefinedVector,
   type CatalogItemInfo,
   ITEM_ID_PATTERN,
   MAX_METADATA_ENTRIES,

@@ -3,6 +3,9 @@
  * gRPC, searches with micro-batching on and off) at tiny sizes and checks the report's shape.
  * Nothing here asserts on speed: the machine is shared and timings are noise at these sizes.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_OPTIONS } from '../../../src/config/index.js';
 import { benchSummary, formatBenchReport, quantile, runBench, runClosedLoop, summarize, type BenchReport } from '../../../tools/bench/index.js';
 
 const positive = (v: number): void => {
@@ -59,9 +62,11 @@ describe('runBench (quick, tiny)', () => {
       rawMinDurationMs: 0,
       // degradeImage's pixel loops run many times slower in jest's vm realm; sharp-made photos keep this test quick.
       photos: 'resized',
+      // 2 catalog views instead of the default's 16 keep the background refinement short here.
+      server: { catalogViews: 2 },
       log: (l) => lines.push(l),
     });
-  });
+  }, 300_000);
 
   it('reports the machine and the resolved settings', () => {
     expect(report.schema).toBe(1);
@@ -93,6 +98,26 @@ describe('runBench (quick, tiny)', () => {
     positive(report.ingest.decodeOnly.imagesPerSec);
     positive(report.ingest.sharedCoreCeilingImagesPerSec);
     positive(report.ingest.meanImageBytes);
+  });
+
+  it('runs the service defaults (but for what it was given), says so, and times ingest to searchable, to refined and stage by stage', () => {
+    expect(report.served).toMatchObject({
+      catalogViews: 2,
+      catalogViewsInBackground: DEFAULT_OPTIONS.catalogViewsInBackground,
+      queryMirror: DEFAULT_OPTIONS.queryMirror,
+      maxBatchSize: DEFAULT_OPTIONS.maxBatchSize,
+    });
+    positive(report.ingest.refinedItemsPerSec);
+    expect(report.ingest.refinement!.refined).toBeGreaterThanOrEqual(6);
+    const bd = report.ingest.breakdown;
+    expect(bd).toMatchObject({ items: 2, views: 2 });
+    for (const v of [bd.simulateMs, bd.decodeMs, bd.modelCleanMs, bd.modelViewsMs, bd.commitMs]) positive(v);
+    const text = formatBenchReport(report);
+    expect(text).toContain('ingest to refined');
+    expect(text).toContain('catalogViews 2 refined in the background');
+    // An int8 row exactly when an int8 manifest sits beside the default model's.
+    const int8 = path.join(path.dirname(DEFAULT_OPTIONS.modelManifest), 'manifest.int8.json');
+    expect(report.rawInt8?.manifest).toBe(fs.existsSync(int8) ? int8 : undefined);
   });
 
   it('fills the catalog honestly and says how', () => {

@@ -321,10 +321,36 @@ export interface GetCatalogStatsResponse {
    * Set while the catalog is re-embedded for a new model version in the background (the old
    * version serves until every item is re-embedded, then both switch at once).
    */
-  reembedding?: ReembedProgress | undefined;
+  reembedding?:
+    | ReembedProgress
+    | undefined;
+  /**
+   * Set when catalog views are refined in the background: items are stored and searchable with
+   * their clean image's vector at once, then re-stored with the mean of it and simulated photos.
+   */
+  refinement?: RefinementProgress | undefined;
 }
 
 /** Progress of a background re-embedding. */
+export interface RefinementProgress {
+  /** Simulated photos averaged into each refined vector (the service's catalog_views). */
+  views: number;
+  /** Rows (items and their views) stored with fewer simulated photos, waiting to be refined. */
+  pending: number;
+  /** Rows refined since the server started. */
+  refined: number;
+  /** When the refiner started, milliseconds since the Unix epoch. */
+  startedAtMs: number;
+  /**
+   * Time spent on refined rows since then, per stage, in milliseconds (summed over rows refined
+   * concurrently): photo simulation, decoding, model runs, catalog commits.
+   */
+  simulateMs: number;
+  decodeMs: number;
+  embedMs: number;
+  commitMs: number;
+}
+
 export interface ReembedProgress {
   /** The model version being switched to. */
   targetModelVersion: string;
@@ -3756,6 +3782,7 @@ function createBaseGetCatalogStatsResponse(): GetCatalogStatsResponse {
     dataBytes: 0,
     dataDir: "",
     reembedding: undefined,
+    refinement: undefined,
   };
 }
 
@@ -3784,6 +3811,9 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
     }
     if (message.reembedding !== undefined) {
       ReembedProgress.encode(message.reembedding, writer.uint32(66).fork()).join();
+    }
+    if (message.refinement !== undefined) {
+      RefinementProgress.encode(message.refinement, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -3865,6 +3895,14 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
             message.reembedding = ReembedProgress.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.refinement = RefinementProgress.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3915,6 +3953,7 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
         ? globalThis.String(object.data_dir)
         : "",
       reembedding: isSet(object.reembedding) ? ReembedProgress.fromJSON(object.reembedding) : undefined,
+      refinement: isSet(object.refinement) ? RefinementProgress.fromJSON(object.refinement) : undefined,
     };
   },
 
@@ -3944,6 +3983,9 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
     if (message.reembedding !== undefined) {
       obj.reembedding = ReembedProgress.toJSON(message.reembedding);
     }
+    if (message.refinement !== undefined) {
+      obj.refinement = RefinementProgress.toJSON(message.refinement);
+    }
     return obj;
   },
 
@@ -3962,6 +4004,210 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
     message.reembedding = (object.reembedding !== undefined && object.reembedding !== null)
       ? ReembedProgress.fromPartial(object.reembedding)
       : undefined;
+    message.refinement = (object.refinement !== undefined && object.refinement !== null)
+      ? RefinementProgress.fromPartial(object.refinement)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRefinementProgress(): RefinementProgress {
+  return { views: 0, pending: 0, refined: 0, startedAtMs: 0, simulateMs: 0, decodeMs: 0, embedMs: 0, commitMs: 0 };
+}
+
+export const RefinementProgress: MessageFns<RefinementProgress> = {
+  encode(message: RefinementProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.views !== 0) {
+      writer.uint32(8).uint32(message.views);
+    }
+    if (message.pending !== 0) {
+      writer.uint32(16).uint64(message.pending);
+    }
+    if (message.refined !== 0) {
+      writer.uint32(24).uint64(message.refined);
+    }
+    if (message.startedAtMs !== 0) {
+      writer.uint32(32).uint64(message.startedAtMs);
+    }
+    if (message.simulateMs !== 0) {
+      writer.uint32(41).double(message.simulateMs);
+    }
+    if (message.decodeMs !== 0) {
+      writer.uint32(49).double(message.decodeMs);
+    }
+    if (message.embedMs !== 0) {
+      writer.uint32(57).double(message.embedMs);
+    }
+    if (message.commitMs !== 0) {
+      writer.uint32(65).double(message.commitMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RefinementProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRefinementProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.views = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pending = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.refined = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.startedAtMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.simulateMs = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.decodeMs = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.embedMs = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.commitMs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RefinementProgress {
+    return {
+      views: isSet(object.views) ? globalThis.Number(object.views) : 0,
+      pending: isSet(object.pending) ? globalThis.Number(object.pending) : 0,
+      refined: isSet(object.refined) ? globalThis.Number(object.refined) : 0,
+      startedAtMs: isSet(object.startedAtMs)
+        ? globalThis.Number(object.startedAtMs)
+        : isSet(object.started_at_ms)
+        ? globalThis.Number(object.started_at_ms)
+        : 0,
+      simulateMs: isSet(object.simulateMs)
+        ? globalThis.Number(object.simulateMs)
+        : isSet(object.simulate_ms)
+        ? globalThis.Number(object.simulate_ms)
+        : 0,
+      decodeMs: isSet(object.decodeMs)
+        ? globalThis.Number(object.decodeMs)
+        : isSet(object.decode_ms)
+        ? globalThis.Number(object.decode_ms)
+        : 0,
+      embedMs: isSet(object.embedMs)
+        ? globalThis.Number(object.embedMs)
+        : isSet(object.embed_ms)
+        ? globalThis.Number(object.embed_ms)
+        : 0,
+      commitMs: isSet(object.commitMs)
+        ? globalThis.Number(object.commitMs)
+        : isSet(object.commit_ms)
+        ? globalThis.Number(object.commit_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: RefinementProgress): unknown {
+    const obj: any = {};
+    if (message.views !== 0) {
+      obj.views = Math.round(message.views);
+    }
+    if (message.pending !== 0) {
+      obj.pending = Math.round(message.pending);
+    }
+    if (message.refined !== 0) {
+      obj.refined = Math.round(message.refined);
+    }
+    if (message.startedAtMs !== 0) {
+      obj.startedAtMs = Math.round(message.startedAtMs);
+    }
+    if (message.simulateMs !== 0) {
+      obj.simulateMs = floatToJson(message.simulateMs);
+    }
+    if (message.decodeMs !== 0) {
+      obj.decodeMs = floatToJson(message.decodeMs);
+    }
+    if (message.embedMs !== 0) {
+      obj.embedMs = floatToJson(message.embedMs);
+    }
+    if (message.commitMs !== 0) {
+      obj.commitMs = floatToJson(message.commitMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RefinementProgress>, I>>(base?: I): RefinementProgress {
+    return RefinementProgress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RefinementProgress>, I>>(object: I): RefinementProgress {
+    const message = createBaseRefinementProgress();
+    message.views = object.views ?? 0;
+    message.pending = object.pending ?? 0;
+    message.refined = object.refined ?? 0;
+    message.startedAtMs = object.startedAtMs ?? 0;
+    message.simulateMs = object.simulateMs ?? 0;
+    message.decodeMs = object.decodeMs ?? 0;
+    message.embedMs = object.embedMs ?? 0;
+    message.commitMs = object.commitMs ?? 0;
     return message;
   },
 };

@@ -53,6 +53,7 @@ describe('the table', () => {
       defaultTopK: 10,
       defaultShortlistK: 50,
       catalogViews: 16,
+      catalogViewsInBackground: true,
       catalogViewWorkers: 2,
       queryMirror: true,
       usePairHead: false,

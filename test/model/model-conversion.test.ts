@@ -18,7 +18,7 @@ import * as referenceInputs from '../../models/convert/reference-inputs.js';
 // onnxruntime-node output arrays come from Node's main realm: test/jest-environment.js makes
 // instanceof checks accept them.
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 const MODEL_DIR = path.join(ROOT, 'models', 'mobilenet_v2_140');
 const MODEL = path.join(MODEL_DIR, 'model.onnx');
 const REFERENCE = path.join(__dirname, '..', 'fixtures', 'model', 'tfjs-reference.json');

@@ -4,7 +4,7 @@ import type { DecodedImage } from '../imaging/index.js';
 import { createProviderSession } from './create-session.js';
 import { type LoadedManifest, type LocalFeatureShape, localFeatureLength, type ModelInputSpec } from './manifest.js';
 import { createMicroBatcher, type MicroBatcher } from './micro-batcher.js';
-import { applyProjection, type Projection, readProjection } from './projection.js';
+import { applyProjectionToRows, type Projection, readProjection } from './projection.js';
 
 /** What the twin's network gives for one image. */
 export interface TwinFeatures {
@@ -150,15 +150,12 @@ export class OnnxEmbedder implements Embedder {
     }
     const locals = this.localsOf(result, images.length);
     const per = localFeatureLength(this.manifest);
+    const raw = images.map((_, i) => flat.subarray(i * networkDim, (i + 1) * networkDim));
+    const embeddings = this.projection ? applyProjectionToRows(this.projection, raw) : raw.map((r) => r.slice());
     return images.map((_, i) => ({
-      embedding: l2Normalize(this.project(flat.subarray(i * networkDim, (i + 1) * networkDim))),
+      embedding: l2Normalize(embeddings[i]),
       local: locals ? locals.slice(i * per, (i + 1) * per) : null,
     }));
-  }
-
-  /** A copy of one image's network output, projected when the model has a projection. */
-  private project(raw: Float32Array): Float32Array {
-    return this.projection ? applyProjection(this.projection, raw) : raw.slice();
   }
 
   /** The batch's local feature maps, checked against the manifest's shape; null when the model has none. */

@@ -9,7 +9,7 @@ export {
   localFeatureLength,
   projectionFileBytes,
 } from './manifest.js';
-export { type Projection, readProjection, projectionFromBytes, projectionToBytes, applyProjection } from './projection.js';
+export { type Projection, readProjection, projectionFromBytes, projectionToBytes, applyProjection, applyProjectionToRows } from './projection.js';
 export { type ProviderSession, type CreateSessionOptions, createProviderSession } from './create-session.js';
 export { type MicroBatcher, type MicroBatcherOptions, createMicroBatcher } from './micro-batcher.js';
 export {

@@ -78,6 +78,8 @@ export async function writeWhitenedModel(o: WriteWhitenedModelOptions): Promise<
     thresholdCalibration:
       o.thresholdCalibration ?? `inherited from ${base.version} without recalibration: ${base.thresholdCalibration ?? 'unknown'}`,
     pairHead: null,
+    // What a restart needs to recognise this as learned on top of `base` (createEngine compares versions only).
+    training: { method: 'within-item whitening (src/adapt fitWhitening)', baseManifest: base.manifestPath, baseVersion: base.version },
     source: `${base.name} (${base.version}) followed by a within-item whitening fitted on confirmed photos. Base: ${base.source ?? base.manifestPath}`,
   };
   const manifestPath = path.join(outDir, 'manifest.json');

@@ -50,6 +50,7 @@ test.each(['copy', 'reference'] as const)('a whitening fitted on raw features lo
     expect(m).toMatchObject({ version, embeddingDim: 3, pairHead: null, localFeatures: base.localFeatures, threshold: base.threshold });
     expect(m.projection).toMatchObject({ file: 'projection.f32', inputDim: 3, outputDim: 3, provenance: { members: 6 } });
     expect(m.projection!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(m.training).toMatchObject({ baseManifest: base.manifestPath, baseVersion: base.version });
     expect(m.modelPath).toBe(mode === 'copy' ? path.join(outDir, 'embedder.onnx') : base.modelPath);
     expect(await fs.readFile(path.join(outDir, 'README.md'), 'utf8')).toContain('within-item whitening');
 

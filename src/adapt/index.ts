@@ -1,6 +1,8 @@
 /**
  * Catalog adaptation: fine-tune the twin and its pair head on simulated photos of a user's own
- * catalog (src/simulate + models/training/train.py) and write a new model version.
+ * catalog (src/simulate + models/training/train.py) and write a new model version; and the warm
+ * path's learner: a within-item whitening fitted on confirmed photos, written as a new model version
+ * (the raw network plus a manifest projection).
  */
 export { adaptModel, PRETRAINED_BACKBONE_MANIFEST } from './adapt-model.js';
 export type { AdaptModelOptions, AdaptResult } from './adapt-model.js';
@@ -9,3 +11,14 @@ export { checkTrainingPython } from './check-python.js';
 export { ADAPT_DEFAULTS, TRAINING_PACKAGES } from './defaults.js';
 export { EtaEstimator, formatDuration, parseTrainerLine } from './progress.js';
 export type { AdaptProgress, TrainerEvent } from './progress.js';
+export {
+  fitWhitening,
+  whiteningGroupsOf,
+  WHITENING_DEFAULTS,
+  MIN_CONFIRMED_WITHOUT_CATALOG,
+  type Whitening,
+  type WhiteningGroup,
+  type WhiteningOptions,
+  type ItemEvidence,
+} from './fit-whitening.js';
+export { writeWhitenedModel, PROJECTION_FILE, type WriteWhitenedModelOptions } from './write-whitened-model.js';

@@ -4,6 +4,7 @@ import type { DecodedImage } from '../imaging/index.js';
 import { createProviderSession } from './create-session.js';
 import { type LoadedManifest, type LocalFeatureShape, localFeatureLength, type ModelInputSpec } from './manifest.js';
 import { createMicroBatcher, type MicroBatcher } from './micro-batcher.js';
+import { applyProjectionToRows, type Projection, readProjection } from './projection.js';
 
 /** What the twin's network gives for one image. */
 export interface TwinFeatures {
@@ -74,7 +75,10 @@ export function l2Normalize(v: Float32Array): Float32Array {
   return v;
 }
 
-/** The production embedder: the manifest's ONNX network on ONNX Runtime, with micro-batching. */
+/**
+ * The production embedder: the manifest's ONNX network on ONNX Runtime, with micro-batching, and
+ * the manifest's projection (when it has one) applied to the network's output before normalising.
+ */
 export class OnnxEmbedder implements Embedder {
   readonly dim: number;
   readonly localShape: LocalFeatureShape | null;
@@ -91,6 +95,7 @@ export class OnnxEmbedder implements Embedder {
     provider: ExecutionProviderName,
     fallbackReason: string,
     options: OnnxEmbedderOptions,
+    private readonly projection: Projection | null,
   ) {
     this.dim = manifest.embeddingDim;
     this.localShape = manifest.localFeatures;
@@ -114,7 +119,8 @@ export class OnnxEmbedder implements Embedder {
       intraOpThreads: options.intraOpThreads,
       log: options.log,
     });
-    return new OnnxEmbedder(session, manifest, provider, fallbackReason, options);
+    const projection = manifest.projection ? await readProjection(manifest.projection) : null;
+    return new OnnxEmbedder(session, manifest, provider, fallbackReason, options, projection);
   }
 
   get queueDepth(): number {
@@ -129,7 +135,8 @@ export class OnnxEmbedder implements Embedder {
 
   async embedBatch(images: DecodedImage[]): Promise<TwinFeatures[]> {
     if (images.length === 0) return [];
-    const { input, outputs, embeddingDim } = this.manifest;
+    const { input, outputs } = this.manifest;
+    const networkDim = this.projection?.inputDim ?? this.manifest.embeddingDim;
     const data = tensorFromImages(images, input);
     const tensor = new ort.Tensor('float32', data, [images.length, 3, input.size, input.size]);
     const started = performance.now();
@@ -138,13 +145,15 @@ export class OnnxEmbedder implements Embedder {
     const out = result[outputs.embedding];
     if (!out) throw new Error(`model has no output '${outputs.embedding}'`);
     const flat = out.data as Float32Array;
-    if (flat.length !== images.length * embeddingDim) {
-      throw new Error(`model output has ${flat.length} values, expected ${images.length} x ${embeddingDim}`);
+    if (flat.length !== images.length * networkDim) {
+      throw new Error(`model output has ${flat.length} values, expected ${images.length} x ${networkDim}`);
     }
     const locals = this.localsOf(result, images.length);
     const per = localFeatureLength(this.manifest);
+    const raw = images.map((_, i) => flat.subarray(i * networkDim, (i + 1) * networkDim));
+    const embeddings = this.projection ? applyProjectionToRows(this.projection, raw) : raw.map((r) => r.slice());
     return images.map((_, i) => ({
-      embedding: l2Normalize(flat.slice(i * embeddingDim, (i + 1) * embeddingDim)),
+      embedding: l2Normalize(embeddings[i]),
       local: locals ? locals.slice(i * per, (i + 1) * per) : null,
     }));
   }

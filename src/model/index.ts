@@ -4,9 +4,12 @@ export {
   type ModelInputSpec,
   type LocalFeatureShape,
   type PairHeadSpec,
+  type ProjectionSpec,
   loadManifest,
   localFeatureLength,
+  projectionFileBytes,
 } from './manifest.js';
+export { type Projection, readProjection, projectionFromBytes, projectionToBytes, applyProjection, applyProjectionToRows } from './projection.js';
 export { type ProviderSession, type CreateSessionOptions, createProviderSession } from './create-session.js';
 export { type MicroBatcher, type MicroBatcherOptions, createMicroBatcher } from './micro-batcher.js';
 export {

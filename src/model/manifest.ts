@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 
@@ -28,7 +29,10 @@ export interface ModelManifest {
   input: ModelInputSpec;
   /** Output tensor names: the embedding, and the spatial feature map when the model has one. */
   outputs: { embedding: string; localFeatures?: string };
+  /** Length of the stored embedding: the network's output, or `projection.outputDim` when there is a projection. */
   embeddingDim: number;
+  /** A linear map applied to the network's embedding before L2 normalisation; absent or null for none. */
+  projection?: ProjectionSpec | null;
   /**
    * Shape of one image's local feature map (output `outputs.localFeatures`, [N, C, H, W]); absent or
    * null for models without one. The pair head compares two such maps.
@@ -73,6 +77,29 @@ export interface PairHeadSpec {
   thresholdCalibration?: string;
 }
 
+/**
+ * A linear projection of the embedding (e.g. the within-item whitening that src/adapt fits on
+ * confirmed photos). The embedder turns the network's output x (length `inputDim`) into
+ * normalise((normalise(x) - mean) . matrix), length `outputDim`; every vector the service stores
+ * or searches with is that.
+ *
+ * File format (`file`, relative to the manifest): little-endian float32, no header, exactly
+ * (inputDim + inputDim * outputDim) * 4 bytes: first `mean` (inputDim values), then `matrix`
+ * row-major with inputDim rows of outputDim values (row i holds input i's weights).
+ */
+export interface ProjectionSpec {
+  /** The projection file, relative to the manifest. */
+  file: string;
+  /** Length of the network's embedding output. */
+  inputDim: number;
+  /** Length of the projected embedding; must equal the manifest's `embeddingDim`. */
+  outputDim: number;
+  /** Hex SHA-256 of the file; checked at load when present. */
+  sha256?: string;
+  /** How the projection was made, for people reading the manifest. */
+  provenance?: unknown;
+}
+
 /** A manifest plus the directory it was read from, so relative files resolve. */
 export interface LoadedManifest extends ModelManifest {
   /** Absolute path of the embedding network's ONNX file. */
@@ -82,6 +109,8 @@ export interface LoadedManifest extends ModelManifest {
   localFeatures: LocalFeatureShape | null;
   /** Checked pair head, with the absolute path of its ONNX file; null when the model has none. */
   pairHead: null | (PairHeadSpec & { path: string });
+  /** Checked projection, with the absolute path of its file; null when the model has none. */
+  projection: null | (ProjectionSpec & { path: string });
 }
 
 /** Values in one local feature map (C x H x W), or 0 when the model has none. */
@@ -114,7 +143,40 @@ export async function loadManifest(manifestPath: string): Promise<LoadedManifest
   const dir = path.dirname(abs);
   const localFeatures = checkLocalFeatures(abs, m);
   const pairHead = m.pairHead == null ? null : await checkPairHead(abs, dir, m.pairHead, localFeatures);
-  return { ...m, localFeatures, pairHead, modelPath: path.resolve(dir, m.file), manifestPath: abs };
+  const projection = m.projection == null ? null : await checkProjection(abs, dir, m.projection, m.embeddingDim);
+  return { ...m, localFeatures, pairHead, projection, modelPath: path.resolve(dir, m.file), manifestPath: abs };
+}
+
+/** Bytes of a projection file with these dimensions (see {@link ProjectionSpec}). */
+export function projectionFileBytes(inputDim: number, outputDim: number): number {
+  return (inputDim + inputDim * outputDim) * 4;
+}
+
+/** The projection's dimensions agree with `embeddingDim`, and its file has their size (and hash, when given). */
+async function checkProjection(abs: string, dir: string, p: ProjectionSpec, embeddingDim: number): Promise<ProjectionSpec & { path: string }> {
+  if (typeof p !== 'object') fail(abs, 'projection must be an object or null');
+  if (!isName(p.file)) fail(abs, 'projection.file must name the projection file');
+  for (const k of ['inputDim', 'outputDim'] as const) {
+    if (!isPositiveInt(p[k])) fail(abs, `projection.${k} must be a positive integer, received ${JSON.stringify(p[k])}`);
+  }
+  if (p.outputDim !== embeddingDim) fail(abs, `projection.outputDim is ${p.outputDim}, but embeddingDim is ${embeddingDim}; they must be equal`);
+  const file = path.resolve(dir, p.file);
+  const expected = projectionFileBytes(p.inputDim, p.outputDim);
+  let size: number;
+  try {
+    size = (await fs.stat(file)).size;
+  } catch {
+    fail(abs, `projection.file '${p.file}' does not exist (${file})`);
+  }
+  if (size !== expected) {
+    fail(abs, `projection.file '${p.file}' has ${size} bytes, expected ${expected} (float32 mean [${p.inputDim}] + matrix [${p.inputDim} x ${p.outputDim}])`);
+  }
+  if (p.sha256 !== undefined) {
+    if (typeof p.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(p.sha256)) fail(abs, 'projection.sha256, when set, must be 64 hex digits');
+    const actual = createHash('sha256').update(await fs.readFile(file)).digest('hex');
+    if (actual !== p.sha256.toLowerCase()) fail(abs, `projection.file '${p.file}' has SHA-256 ${actual}, the manifest says ${p.sha256}`);
+  }
+  return { ...p, path: file };
 }
 
 const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;

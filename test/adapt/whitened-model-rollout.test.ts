@@ -33,9 +33,9 @@ test('a whitened model rolls in through the background re-embed and projects Emb
     await server.stop();
 
     server = await startTestServer({ dataDir, modelManifest: manifestPath });
-    const engine = server.server.engine as typeof server.server.engine & { backgroundReembed?: Promise<void> };
-    expect(engine.backgroundReembed).toBeDefined();
-    await engine.backgroundReembed;
+    const { backgroundReembed } = server.server;
+    expect(backgroundReembed).toBeDefined();
+    await backgroundReembed;
     expect(await server.rpc.getCatalogStats()).toMatchObject({ modelVersion: version, embeddingDim: 3, itemCount: 6 });
 
     for (const i of [0, 4]) {

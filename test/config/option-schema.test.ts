@@ -56,6 +56,8 @@ describe('the table', () => {
       catalogViewsInBackground: true,
       catalogViewWorkers: 2,
       queryMirror: true,
+      queryCutout: false,
+      queryCutoutModel: expect.stringMatching(/models[\\/]u2netp[\\/]u2netp\.onnx$/),
       usePairHead: false,
       compareStreamMaxInFlight: 8,
       maxImagesInProgress: 64,

@@ -188,6 +188,26 @@ export const OPTION_SCHEMA = {
     doc: "average each query photo's vector (Search, Compare, Embed) with its mirror image's",
   }),
   /**
+   * Off: on grocery-dev (cold, shipped defaults otherwise) it moved Recall@1 0.223 -> 0.199 and
+   * Recall@5 0.470 -> 0.473 (Fruit 0.153 -> 0.135, Packages 0.380 -> 0.320, Vegetables 0.129 -> 0.141),
+   * for one u2netp run (320 x 320) and one more embed per query photo.
+   */
+  queryCutout: booleanOption({
+    default: false,
+    env: 'TWINLENS_QUERY_CUTOUT',
+    flag: { flags: '--query-cutout', scope: 'model' },
+    doc: "cut the product out of each query photo (salient-object mask, on white) and average its vector with the photo's (Search, Compare, Embed)",
+  }),
+  /** The bundled U^2-Net-p, checked against its sha256 at start (models/u2netp/README.md). */
+  queryCutoutModel: stringOption({
+    default: path.join(PACKAGE_ROOT, 'models', 'u2netp', 'u2netp.onnx'),
+    defaultText: 'the bundled u2netp, `models/u2netp/u2netp.onnx`',
+    nonEmpty: true,
+    env: 'TWINLENS_QUERY_CUTOUT_MODEL',
+    flag: { flags: '--query-cutout-model <file>', scope: 'model' },
+    doc: "the query cut-out's salient-object mask model (ONNX; its sha256 must be the bundled file's)",
+  }),
+  /**
    * Off: every pair head trained here so far, on simulated pairs, ranked real photos worse than the
    * embedding cosine (grocery-dev: the adapted model's Recall@1 0.257 by cosine, 0.142 reranked;
    * README "Measured"). `twinlens eval` turns it on to report both orders.

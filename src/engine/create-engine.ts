@@ -5,7 +5,7 @@ import { createProcessDecoder, createSharpDecoder, type ImageDecoder, type Sharp
 import type { RestoreReport } from '../store/index.js';
 import { readActiveVersion, writeActiveVersion, type ActiveVersion } from './active-version.js';
 import { reembedInBackground } from './reembed-in-background.js';
-import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead } from '../model/index.js';
+import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead, OnnxSalientMask } from '../model/index.js';
 import { createCatalogViewSource, TwinlensEngine } from './index.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
 
@@ -117,6 +117,11 @@ export async function createEngine(
     ...catalogIndexSettingsFrom(options),
     onRestore: (r: RestoreReport) => log.info('search index snapshot', { ...r }),
   };
+  // First: a missing or altered mask file stops the start before anything else is loaded.
+  const queryCutout = options.queryCutout
+    ? await OnnxSalientMask.create(options.queryCutoutModel, { providers: options.executionProviders, intraOpThreads: options.intraOpThreads, log: log.info })
+    : null;
+  if (queryCutout) log.info(`query photos are averaged with their product cut-out (queryCutout, mask ${options.queryCutoutModel})`);
   const target = await loadModel(options.modelManifest, options, log, hooks);
   const active = readActiveVersion(options.dataDir);
   const previous = active && active.modelVersion !== target.manifest.version ? await loadPreviousModel(active, options, log, hooks) : undefined;
@@ -137,6 +142,8 @@ export async function createEngine(
     catalog,
     maxImagesInProgress: options.maxImagesInProgress,
     queryMirror: options.queryMirror,
+    queryCutout,
+    maxImagePixels: options.maxImagePixels,
     catalogViews,
     catalogViewsInBackground: options.catalogViewsInBackground,
     log: (m, f) => log.info(m, f),

@@ -1,17 +1,20 @@
 import { performance } from 'node:perf_hooks';
 import { type Catalog, type CatalogRow, splitRowKey } from '../store/index.js';
 import { InvalidArgumentError, InvalidImageError } from '../errors/index.js';
-import type { ImageDecoder } from '../imaging/index.js';
-import type { Embedder, PairHead, TwinFeatures } from '../model/index.js';
+import type { DecodedImage, ImageDecoder } from '../imaging/index.js';
+import type { Embedder, PairHead, SalientMask, TwinFeatures } from '../model/index.js';
 import { AdmissionGate } from './admission-gate.js';
 import { averageFeatures, type CatalogViewSource, mirrorImage, withCatalogViews } from './catalog-views.js';
 import { CatalogRefiner } from './catalog-refiner.js';
+import { cutOutProduct } from './query-cutout.js';
 import type { MetadataFilter } from '../store/index.js';
 
 /** Milliseconds spent per stage. */
 export interface Timings {
   decodeMs: number;
   embedMs: number;
+  /** The query cut-out's mask and crop (0 when queryCutout is off); its embedding counts in embedMs. */
+  cutoutMs: number;
   shortlistMs: number;
   rerankMs: number;
   totalMs: number;
@@ -76,7 +79,7 @@ export type ImageSource = { image: Uint8Array } | { itemId: string };
 /** The most hits or candidates one request may ask for. */
 export const MAX_TOP_K = 1000;
 
-const zeroTimings = (): Timings => ({ decodeMs: 0, embedMs: 0, shortlistMs: 0, rerankMs: 0, totalMs: 0 });
+const zeroTimings = (): Timings => ({ decodeMs: 0, embedMs: 0, cutoutMs: 0, shortlistMs: 0, rerankMs: 0, totalMs: 0 });
 
 /** Cosine similarity of two L2-normalised embeddings. */
 export function dot(a: Float32Array, b: Float32Array): number {
@@ -133,6 +136,13 @@ export interface TwinlensEngineOptions extends ServingModel {
   maxImagesInProgress?: number;
   /** Embed each query photo with its mirror image and average the two (option queryMirror). Default false. */
   queryMirror?: boolean;
+  /**
+   * Cut the product out of each query photo with this salient-object mask and average the photo's
+   * vector with the cut-out's (option queryCutout). Default null: the photo alone. The engine closes it.
+   */
+  queryCutout?: SalientMask | null;
+  /** Largest decoded image accepted, in pixels, for the cut-out's own decode. Default 50,000,000. */
+  maxImagePixels?: number;
   /** Simulated views averaged into every catalog vector (option catalogViews); null or absent: the clean image alone. */
   catalogViews?: CatalogViewSource | null;
   /**
@@ -157,6 +167,9 @@ export class TwinlensEngine {
   readonly catalogViews: CatalogViewSource | null;
   /** Embed each query photo with its mirror image and average the two. */
   readonly queryMirror: boolean;
+  /** The salient-object mask of the query cut-out; null when queryCutout is off. */
+  readonly queryCutout: SalientMask | null;
+  private readonly maxImagePixels: number;
   /** The serving model; `switchModel` replaces it whole, together with the catalog's vectors. */
   private model: ServingModel;
   /**
@@ -170,6 +183,8 @@ export class TwinlensEngine {
     this.model = { decoder: o.decoder, embedder: o.embedder, threshold: o.threshold, inputSize: o.inputSize, pairHead: o.pairHead };
     this.gate = new AdmissionGate(o.maxImagesInProgress ?? 64);
     this.queryMirror = o.queryMirror ?? false;
+    this.queryCutout = o.queryCutout ?? null;
+    this.maxImagePixels = o.maxImagePixels ?? 50_000_000;
     this.catalogViews = o.catalogViews ?? null;
     this.refiner =
       this.catalogViews && o.catalogViewsInBackground
@@ -227,10 +242,12 @@ export class TwinlensEngine {
   /**
    * Decodes and embeds one image (embedding plus local feature map when the model has one), adding
    * to `t`; with `mirror`, the image and its mirror go to the model together and their embeddings
-   * are averaged (the local map stays the image's own). Takes a slot of the admission gate for the
+   * are averaged (the local map stays the image's own); with `cutout`, the product cut out of the
+   * image on white goes with them and the result is the mean of the image's vector and the cut-out's
+   * (the image's alone when the mask finds nothing). Takes a slot of the admission gate for the
    * whole time, and checks the request's signal before each stage so abandoned work stops early.
    */
-  private async embedImage(bytes: Uint8Array, t: Timings, ctx: RequestContext, mirror: boolean): Promise<TwinFeatures> {
+  private async embedImage(bytes: Uint8Array, t: Timings, ctx: RequestContext, mirror: boolean, cutout = false): Promise<TwinFeatures> {
     const { signal } = ctx;
     signal?.throwIfAborted();
     if (ctx.waitForCapacity) await this.gate.enterWhenFree(signal);
@@ -241,20 +258,34 @@ export class TwinlensEngine {
       const decoded = await this.decoder.decode(bytes);
       t.decodeMs += performance.now() - start;
       signal?.throwIfAborted();
+      const mask = cutout ? this.queryCutout : null;
+      let cut: DecodedImage | null = null;
+      if (mask) {
+        start = performance.now();
+        cut = (await cutOutProduct(bytes, mask, { size: this.inputSize, maxImagePixels: this.maxImagePixels }))?.image ?? null;
+        t.cutoutMs += performance.now() - start;
+        signal?.throwIfAborted();
+      }
       start = performance.now();
-      const v = mirror
-        ? averageFeatures(await Promise.all([this.embedder.embed(decoded, signal), this.embedder.embed(mirrorImage(decoded), signal)]))
-        : await this.embedder.embed(decoded, signal);
+      const [photo, cutoutFeatures] = await Promise.all([
+        mirror
+          ? Promise.all([this.embedder.embed(decoded, signal), this.embedder.embed(mirrorImage(decoded), signal)]).then(averageFeatures)
+          : this.embedder.embed(decoded, signal),
+        cut ? this.embedder.embed(cut, signal) : null,
+      ]);
       t.embedMs += performance.now() - start;
-      return v;
+      return cutoutFeatures ? averageFeatures([photo, cutoutFeatures]) : photo;
     } finally {
       this.gate.leave();
     }
   }
 
-  /** A query photo's features (Search, Compare, Embed): mirrored and averaged when `queryMirror` is on. */
+  /**
+   * A query photo's features (Search, Compare, Embed): mirrored and averaged when `queryMirror` is
+   * on, averaged with its cut-out's when `queryCutout` is set.
+   */
   embedQuery(bytes: Uint8Array, t: Timings = zeroTimings(), ctx: RequestContext = {}): Promise<TwinFeatures> {
-    return this.embedImage(bytes, t, ctx, this.queryMirror);
+    return this.embedImage(bytes, t, ctx, this.queryMirror, this.queryCutout !== null);
   }
 
   /**
@@ -398,6 +429,7 @@ export class TwinlensEngine {
     await this.pairHead?.close();
     await this.decoder.close?.();
     await this.catalogViews?.close();
+    await this.queryCutout?.close();
   }
 
   /**

@@ -29,3 +29,4 @@ export {
 export { CatalogRefiner, type CatalogRefinerOptions, type RefinementProgress } from './catalog-refiner.js';
 export { createEngine, type CreatedEngine } from './create-engine.js';
 export { readActiveVersion, writeActiveVersion, type ActiveVersion } from './active-version.js';
+export { cutOutProduct, type CutoutOptions, type CutoutBox } from './query-cutout.js';

@@ -21,3 +21,13 @@ export {
   l2Normalize,
 } from './embedder.js';
 export { type PairHead, type OnnxPairHeadOptions, OnnxPairHead, sigmoid } from './pair-head.js';
+export {
+  type SalientMask,
+  type SalientMaskOptions,
+  OnnxSalientMask,
+  MaskModelFileError,
+  verifyModelFile,
+  BUNDLED_SALIENT_MASK_MODEL,
+  U2NETP_SHA256,
+  SALIENT_MASK_SIZE,
+} from './salient-mask.js';

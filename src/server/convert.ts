@@ -9,7 +9,7 @@ export function rankingStageFrom(rankedBy: RankedBy): RankingStage {
 }
 
 export function stageTimingsFrom(t: Timings): StageTimings {
-  return { decodeMs: t.decodeMs, embedMs: t.embedMs, shortlistMs: t.shortlistMs, rerankMs: t.rerankMs, totalMs: t.totalMs };
+  return { decodeMs: t.decodeMs, embedMs: t.embedMs, cutoutMs: t.cutoutMs, shortlistMs: t.shortlistMs, rerankMs: t.rerankMs, totalMs: t.totalMs };
 }
 
 /** An ImageRef from the wire as the engine's ImageSource; `field` names it in errors. */

@@ -56,6 +56,8 @@ describe('the table', () => {
       catalogViewsInBackground: true,
       catalogViewWorkers: 2,
       queryMirror: true,
+      queryCutout: false,
+      queryCutoutModel: expect.stringMatching(/models[\\/]u2netp[\\/]u2netp\.onnx$/),
       usePairHead: false,
       compareStreamMaxInFlight: 8,
       maxImagesInProgress: 64,
@@ -263,7 +265,7 @@ describe('CLI flags', () => {
 
   test('eval and calibrate get the model options only', () => {
     const cmd = addOptionFlags(new Command('eval'), 'model');
-    expect(cmd.options.map((o) => o.long)).toEqual(['--model', '--providers', '--catalog-views', '--no-query-mirror', '--pair-head']);
+    expect(cmd.options.map((o) => o.long)).toEqual(['--model', '--providers', '--catalog-views', '--no-query-mirror', '--query-cutout', '--query-cutout-model', '--pair-head']);
     cmd.parse(['--providers', 'cpu', '--pair-head'], { from: 'user' });
     expect(optionsFromFlags(cmd)).toEqual({ executionProviders: ['cpu'], usePairHead: true });
     expect(parse([], {}, 'model')).toEqual({});

@@ -88,6 +88,8 @@ export interface StageTimings {
   shortlistMs: number;
   rerankMs: number;
   totalMs: number;
+  /** The query cut-out's mask and crop (0 when the service's queryCutout is off); its embedding is in embed_ms. */
+  cutoutMs: number;
 }
 
 /** Why one item of a batch failed, with the gRPC status code it would have had alone. */
@@ -466,7 +468,7 @@ export const ImageRef: MessageFns<ImageRef> = {
 };
 
 function createBaseStageTimings(): StageTimings {
-  return { decodeMs: 0, embedMs: 0, shortlistMs: 0, rerankMs: 0, totalMs: 0 };
+  return { decodeMs: 0, embedMs: 0, shortlistMs: 0, rerankMs: 0, totalMs: 0, cutoutMs: 0 };
 }
 
 export const StageTimings: MessageFns<StageTimings> = {
@@ -485,6 +487,9 @@ export const StageTimings: MessageFns<StageTimings> = {
     }
     if (message.totalMs !== 0) {
       writer.uint32(41).double(message.totalMs);
+    }
+    if (message.cutoutMs !== 0) {
+      writer.uint32(49).double(message.cutoutMs);
     }
     return writer;
   },
@@ -542,6 +547,14 @@ export const StageTimings: MessageFns<StageTimings> = {
             message.totalMs = reader.double();
             continue;
           }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.cutoutMs = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -581,6 +594,11 @@ export const StageTimings: MessageFns<StageTimings> = {
         : isSet(object.total_ms)
         ? globalThis.Number(object.total_ms)
         : 0,
+      cutoutMs: isSet(object.cutoutMs)
+        ? globalThis.Number(object.cutoutMs)
+        : isSet(object.cutout_ms)
+        ? globalThis.Number(object.cutout_ms)
+        : 0,
     };
   },
 
@@ -601,6 +619,9 @@ export const StageTimings: MessageFns<StageTimings> = {
     if (message.totalMs !== 0) {
       obj.totalMs = floatToJson(message.totalMs);
     }
+    if (message.cutoutMs !== 0) {
+      obj.cutoutMs = floatToJson(message.cutoutMs);
+    }
     return obj;
   },
 
@@ -614,6 +635,7 @@ export const StageTimings: MessageFns<StageTimings> = {
     message.shortlistMs = object.shortlistMs ?? 0;
     message.rerankMs = object.rerankMs ?? 0;
     message.totalMs = object.totalMs ?? 0;
+    message.cutoutMs = object.cutoutMs ?? 0;
     return message;
   },
 };

@@ -9,6 +9,7 @@ import { compareCommand, searchCommand } from './commands/query.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
 import { adaptCommand } from './commands/adapt.js';
+import { confirmCommand } from './commands/confirm.js';
 import { addClientSecurityFlags, addServeSecurityFlags, serveSecurityOptionsFrom } from './security-flags.js';
 import { addServeObservabilityFlags, serveObservabilityOptionsFrom } from './observability-flags.js';
 
@@ -110,6 +111,15 @@ program
   .option('--json', 'print the raw response as JSON')
   .action((a, b, o) => compareCommand(a, b, o));
 
+program
+  .command('confirm <photo> <item>')
+  .description('tell the server that a photo shows a catalog item (item:ID), or with --different that it does not')
+  .option('--server <address>', 'server address', defaultServer)
+  .option('--different', 'the photo does NOT show the item (a hard negative)')
+  .option('--meta <key=value>', 'metadata of the example (repeatable)', collect, [])
+  .option('--json', 'print the raw response as JSON')
+  .action((photo, item, o) => confirmCommand(photo, item, o));
+
 modelOptions(
   program
     .command('eval')
@@ -186,7 +196,7 @@ program
 // TLS and bearer-token flags (security-flags.ts): the server side on serve, the client side on the commands that call one.
 for (const c of program.commands) {
   if (c.name() === 'serve') addServeSecurityFlags(c);
-  if (['index', 'search', 'compare'].includes(c.name())) addClientSecurityFlags(c);
+  if (['index', 'search', 'compare', 'confirm'].includes(c.name())) addClientSecurityFlags(c);
 }
 // Metrics and log flags (observability-flags.ts) on serve.
 program.commands.filter((c) => c.name() === 'serve').forEach((c) => addServeObservabilityFlags(c));

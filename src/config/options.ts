@@ -17,7 +17,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * Everything a twinlens service can be configured with. `validateOptions` fills the defaults
  * documented here; the CLI and environment variables (`optionsFromEnv`) feed it.
  */
-export interface TwinlensOptions {
+export interface TwinlensOptions extends WarmPathOptions {
   /** Address to bind. Default `127.0.0.1`: loopback only, nothing is exposed by accident. */
   host: string;
   /** TCP port; 0 picks a free one (tests). Default 50051, the customary gRPC port. */
@@ -189,6 +189,56 @@ export interface TwinlensOptions {
   indexSnapshotIntervalMs: number;
 }
 
+// ---- Warm path (confirmed examples, issue 11): fields, defaults, checks and environment ----
+
+/** How confirmed examples act on search, and how long Search's query photos are kept for ConfirmMatch. */
+export interface WarmPathOptions {
+  /**
+   * How an item's SAME examples take part in Search: `fold` (default: the item's vector is the
+   * normalised sum of its catalog vector and its confirmed photos' vectors; measured better than
+   * best-view on grocery-dev, docs/warm-path.md) or `best-view` (each confirmed photo is another view
+   * of the item; the item scores by its best view). Env `TWINLENS_EXAMPLE_SCORING`.
+   */
+  exampleScoring: 'best-view' | 'fold';
+  /**
+   * How long Search's query images are kept in memory so that ConfirmMatch can turn one into an
+   * example without a second upload, in ms. Default 600,000 (10 min). 0 keeps none (ConfirmMatch
+   * then answers FAILED_PRECONDITION): the photos people search with outlive their request only
+   * while this is on (docs/warm-path.md). Env `TWINLENS_CONFIRM_RETENTION_MS`.
+   */
+  confirmRetentionMs: number;
+  /**
+   * Most bytes of query images kept for ConfirmMatch; the oldest go first. Default 64 MiB. 0 keeps
+   * none. Env `TWINLENS_CONFIRM_RETENTION_BYTES`.
+   */
+  confirmRetentionBytes: number;
+}
+
+const WARM_PATH_DEFAULTS: Readonly<WarmPathOptions> = Object.freeze({
+  exampleScoring: 'fold' as const,
+  confirmRetentionMs: 10 * 60_000,
+  confirmRetentionBytes: 64 * 1024 * 1024,
+});
+
+function checkWarmPathOptions(o: TwinlensOptions): void {
+  if (!['best-view', 'fold'].includes(o.exampleScoring)) {
+    throw new RangeError(`option exampleScoring: expected best-view or fold, received ${JSON.stringify(o.exampleScoring)}`);
+  }
+  checkInteger('confirmRetentionMs', o.confirmRetentionMs, 0, 2 ** 31 - 1);
+  checkInteger('confirmRetentionBytes', o.confirmRetentionBytes, 0, 2 ** 40);
+}
+
+function warmPathOptionsFromEnv(env: NodeJS.ProcessEnv): Partial<TwinlensOptions> {
+  const num = (name: string): number | undefined => (env[name] === undefined ? undefined : Number(env[name]));
+  return {
+    exampleScoring: env.TWINLENS_EXAMPLE_SCORING as WarmPathOptions['exampleScoring'] | undefined,
+    confirmRetentionMs: num('TWINLENS_CONFIRM_RETENTION_MS'),
+    confirmRetentionBytes: num('TWINLENS_CONFIRM_RETENTION_BYTES'),
+  };
+}
+
+// ---- end of warm path options ----
+
 /** The defaults, in one place. */
 export const DEFAULT_OPTIONS: Readonly<TwinlensOptions> = Object.freeze({
   host: '127.0.0.1',
@@ -233,6 +283,7 @@ export const DEFAULT_OPTIONS: Readonly<TwinlensOptions> = Object.freeze({
   hnswExpansionAdd: 128,
   hnswExpansionSearch: 128,
   indexSnapshotIntervalMs: 600_000,
+  ...WARM_PATH_DEFAULTS,
 });
 
 const PROVIDERS: readonly ExecutionProviderName[] = ['cuda', 'cpu'];
@@ -367,6 +418,7 @@ export function validateOptions(partial: Partial<TwinlensOptions> = {}): Readonl
   if (typeof o.host !== 'string' || o.host.length === 0) throw new TypeError('option host: expected a non-empty string');
   checkSecurityOptions(o);
   checkObservabilityOptions(o);
+  checkWarmPathOptions(o);
   return Object.freeze({ ...o, executionProviders: [...o.executionProviders] });
 }
 
@@ -384,6 +436,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tw
   return {
     ...securityOptionsFromEnv(env),
     ...observabilityOptionsFromEnv(env),
+    ...warmPathOptionsFromEnv(env),
     host: env.TWINLENS_HOST,
     port: num('TWINLENS_PORT'),
     dataDir: env.TWINLENS_DATA_DIR,

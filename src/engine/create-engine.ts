@@ -6,7 +6,7 @@ import type { RestoreReport } from '../store/index.js';
 import { readActiveVersion, writeActiveVersion, type ActiveVersion } from './active-version.js';
 import { reembedInBackground } from './reembed-in-background.js';
 import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead } from '../model/index.js';
-import { createCatalogViewSource, TwinlensEngine } from './index.js';
+import { createCatalogViewSource, RecentQueries, TwinlensEngine } from './index.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
 
 /** How long the replaced model stays open after a switch, for calls that started on it. */
@@ -129,6 +129,7 @@ export async function createEngine(
     serving.pairHead,
   );
   engine.queryMirror = options.queryMirror;
+  engine.recentQueries = new RecentQueries({ retentionMs: options.confirmRetentionMs, maxBytes: options.confirmRetentionBytes });
   engine.catalogViews = createCatalogViewSource({ views: options.catalogViews, seed: 1, workers: options.catalogViewWorkers });
   if (engine.catalogViews) log.info(`catalog vectors average the clean image with ${options.catalogViews} simulated photos of it (catalogViews)`);
   if (stale.length > 0) {

@@ -1,11 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { type Catalog, type CatalogRow, splitRowKey } from '../store/index.js';
+import { type Catalog, type CatalogRow, isExampleView, splitRowKey } from '../store/index.js';
 import { InvalidArgumentError, InvalidImageError } from '../errors/index.js';
 import type { ImageDecoder } from '../imaging/index.js';
 import type { Embedder, PairHead, TwinFeatures } from '../model/index.js';
 import { AdmissionGate } from './admission-gate.js';
 import { averageFeatures, type CatalogViewSource, mirrorImage, withCatalogViews } from './catalog-views.js';
 import type { MetadataFilter } from '../store/index.js';
+import { RecentQueries } from './recent-queries.js';
+import { type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
 
 /** Milliseconds spent per stage. */
 export interface Timings {
@@ -43,6 +45,8 @@ export interface SearchResult {
   scanned: number;
   timings: Timings;
   modelVersion: string;
+  /** Names the query image for confirmMatch while it is retained ('' when retention is off). */
+  searchId: string;
 }
 
 export interface CompareResult {
@@ -87,18 +91,26 @@ export function dot(a: Float32Array, b: Float32Array): number {
 /**
  * Loads, decodes and embeds one batch of items in a single model run (plus one run per item for its
  * simulated views, when `catalogViews` is set) and stores them in `catalog`: the step of every bulk
- * path (start-up re-embedding, demo seed, eval, background re-embedding).
+ * path (start-up re-embedding, demo seed, eval, background re-embedding). Confirmed examples (rows
+ * under an example view) are photos like Search's queries: embedded as a query is (with its mirror
+ * when `queryMirror`), never with simulated views.
  */
 export async function storeBatch(
   model: { decoder: ImageDecoder; embedder: Embedder },
   catalogViews: CatalogViewSource | null,
   catalog: Catalog,
   items: IngestItem[],
+  queryMirror = false,
 ): Promise<void> {
   const images = await Promise.all(items.map((it) => it.loadImage()));
   const decoded = await Promise.all(images.map((b) => model.decoder.decode(b)));
   const clean = await model.embedder.embedBatch(decoded);
-  const features = await Promise.all(clean.map((f, j) => withCatalogViews(model, catalogViews, images[j], f)));
+  const features = await Promise.all(
+    clean.map(async (f, j) => {
+      if (!isExampleView(items[j].view)) return withCatalogViews(model, catalogViews, images[j], f);
+      return queryMirror ? averageFeatures([f, await model.embedder.embed(mirrorImage(decoded[j]))]) : f;
+    }),
+  );
   await catalog.upsert(
     items.map((it, j) => ({
       itemId: it.itemId,
@@ -123,6 +135,10 @@ export class TwinlensEngine {
   catalogViews: CatalogViewSource | null = null;
   /** Embed each query photo with its mirror image and average the two. Set by createEngine. */
   queryMirror = false;
+  /** Search's query images kept for confirmMatch (none by default). Set by createEngine. */
+  recentQueries = new RecentQueries({ retentionMs: 0, maxBytes: 0 });
+  /** Learns from the catalog's confirmed examples (`adapt`); none by default. Set by createEngine. */
+  exampleAdapter: ExampleAdapter = NO_EXAMPLE_ADAPTER;
 
   // The model-bound fields are not readonly: `switchModel` replaces them with the catalog's vectors.
   constructor(
@@ -234,10 +250,11 @@ export class TwinlensEngine {
     const t0 = performance.now();
     const { hits, scanned } = this.catalog.search(query.embedding, shortlistK, params.filter);
     timings.shortlistMs = performance.now() - t0;
+    const searchId = this.recentQueries.put(bytes);
     const shortlist = hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata, view: h.view }));
     if (!this.pairHead || shortlist.length === 0) {
       timings.totalMs = performance.now() - start;
-      return { hits: shortlist.slice(0, topK), rankedBy: 'embedding', scanned, timings, modelVersion: version };
+      return { hits: shortlist.slice(0, topK), rankedBy: 'embedding', scanned, timings, modelVersion: version, searchId };
     }
     // Rerank stage: the pair head looks at the query's and each candidate's local feature maps.
     ctx.signal?.throwIfAborted();
@@ -252,7 +269,7 @@ export class TwinlensEngine {
     const ranked = shortlist.map((h, i) => ({ h, i })).sort((x, y) => y.h.score - x.h.score || x.i - y.i).map((x) => x.h);
     timings.rerankMs = performance.now() - t1;
     timings.totalMs = performance.now() - start;
-    return { hits: ranked.slice(0, topK), rankedBy: 'pair_head', scanned, timings, modelVersion: version };
+    return { hits: ranked.slice(0, topK), rankedBy: 'pair_head', scanned, timings, modelVersion: version, searchId };
   }
 
   /**
@@ -349,7 +366,7 @@ export class TwinlensEngine {
   async ingest(items: IngestItem[], onProgress?: (done: number, total: number) => void): Promise<void> {
     const batch = 16;
     for (let i = 0; i < items.length; i += batch) {
-      await storeBatch(this, this.catalogViews, this.catalog, items.slice(i, i + batch));
+      await storeBatch(this, this.catalogViews, this.catalog, items.slice(i, i + batch), this.queryMirror);
       onProgress?.(Math.min(i + batch, items.length), items.length);
     }
   }

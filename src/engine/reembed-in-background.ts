@@ -101,6 +101,7 @@ export async function reembedInBackground(engine: TwinlensEngine, target: Target
           engine.catalogViews,
           next,
           slice.map((row) => ({ ...splitRowKey(row.itemId), metadata: row.metadata, loadImage: () => serving.imageBySha(row.imageSha256) })),
+          engine.queryMirror,
         );
         const done = serving.size - todo.length + i + slice.length;
         serving.reembedding = { targetModelVersion: version, done: Math.min(done, serving.size), total: serving.size, startedAtMs: started };

@@ -14,6 +14,7 @@ import type { Logger } from '../observability/logger.js';
 import { serviceErrorFrom, statusFromError, statusName } from './status-from-error.js';
 import { requestSignal } from './request-signal.js';
 import { unary } from './unary.js';
+import { createExampleHandlers } from './example-service.js';
 
 /** Items embedded concurrently during an upload; reading pauses beyond it. */
 const UPLOAD_CONCURRENCY = 8;
@@ -92,6 +93,7 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger) {
 export function createCatalogService(engine: TwinlensEngine, log: Logger): CatalogServiceServer {
   const catalog = engine.catalog;
   return {
+    ...createExampleHandlers(engine, log),
     upsertItems: handleUpsertItems(engine, log),
     deleteItem: unary(log, async (req) => ({ deleted: await catalog.delete(req.itemId, req.view ?? '') })),
     getItem: unary(log, async (req) => {
@@ -122,6 +124,8 @@ export function createCatalogService(engine: TwinlensEngine, log: Logger): Catal
       reembedding: catalog.reembedding,
       dataBytes: await catalog.dataBytes(),
       dataDir: catalog.dataDir,
+      sameExampleCount: catalog.exampleCounts().same,
+      differentExampleCount: catalog.exampleCounts().different,
     })),
   };
 }

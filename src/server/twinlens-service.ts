@@ -110,6 +110,7 @@ export function createTwinlensService(engine: TwinlensEngine, options: Readonly<
         timings: stageTimingsFrom(r.timings),
         modelVersion: r.modelVersion,
         candidatesScanned: r.scanned,
+        searchId: r.searchId,
       };
     }),
     compare: unary(log, (req, signal) => compareOne(engine, req.a, req.b, { signal })),

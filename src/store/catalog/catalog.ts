@@ -15,6 +15,7 @@ import {
 import { BlobStore } from './blob-store.js';
 import { CatalogTable, type CatalogRow } from './catalog-table.js';
 import { fromFloat16, toFloat16 } from './float16.js';
+import { type ExampleInfo, type ExampleScoring, isExampleView, parseExampleView, validateExampleId } from './examples.js';
 
 /** What a caller hands the catalog to store: an embedded image. */
 export interface NewCatalogItem {
@@ -97,6 +98,12 @@ export interface CatalogIndexSettings extends Partial<CatalogIndexOptions> {
    * next model version shares the serving one's, so images are stored once.
    */
   blobDir?: string;
+  /**
+   * How an item's SAME examples take part in search: `best-view` (each is another view of the item;
+   * the item scores by its best view) or `fold` (the item's vector is the normalised sum of its
+   * main vector and its examples'). Default `fold`.
+   */
+  exampleScoring?: ExampleScoring;
 }
 
 /** The catalog index settings of the service options (src/config/options.ts). */
@@ -105,6 +112,7 @@ export function catalogIndexSettingsFrom(o: Readonly<TwinlensOptions>): CatalogI
     kind: o.indexKind,
     annMinItems: o.annMinItems,
     snapshotIntervalMs: o.indexSnapshotIntervalMs,
+    exampleScoring: o.exampleScoring,
     hnsw: {
       quantization: o.indexQuantization,
       connectivity: o.hnswConnectivity,
@@ -155,6 +163,8 @@ export class Catalog {
     public localLength: number,
     private snapshots: IndexSnapshots,
     private snapshotIntervalMs: number,
+    /** How SAME examples take part in search (CatalogIndexSettings.exampleScoring). */
+    readonly exampleScoring: ExampleScoring,
   ) {}
 
   /** When the graph was last saved (or restored), and the index's write sequence then. */
@@ -176,7 +186,7 @@ export class Catalog {
     await fs.mkdir(dataDir, { recursive: true });
     const table = await CatalogTable.open(path.join(dataDir, 'catalog.lance'), dim);
     const blobs = new BlobStore(indexSettings.blobDir ?? path.join(dataDir, 'images'));
-    const { snapshotIntervalMs = 600_000, onRestore, blobDir: _blobDir, ...indexOptions } = indexSettings;
+    const { snapshotIntervalMs = 600_000, onRestore, blobDir: _blobDir, exampleScoring = 'fold', ...indexOptions } = indexSettings;
     const index = new CatalogIndex(dim, indexOptions);
     const info = new Map<string, CatalogItemInfo>();
     const locals = new Map<string, Uint16Array>();
@@ -194,7 +204,8 @@ export class Catalog {
     }
     // Entries without touching a graph yet, then the saved graph (reconciled with these rows) or,
     // failing that, a background build while exact search serves.
-    const keys = [...embeddings.keys()];
+    // Examples join the index after the plain rows (Catalog.noteExamples).
+    const keys = [...embeddings.keys()].filter((key) => !isExampleView(splitRowKey(key).view));
     const snapshots = new IndexSnapshots(path.join(dataDir, 'index'));
     index.upsertMany(
       keys.map((key) => ({ ...splitRowKey(key), metadata: info.get(key)!.metadata })),
@@ -203,11 +214,12 @@ export class Catalog {
     );
     const restored = index.wantsGraph() ? snapshots.restore(index, modelVersion) : undefined;
     if (restored) onRestore?.(restored);
-    const catalog = new Catalog(dataDir, modelVersion, table, blobs, index, info, locals, localLength, snapshots, snapshotIntervalMs);
-    for (const key of keys) {
+    const catalog = new Catalog(dataDir, modelVersion, table, blobs, index, info, locals, localLength, snapshots, snapshotIntervalMs, exampleScoring);
+    for (const key of embeddings.keys()) {
       const { itemId, view } = splitRowKey(key);
       if (view) catalog.viewKeys.set(itemId, (catalog.viewKeys.get(itemId) ?? new Set()).add(key));
     }
+    catalog.noteExamples([...embeddings].filter(([key]) => isExampleView(splitRowKey(key).view)));
     // A snapshot loaded and reconciled matches the table; a graph built anew is not saved yet.
     catalog.savedAt.seq = restored?.loaded && restored.reconciled === 0 ? index.sequence : -1;
     index.startGraphIfWanted();
@@ -229,7 +241,7 @@ export class Catalog {
   upsert(items: NewCatalogItem[]): Promise<boolean[]> {
     for (const item of items) {
       validateItemId(item.itemId);
-      validateView(item.view);
+      if (!parseExampleView(item.view ?? '')) validateView(item.view);
       validateMetadata(item.metadata);
       if (item.embedding.length !== this.dim) {
         throw new RangeError(`embedding of '${item.itemId}' has ${item.embedding.length} dims, the catalog ${this.dim}`);
@@ -264,14 +276,19 @@ export class Catalog {
         this.info.set(row.itemId, rest);
         if (local) this.locals.set(row.itemId, local);
       }
+      const plain = rows.filter((row) => !isExampleView(splitRowKey(row.itemId).view));
       this.index.upsertMany(
-        rows.map((row) => ({ ...splitRowKey(row.itemId), metadata: row.metadata })),
-        rows.map((row) => row.embedding),
+        plain.map((row) => ({ ...splitRowKey(row.itemId), metadata: row.metadata })),
+        plain.map((row) => row.embedding),
       );
       for (const row of rows) {
         const { itemId, view } = splitRowKey(row.itemId);
         if (view) this.viewKeys.set(itemId, (this.viewKeys.get(itemId) ?? new Set()).add(row.itemId));
+        // A replaced main image: its examples are folded into (or take the metadata of) the new one.
+        else if (this.sameVectors.has(itemId)) this.refreshExamples.add(itemId);
+        if (!view && this.mainVectors.has(itemId)) this.mainVectors.set(itemId, row.embedding);
       }
+      this.noteExamples(rows.filter((row) => isExampleView(splitRowKey(row.itemId).view)).map((row) => [row.itemId, row.embedding]));
       this.maybeSaveSnapshot();
       const seen = new Set<string>();
       return items.map((i) => {
@@ -286,21 +303,163 @@ export class Catalog {
   delete(itemId: string, view = ''): Promise<boolean> {
     validateItemId(itemId);
     validateView(view);
-    return this.lock.run(async () => {
-      const keys = view ? [rowKeyOf(itemId, view)] : [itemId, ...(this.viewKeys.get(itemId) ?? [])];
-      const present = keys.filter((k) => this.info.has(k));
-      if (present.length === 0) return false;
-      await this.table.deleteMany(present);
-      for (const key of present) {
-        this.index.delete(key);
-        this.info.delete(key);
-        this.locals.delete(key);
+    return this.lock.run(() => this.deleteNow(itemId, view));
+  }
+
+  /** Deletes an item with all its views and examples, or one view or example of it (inside the write lock). */
+  private async deleteNow(itemId: string, view: string): Promise<boolean> {
+    const keys = view ? [rowKeyOf(itemId, view)] : [itemId, ...(this.viewKeys.get(itemId) ?? [])];
+    const present = keys.filter((k) => this.info.has(k));
+    if (present.length === 0) return false;
+    await this.table.deleteMany(present);
+    for (const key of present) {
+      this.index.delete(key);
+      this.info.delete(key);
+      this.locals.delete(key);
+      const example = parseExampleView(splitRowKey(key).view);
+      if (example) {
+        this.exampleKeys.delete(example.exampleId);
+        this.sameVectors.get(itemId)?.delete(key);
       }
-      if (view) this.viewKeys.get(itemId)?.delete(rowKeyOf(itemId, view));
-      if (!view || this.viewKeys.get(itemId)?.size === 0) this.viewKeys.delete(itemId);
-      this.maybeSaveSnapshot();
-      return true;
+    }
+    if (view) this.viewKeys.get(itemId)?.delete(rowKeyOf(itemId, view));
+    if (!view || this.viewKeys.get(itemId)?.size === 0) this.viewKeys.delete(itemId);
+    if (!view) {
+      this.sameVectors.delete(itemId);
+      this.mainVectors.delete(itemId);
+    } else if (isExampleView(view)) {
+      this.refreshExamples.add(itemId);
+      this.applyExamples();
+    }
+    this.maybeSaveSnapshot();
+    return true;
+  }
+
+  /** Deletes one example by id; false when there was none. */
+  deleteExample(exampleId: string): Promise<boolean> {
+    validateExampleId(exampleId);
+    return this.lock.run(async () => {
+      const key = this.exampleKeys.get(exampleId);
+      if (!key) return false;
+      const { itemId, view } = splitRowKey(key);
+      return this.deleteNow(itemId, view);
     });
+  }
+
+  /** A stored example, or undefined. */
+  example(exampleId: string): ExampleInfo | undefined {
+    const key = this.exampleKeys.get(exampleId);
+    return key === undefined ? undefined : this.exampleInfoOf(key);
+  }
+
+  /** The item's examples (both labels) with ids greater than `afterId`, oldest first, at most `limit`. */
+  listExamples(itemId: string, afterId: string, limit: number): { examples: ExampleInfo[]; more: boolean; total: number } {
+    validateItemId(itemId);
+    if (!this.info.has(itemId)) throw new ItemNotFoundError(itemId);
+    const all = [...(this.viewKeys.get(itemId) ?? [])]
+      .map((key) => this.exampleInfoOf(key))
+      .filter((e): e is ExampleInfo => e !== undefined)
+      .sort((a, b) => (a.exampleId < b.exampleId ? -1 : a.exampleId > b.exampleId ? 1 : 0));
+    const after = all.filter((e) => e.exampleId > afterId);
+    return { examples: after.slice(0, limit), more: after.length > limit, total: all.length };
+  }
+
+  /** Examples in the catalog by label. */
+  exampleCounts(): { same: number; different: number } {
+    let same = 0;
+    for (const vectors of this.sameVectors.values()) same += vectors.size;
+    return { same, different: this.exampleKeys.size - same };
+  }
+
+  /** Every stored example (both labels), in no particular order: what an adapter learns from. */
+  examples(): ExampleInfo[] {
+    return [...this.exampleKeys.values()].map((key) => this.exampleInfoOf(key)!);
+  }
+
+  /** The stored embedding of an example of either label, read from the table (DIFFERENT ones are not in memory). */
+  async exampleEmbeddings(): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const row of await this.table.readAll()) {
+      const example = parseExampleView(splitRowKey(row.itemId).view);
+      if (example && row.modelVersion === this.modelVersion) out.set(example.exampleId, row.embedding);
+    }
+    return out;
+  }
+
+  private exampleInfoOf(key: string): ExampleInfo | undefined {
+    const { itemId, view } = splitRowKey(key);
+    const example = parseExampleView(view);
+    const row = this.info.get(key);
+    if (!example || !row) return undefined;
+    return {
+      ...example,
+      itemId,
+      metadata: row.metadata,
+      modelVersion: row.modelVersion,
+      imageSha256: row.imageSha256,
+      imageBytes: row.imageBytes,
+      createdAtMs: row.updatedAtMs,
+    };
+  }
+
+  /** Example row keys by example id (both labels). */
+  private exampleKeys = new Map<string, string>();
+  /** SAME examples' vectors by item id, then row key. */
+  private sameVectors = new Map<string, Map<string, Float32Array>>();
+  /** With `fold`: the unfolded main vector of each item whose index vector is folded. */
+  private mainVectors = new Map<string, Float32Array>();
+  /** Items whose example entries (or folded vector) are to be rebuilt by `applyExamples`. */
+  private refreshExamples = new Set<string>();
+
+  /** Records example rows (row key, vector) just stored or loaded, then updates the index. */
+  private noteExamples(rows: [string, Float32Array][]): void {
+    for (const [key, vector] of rows) {
+      const { itemId, view } = splitRowKey(key);
+      const example = parseExampleView(view)!;
+      this.exampleKeys.set(example.exampleId, key);
+      if (example.label !== 'same') continue;
+      const vectors = this.sameVectors.get(itemId) ?? new Map<string, Float32Array>();
+      this.sameVectors.set(itemId, vectors.set(key, vector));
+      this.refreshExamples.add(itemId);
+    }
+    this.applyExamples();
+  }
+
+  /**
+   * Brings the index up to date with the SAME examples of the items in `refreshExamples`:
+   * `best-view` indexes each example as a view of its item, with the item's metadata (filters see
+   * the item); `fold` indexes the item's main key with the normalised sum of its main vector and its
+   * examples' vectors (each confirmed photo weighs as much as the catalog image).
+   */
+  private applyExamples(): void {
+    for (const itemId of this.refreshExamples) {
+      const main = this.info.get(itemId);
+      const vectors = this.sameVectors.get(itemId);
+      if (!main) continue;
+      if (this.exampleScoring === 'best-view') {
+        if (vectors?.size) {
+          this.index.upsertMany(
+            [...vectors.keys()].map((key) => ({ ...splitRowKey(key), metadata: main.metadata })),
+            [...vectors.values()],
+          );
+        }
+        continue;
+      }
+      if (!this.mainVectors.has(itemId)) {
+        if (!vectors?.size) continue;
+        this.mainVectors.set(itemId, this.index.get(itemId)!.vector);
+      }
+      const base = this.mainVectors.get(itemId)!;
+      const sum = Float32Array.from(base);
+      for (const v of vectors?.values() ?? []) for (let i = 0; i < sum.length; i++) sum[i] += v[i];
+      let norm = 0;
+      for (let i = 0; i < sum.length; i++) norm += sum[i] * sum[i];
+      norm = Math.sqrt(norm) || 1;
+      for (let i = 0; i < sum.length; i++) sum[i] /= norm;
+      this.index.upsert({ itemId, metadata: main.metadata }, sum);
+      if (!vectors?.size) this.mainVectors.delete(itemId);
+    }
+    this.refreshExamples.clear();
   }
 
   has(itemId: string): boolean {
@@ -447,6 +606,9 @@ export class Catalog {
     swap('snapshotIntervalMs' as keyof this);
     swap('savedAt' as keyof this);
     swap('viewKeys' as keyof this);
+    swap('exampleKeys' as keyof this);
+    swap('sameVectors' as keyof this);
+    swap('mainVectors' as keyof this);
   }
 
   /** Closes the table and releases the index; save the graph first with `saveIndex` to keep it. */

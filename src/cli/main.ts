@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { int } from './arg-parsers.js';
+import { int, wholeNumber } from './arg-parsers.js';
 import { DEFAULT_OPTIONS, type ExecutionProviderName, optionsFromEnv, PACKAGE_VERSION, type TwinlensOptions } from '../config/index.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { evalCommand } from './commands/eval.js';
@@ -15,6 +15,11 @@ import { addServeObservabilityFlags, serveObservabilityOptionsFrom } from './obs
 
 const VERSION = PACKAGE_VERSION;
 
+
+/** `all` or a whole number of confirmed photos per item. */
+function perItemCount(value: string): number | 'all' {
+  return value.trim() === 'all' ? 'all' : wholeNumber(value);
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -133,19 +138,35 @@ modelOptions(
     .option('--no-verification', "skip Compare's verification figures")
     .option('--adapt', "first adapt a copy of the model on the benchmark's catalog images (never its photos), then evaluate with it")
     .option('--adapt-out <dir>', 'where --adapt writes the adapted model (default a temporary folder)')
-    .option('--adapt-budget-minutes <m>', 'time budget of --adapt', Number),
+    .option('--adapt-budget-minutes <m>', 'time budget of --adapt, and of the adapt step after --feedback (default 20)', Number)
+    .option('--feedback <file>', 'confirm photos from this csv (queries.csv format) through the AddExamples path, then adapt, then measure')
+    .option('--feedback-per-item <k>', "confirmed photos per item: the first K in file order, or 'all'", perItemCount, 'all')
+    .option('--feedback-item-fraction <f>', 'confirm photos for this fraction of the items only (by a hash of the item id); recall is reported apart for both halves', Number)
+    .option('--learning-curve', 'also measure K = 0, 1, 3, 10 on the way to --feedback-per-item (json learning_curve, a chart in the HTML report)')
+    .option('--example-scoring <how>', 'how confirmed photos act on search: fold or best-view (default: the service option exampleScoring)')
+    .option('--compare-scorings', 'with --learning-curve: measure every point both with fold and with best-view (one embedded catalog)'),
 ).action((o, cmd: Command) =>
   evalCommand({
     catalog: o.catalog,
     queries: o.queries,
     json: o.json,
-    service: serviceOptionsFrom(cmd),
+    service: serviceOptionsFrom(cmd, { exampleScoring: o.exampleScoring }),
     shortlistK: o.shortlistK,
     report: o.report === false ? false : typeof o.report === 'string' ? o.report : undefined,
     verification: o.verification,
     adapt: o.adapt,
     adaptOut: o.adaptOut,
     adaptBudgetMinutes: o.adaptBudgetMinutes,
+    feedback: o.feedback
+      ? {
+          csv: o.feedback,
+          perItem: o.feedbackPerItem,
+          itemFraction: o.feedbackItemFraction,
+          learningCurve: o.learningCurve,
+          scorings: o.compareScorings ? ['fold', 'best-view'] : undefined,
+          adaptBudgetMinutes: o.adaptBudgetMinutes,
+        }
+      : undefined,
   }),
 );
 

@@ -29,6 +29,8 @@ export type ExampleResult = { ok: true; itemId: string; exampleId: string } | { 
  */
 export async function prepareExample(engine: TwinlensEngine, example: NewExample, ctx: RequestContext = {}): Promise<NewCatalogItem> {
   validateItemId(example.itemId);
+  // Named before the photo is embedded, so examples of one stream list in the order sent.
+  const exampleId = newExampleId();
   if (example.label !== 'same' && example.label !== 'different') {
     throw new InvalidArgumentError('label', 'expected EXAMPLE_LABEL_SAME or EXAMPLE_LABEL_DIFFERENT');
   }
@@ -37,7 +39,7 @@ export async function prepareExample(engine: TwinlensEngine, example: NewExample
   if (!engine.catalog.has(example.itemId)) throw new ItemNotFoundError(example.itemId);
   if (!example.image?.length) throw new InvalidArgumentError('image', 'empty: every example needs its photo');
   const { embedding, local } = await engine.embedQuery(example.image, undefined, ctx);
-  return { itemId: example.itemId, metadata, image: example.image, embedding, local, view: exampleViewOf(example.label, newExampleId()) };
+  return { itemId: example.itemId, metadata, image: example.image, embedding, local, view: exampleViewOf(example.label, exampleId) };
 }
 
 /** The example id of a prepared example. */

@@ -163,8 +163,8 @@ export class Catalog {
     public localLength: number,
     private snapshots: IndexSnapshots,
     private snapshotIntervalMs: number,
-    /** How SAME examples take part in search (CatalogIndexSettings.exampleScoring). */
-    readonly exampleScoring: ExampleScoring,
+    /** How SAME examples take part in search (CatalogIndexSettings.exampleScoring; `useExampleScoring` changes it). */
+    private scoring: ExampleScoring,
   ) {}
 
   /** When the graph was last saved (or restored), and the index's write sequence then. */
@@ -411,6 +411,31 @@ export class Catalog {
   /** Items whose example entries (or folded vector) are to be rebuilt by `applyExamples`. */
   private refreshExamples = new Set<string>();
 
+  /** How SAME examples take part in search now. */
+  get exampleScoring(): ExampleScoring {
+    return this.scoring;
+  }
+
+  /**
+   * Switches how SAME examples take part in search, rebuilding their index entries (in memory, no
+   * I/O): lets an evaluation measure both ways over one embedded catalog.
+   */
+  useExampleScoring(scoring: ExampleScoring): Promise<void> {
+    return this.lock.run(async () => {
+      if (scoring === this.scoring) return;
+      for (const [itemId, vectors] of this.sameVectors) {
+        if (this.scoring === 'best-view') for (const key of vectors.keys()) this.index.delete(key);
+        const main = this.mainVectors.get(itemId);
+        const info = this.info.get(itemId);
+        if (main && info) this.index.upsert({ itemId, metadata: info.metadata }, main);
+        this.mainVectors.delete(itemId);
+        this.refreshExamples.add(itemId);
+      }
+      this.scoring = scoring;
+      this.applyExamples();
+    });
+  }
+
   /** Records example rows (row key, vector) just stored or loaded, then updates the index. */
   private noteExamples(rows: [string, Float32Array][]): void {
     for (const [key, vector] of rows) {
@@ -436,7 +461,7 @@ export class Catalog {
       const main = this.info.get(itemId);
       const vectors = this.sameVectors.get(itemId);
       if (!main) continue;
-      if (this.exampleScoring === 'best-view') {
+      if (this.scoring === 'best-view') {
         if (vectors?.size) {
           this.index.upsertMany(
             [...vectors.keys()].map((key) => ({ ...splitRowKey(key), metadata: main.metadata })),

@@ -24,9 +24,19 @@ export function validateExampleId(exampleId: string): void {
   }
 }
 
-/** A new example id: time-ordered (base-36 milliseconds, fixed width) plus 48 random bits. */
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * A new example id, ordered by creation within this process (base-36 milliseconds and a sequence
+ * number within the millisecond, fixed width) plus 48 random bits.
+ */
 export function newExampleId(nowMs = Date.now()): string {
-  return `${nowMs.toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
+  if (nowMs > lastMs) {
+    lastMs = nowMs;
+    sequence = 0;
+  } else sequence++;
+  return `${lastMs.toString(36).padStart(9, '0')}${sequence.toString(36).padStart(4, '0')}-${randomBytes(6).toString('hex')}`;
 }
 
 /** The view name an example is stored under. */

@@ -154,7 +154,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
       const byItem = feedbackByItem(rows, fraction);
       byItem.forEach((_, id) => fed.add(id));
       const target = fb.perItem ?? 'all';
-      const below = (k: number | 'all'): boolean => target === 'all' || (k !== 'all' && k < target);
+      const below = (k: number | 'all'): boolean => k !== 'all' && (target === 'all' || k < target);
       const steps = fb.learningCurve ? [...LEARNING_CURVE_K.filter(below), target] : [target];
       const scorings = fb.learningCurve ? (fb.scorings ?? [service.exampleScoring]) : [service.exampleScoring];
       let examples = 0;

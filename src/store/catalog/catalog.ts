@@ -594,6 +594,11 @@ export class Catalog {
     return this.info.values();
   }
 
+  /** Stored rows: main images, views and examples. */
+  get rowCount(): number {
+    return this.info.size;
+  }
+
   /** The stored row of an item's main image or view (row key as in `rows`), or undefined. */
   row(key: string): CatalogItemInfo | undefined {
     return this.info.get(key);

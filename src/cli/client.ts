@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import {
+  type AddExamplesRequest,
+  type AddExamplesResponse,
   CatalogServiceClient,
   TwinlensServiceClient,
   type UpsertItemsRequest,
@@ -69,6 +71,22 @@ export async function upsertItems(
   });
   for await (const item of items) {
     if (!call.write(item)) await once(call, 'drain');
+  }
+  call.end();
+  return done;
+}
+
+/** Streams examples through AddExamples, honouring back-pressure, and resolves with the per-example outcomes. */
+export async function addExamples(
+  client: CatalogServiceClient,
+  examples: Iterable<AddExamplesRequest> | AsyncIterable<AddExamplesRequest>,
+): Promise<AddExamplesResponse> {
+  let call!: ReturnType<CatalogServiceClient['addExamples']>;
+  const done = new Promise<AddExamplesResponse>((resolve, reject) => {
+    call = client.addExamples((e, r) => (e ? reject(e) : resolve(r)));
+  });
+  for await (const example of examples) {
+    if (!call.write(example)) await once(call, 'drain');
   }
   call.end();
   return done;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { int } from './arg-parsers.js';
+import { int, wholeNumber } from './arg-parsers.js';
 import { DEFAULT_OPTIONS, PACKAGE_VERSION } from '../config/index.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { evalCommand } from './commands/eval.js';
@@ -9,11 +9,17 @@ import { compareCommand, searchCommand } from './commands/query.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
 import { adaptCommand } from './commands/adapt.js';
+import { confirmCommand } from './commands/confirm.js';
 import { addClientSecurityFlags } from './security-flags.js';
 import { addOptionFlags, serviceOptionsFrom } from './option-flags.js';
 
 const VERSION = PACKAGE_VERSION;
 
+
+/** `all` or a whole number of confirmed photos per item. */
+function perItemCount(value: string): number | 'all' {
+  return value.trim() === 'all' ? 'all' : wholeNumber(value);
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -53,6 +59,15 @@ program
   .option('--json', 'print the raw response as JSON')
   .action((a, b, o) => compareCommand(a, b, o));
 
+program
+  .command('confirm <photo> <item>')
+  .description('tell the server that a photo shows a catalog item (item:ID), or with --different that it does not')
+  .option('--server <address>', 'server address', defaultServer)
+  .option('--different', 'the photo does NOT show the item (a hard negative)')
+  .option('--meta <key=value>', 'metadata of the example (repeatable)', collect, [])
+  .option('--json', 'print the raw response as JSON')
+  .action((photo, item, o) => confirmCommand(photo, item, o));
+
 addOptionFlags(
   program
     .command('eval')
@@ -66,7 +81,12 @@ addOptionFlags(
     .option('--no-verification', "skip Compare's verification figures")
     .option('--adapt', "first adapt a copy of the model on the benchmark's catalog images (never its photos), then evaluate with it")
     .option('--adapt-out <dir>', 'where --adapt writes the adapted model (default a temporary folder)')
-    .option('--adapt-budget-minutes <m>', 'time budget of --adapt', Number),
+    .option('--adapt-budget-minutes <m>', 'time budget of --adapt, and of the adapt step after --feedback (default 20)', Number)
+    .option('--feedback <file>', 'confirm photos from this csv (queries.csv format) through the AddExamples path, then adapt, then measure')
+    .option('--feedback-per-item <k>', "confirmed photos per item: the first K in file order, or 'all'", perItemCount, 'all')
+    .option('--feedback-item-fraction <f>', 'confirm photos for this fraction of the items only (by a hash of the item id); recall is reported apart for both halves', Number)
+    .option('--learning-curve', 'also measure K = 0, 1, 3, 10 on the way to --feedback-per-item (json learning_curve, a chart in the HTML report)')
+    .option('--compare-scorings', 'with --learning-curve: measure every point both with fold and with best-view (one embedded catalog)'),
   'model',
 ).action((o, cmd: Command) =>
   evalCommand({
@@ -80,6 +100,16 @@ addOptionFlags(
     adapt: o.adapt,
     adaptOut: o.adaptOut,
     adaptBudgetMinutes: o.adaptBudgetMinutes,
+    feedback: o.feedback
+      ? {
+          csv: o.feedback,
+          perItem: o.feedbackPerItem,
+          itemFraction: o.feedbackItemFraction,
+          learningCurve: o.learningCurve,
+          scorings: o.compareScorings ? ['fold', 'best-view'] : undefined,
+          adaptBudgetMinutes: o.adaptBudgetMinutes,
+        }
+      : undefined,
   }),
 );
 
@@ -129,7 +159,7 @@ program
   .action((o) => adaptCommand(o));
 
 // Client-side TLS and bearer-token flags (security-flags.ts) on the commands that call a server.
-program.commands.filter((c) => ['index', 'search', 'compare'].includes(c.name())).forEach((c) => addClientSecurityFlags(c));
+program.commands.filter((c) => ['index', 'search', 'compare', 'confirm'].includes(c.name())).forEach((c) => addClientSecurityFlags(c));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e as { details?: string; message?: string };

@@ -411,6 +411,39 @@ export const OPTION_SCHEMA = {
    * `auto`: exact SIMD scan below `annMinItems` items, an HNSW graph from there on (built in the
    * background while exact serves; saved under `<dataDir>/index`, bound to the model version).
    */
+  /**
+   * fold: the item's vector is the normalised sum of its catalog vector and its confirmed photos'
+   * vectors (measured better than best-view on grocery-dev, docs/warm-path.md); best-view: each
+   * confirmed photo is another view of the item and the item scores by its best view.
+   */
+  exampleScoring: enumOption(['fold', 'best-view'] as const, {
+    default: 'fold',
+    env: 'TWINLENS_EXAMPLE_SCORING',
+    flag: { flags: '--example-scoring <how>', scope: 'model' },
+    doc: "how an item's confirmed SAME photos act on Search: fold (into the item vector) or best-view",
+  }),
+  /**
+   * Search's query images are kept in memory this long so that ConfirmMatch can turn one into an
+   * example without a second upload. 0 keeps none (ConfirmMatch then answers FAILED_PRECONDITION):
+   * the photos people search with outlive their request only while this is on (docs/warm-path.md).
+   */
+  confirmRetentionMs: intOption({
+    default: 10 * 60_000,
+    min: 0,
+    max: 2 ** 31 - 1,
+    env: 'TWINLENS_CONFIRM_RETENTION_MS',
+    flag: { flags: '--confirm-retention-ms <ms>' },
+    doc: 'how long query photos are kept for ConfirmMatch, ms (0: none kept, ConfirmMatch off)',
+  }),
+  /** The oldest query images go first beyond it. */
+  confirmRetentionBytes: intOption({
+    default: 64 * 1024 * 1024,
+    min: 0,
+    max: 2 ** 40,
+    env: 'TWINLENS_CONFIRM_RETENTION_BYTES',
+    flag: { flags: '--confirm-retention-bytes <n>' },
+    doc: 'most bytes of query photos kept for ConfirmMatch (0: none)',
+  }),
   indexKind: enumOption(['auto', 'exact', 'hnsw'] as const, {
     default: 'auto',
     env: 'TWINLENS_INDEX_KIND',

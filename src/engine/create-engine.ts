@@ -6,7 +6,7 @@ import type { RestoreReport } from '../store/index.js';
 import { readActiveVersion, writeActiveVersion, type ActiveVersion } from './active-version.js';
 import { reembedInBackground } from './reembed-in-background.js';
 import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead, OnnxSalientMask } from '../model/index.js';
-import { createCatalogViewSource, TwinlensEngine } from './index.js';
+import { createCatalogViewSource, RecentQueries, TwinlensEngine } from './index.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
 
 /** How long the replaced model stays open after a switch, for calls that started on it. */
@@ -145,6 +145,7 @@ export async function createEngine(
     queryCutout,
     maxImagePixels: options.maxImagePixels,
     catalogViews,
+    recentQueries: new RecentQueries({ retentionMs: options.confirmRetentionMs, maxBytes: options.confirmRetentionBytes }),
     catalogViewsInBackground: options.catalogViewsInBackground,
     log: (m, f) => log.info(m, f),
   });

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { type Catalog, type CatalogRow, splitRowKey } from '../store/index.js';
+import { type Catalog, type CatalogRow, isExampleView, splitRowKey } from '../store/index.js';
 import { InvalidArgumentError, InvalidImageError } from '../errors/index.js';
 import type { DecodedImage, ImageDecoder } from '../imaging/index.js';
 import type { Embedder, PairHead, SalientMask, TwinFeatures } from '../model/index.js';
@@ -8,6 +8,8 @@ import { averageFeatures, type CatalogViewSource, mirrorImage, withCatalogViews 
 import { CatalogRefiner } from './catalog-refiner.js';
 import { cutOutProduct } from './query-cutout.js';
 import type { MetadataFilter } from '../store/index.js';
+import { RecentQueries } from './recent-queries.js';
+import { type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
 
 /** Milliseconds spent per stage. */
 export interface Timings {
@@ -47,6 +49,8 @@ export interface SearchResult {
   scanned: number;
   timings: Timings;
   modelVersion: string;
+  /** Names the query image for confirmMatch while it is retained ('' when retention is off). */
+  searchId: string;
 }
 
 export interface CompareResult {
@@ -93,17 +97,25 @@ export function dot(a: Float32Array, b: Float32Array): number {
  * simulated views, when `catalogViews` is set) and stores them in `catalog`: the step of every bulk
  * path (start-up re-embedding, demo seed, eval, background re-embedding). With `catalogViews` null
  * the clean vectors are stored as such (simulatedViews 0), for a refiner to complete.
+ * Confirmed examples (rows under an example view) are photos like Search's queries: embedded as a
+ * query is (with its mirror when `queryMirror`), never with simulated views.
  */
 export async function storeBatch(
   model: { decoder: ImageDecoder; embedder: Embedder },
   catalogViews: CatalogViewSource | null,
   catalog: Catalog,
   items: IngestItem[],
+  queryMirror = false,
 ): Promise<void> {
   const images = await Promise.all(items.map((it) => it.loadImage()));
   const decoded = await Promise.all(images.map((b) => model.decoder.decode(b)));
   const clean = await model.embedder.embedBatch(decoded);
-  const features = await Promise.all(clean.map((f, j) => withCatalogViews(model, catalogViews, images[j], f)));
+  const features = await Promise.all(
+    clean.map(async (f, j) => {
+      if (!isExampleView(items[j].view)) return withCatalogViews(model, catalogViews, images[j], f);
+      return queryMirror ? averageFeatures([f, await model.embedder.embed(mirrorImage(decoded[j]))]) : f;
+    }),
+  );
   await catalog.upsert(
     items.map((it, j) => ({
       itemId: it.itemId,
@@ -112,7 +124,8 @@ export async function storeBatch(
       embedding: features[j].embedding,
       local: features[j].local,
       view: it.view,
-      simulatedViews: catalogViews?.views ?? 0,
+      // Examples are photos, embedded as queries are: never refined with simulated views.
+      simulatedViews: isExampleView(it.view) ? undefined : (catalogViews?.views ?? 0),
     })),
   );
 }
@@ -150,6 +163,10 @@ export interface TwinlensEngineOptions extends ServingModel {
    * by their clean vector at once and a {@link CatalogRefiner} adds the views later. Default false.
    */
   catalogViewsInBackground?: boolean;
+  /** Search's query images kept for ConfirmMatch (options confirmRetentionMs/Bytes). Default: none kept. */
+  recentQueries?: RecentQueries;
+  /** Learns from the catalog's confirmed examples (`adapt`). Default: none (examples act through Search only). */
+  exampleAdapter?: ExampleAdapter;
   /** Where the refiner reports (rows waiting at start, errors). Default: nowhere. */
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
@@ -177,6 +194,10 @@ export class TwinlensEngine {
    * upsert returns). Catalog images are then stored with their clean vector first.
    */
   readonly refiner: CatalogRefiner | null;
+  /** Search's query images kept for confirmMatch (none by default). */
+  readonly recentQueries: RecentQueries;
+  /** Learns from the catalog's confirmed examples (`adapt`); none by default. */
+  readonly exampleAdapter: ExampleAdapter;
 
   constructor(o: TwinlensEngineOptions) {
     this.catalog = o.catalog;
@@ -186,6 +207,8 @@ export class TwinlensEngine {
     this.queryCutout = o.queryCutout ?? null;
     this.maxImagePixels = o.maxImagePixels ?? 50_000_000;
     this.catalogViews = o.catalogViews ?? null;
+    this.recentQueries = o.recentQueries ?? new RecentQueries({ retentionMs: 0, maxBytes: 0 });
+    this.exampleAdapter = o.exampleAdapter ?? NO_EXAMPLE_ADAPTER;
     this.refiner =
       this.catalogViews && o.catalogViewsInBackground
         ? CatalogRefiner.start({ catalog: o.catalog, model: () => this.model, views: this.catalogViews, log: o.log })
@@ -323,10 +346,11 @@ export class TwinlensEngine {
     const t0 = performance.now();
     const { hits, scanned } = this.catalog.search(query.embedding, shortlistK, params.filter);
     timings.shortlistMs = performance.now() - t0;
+    const searchId = this.recentQueries.put(bytes);
     const shortlist = hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata, view: h.view }));
     if (!this.pairHead || shortlist.length === 0) {
       timings.totalMs = performance.now() - start;
-      return { hits: shortlist.slice(0, topK), rankedBy: 'embedding', scanned, timings, modelVersion: version };
+      return { hits: shortlist.slice(0, topK), rankedBy: 'embedding', scanned, timings, modelVersion: version, searchId };
     }
     // Rerank stage: the pair head looks at the query's and each candidate's local feature maps.
     ctx.signal?.throwIfAborted();
@@ -341,7 +365,7 @@ export class TwinlensEngine {
     const ranked = shortlist.map((h, i) => ({ h, i })).sort((x, y) => y.h.score - x.h.score || x.i - y.i).map((x) => x.h);
     timings.rerankMs = performance.now() - t1;
     timings.totalMs = performance.now() - start;
-    return { hits: ranked.slice(0, topK), rankedBy: 'pair_head', scanned, timings, modelVersion: version };
+    return { hits: ranked.slice(0, topK), rankedBy: 'pair_head', scanned, timings, modelVersion: version, searchId };
   }
 
   /**
@@ -441,7 +465,7 @@ export class TwinlensEngine {
   async ingest(items: IngestItem[], onProgress?: (done: number, total: number) => void): Promise<void> {
     const batch = 16;
     for (let i = 0; i < items.length; i += batch) {
-      await storeBatch(this, this.refiner ? null : this.catalogViews, this.catalog, items.slice(i, i + batch));
+      await storeBatch(this, this.refiner ? null : this.catalogViews, this.catalog, items.slice(i, i + batch), this.queryMirror);
       onProgress?.(Math.min(i + batch, items.length), items.length);
     }
   }

@@ -17,6 +17,9 @@ export {
   dot,
 } from './engine.js';
 export { AdmissionGate } from './admission-gate.js';
+export { RecentQueries, type RecentQueriesOptions } from './recent-queries.js';
+export { type AdaptOptions, type AdaptOutcome, type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
+export { addExamples, confirmMatch, exampleIdOf, type ExampleResult, type NewExample, prepareExample } from './add-examples.js';
 export {
   type CatalogViewOptions,
   type CatalogViewSource,

@@ -74,7 +74,9 @@ export async function reembedInBackground(engine: TwinlensEngine, target: Target
         return;
       }
       const { todo, extra } = diff(serving, next);
-      serving.reembedding = { targetModelVersion: version, done: serving.size - todo.length, total: serving.size, startedAtMs: started };
+      // Progress counts rows (items, their views and examples): todo holds rows.
+      const rows = serving.rowCount;
+      serving.reembedding = { targetModelVersion: version, done: Math.max(0, rows - todo.length), total: rows, startedAtMs: started };
       if (todo.length === 0 && extra.length === 0) {
         // A graph the new catalog wants is built before the switch, outside the exclusive section.
         await next.graphReady();
@@ -101,10 +103,11 @@ export async function reembedInBackground(engine: TwinlensEngine, target: Target
           engine.catalogViews,
           next,
           slice.map((row) => ({ ...splitRowKey(row.itemId), metadata: row.metadata, loadImage: () => serving.imageBySha(row.imageSha256) })),
+          engine.queryMirror,
         );
-        const done = serving.size - todo.length + i + slice.length;
-        serving.reembedding = { targetModelVersion: version, done: Math.min(done, serving.size), total: serving.size, startedAtMs: started };
-        if ((i / batch) % 50 === 0) o.log('re-embedding in the background', { targetModelVersion: version, done, total: serving.size });
+        const done = Math.max(0, rows - todo.length + i + slice.length);
+        serving.reembedding = { targetModelVersion: version, done: Math.min(done, rows), total: rows, startedAtMs: started };
+        if ((i / batch) % 50 === 0) o.log('re-embedding in the background', { targetModelVersion: version, done, total: rows });
       }
     }
   } finally {

@@ -9,6 +9,7 @@ export abstract class TwinlensError extends Error {
     | 'invalid-image'
     | 'invalid-argument'
     | 'not-found'
+    | 'failed-precondition'
     | 'unavailable'
     | 'overloaded'
     | 'cancelled'
@@ -43,6 +44,16 @@ export class ItemNotFoundError extends TwinlensError {
     super(`catalog item '${itemId}' does not exist`);
     this.itemId = itemId;
   }
+}
+
+/** Something other than a catalog item that the request names does not exist (any more). */
+export class NotFoundError extends TwinlensError {
+  readonly kind = 'not-found' as const;
+}
+
+/** The request cannot work in the server's configuration (e.g. ConfirmMatch with query retention off). */
+export class FailedPreconditionError extends TwinlensError {
+  readonly kind = 'failed-precondition' as const;
 }
 
 /** The service cannot do the work now (model not loaded, shutting down). */

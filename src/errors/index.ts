@@ -3,6 +3,8 @@ export {
   InvalidImageError,
   InvalidArgumentError,
   ItemNotFoundError,
+  NotFoundError,
+  FailedPreconditionError,
   ServiceUnavailableError,
   OverloadedError,
   RequestCancelledError,

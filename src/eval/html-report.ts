@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import type { BenchmarkItem } from './benchmark-csv.js';
 import type { EvalReport, RetrievalMetrics } from './metrics.js';
 import type { EvalRun, QueryDetail } from './run-eval.js';
+import { learningCurveSvg } from './feedback.js';
 
 export interface HtmlReportOptions {
   /** Where to write the page; its folder is created. */
@@ -49,6 +50,22 @@ function summary(r: EvalReport): string {
     parts.push(metricsTable('Shortlist only (embedding order)', r.shortlist_only, r.n, r.shortlist_only_by_category));
   }
   parts.push(metricsTable(r.ranked_by === 'pair_head' ? 'Reranked by the pair head' : 'Embedding order', r.overall, r.n, r.by_category));
+  if (r.feedback) {
+    const f = r.feedback;
+    parts.push(
+      `<h3>Confirmed photos</h3><p>${f.examples} fed (${f.per_item} per item, ${f.items_with_feedback} items, fraction ${f.item_fraction}), ` +
+        `scored by <b>${esc(f.scoring)}</b>; adapted: ${f.adapted ? 'yes' : 'no'} (${esc(f.adapt_reason)})</p>`,
+    );
+  }
+  if (r.by_feedback) {
+    const row = (name: string, m: RetrievalMetrics): string => `<tr><td>${name}</td><td>${m.n}</td><td>${f3(m.recall_at_1)}</td><td>${f3(m.recall_at_5)}</td><td>${f3(m.mrr)}</td></tr>`;
+    parts.push(
+      `<table><tr><th>items</th><th>n</th><th>R@1</th><th>R@5</th><th>MRR</th></tr>${row('with confirmed photos', r.by_feedback.with)}${row('without', r.by_feedback.without)}</table>`,
+    );
+  }
+  if (r.learning_curve?.length) {
+    parts.push(`<h3>Learning curve: recall against confirmed photos per item</h3>${learningCurveSvg(r.learning_curve)}`);
+  }
   const v = r.verification;
   if (v) {
     parts.push(

@@ -45,6 +45,12 @@ export interface EvalReport {
   verification?: VerificationReport;
   /** Rerank time per query (the pair head over the shortlist), in ms. */
   rerank_ms?: { mean: number; p50: number; p95: number; max: number };
+  /** With `--feedback`: what was fed (eval/feedback.ts). */
+  feedback?: import('./feedback.js').FeedbackReport;
+  /** With `--feedback-item-fraction` below 1: recall apart for items with and without confirmed photos. */
+  by_feedback?: { with: RetrievalMetrics; without: RetrievalMetrics };
+  /** With `--learning-curve`: recall at K = 0, 1, 3, 10, all confirmed photos per item. */
+  learning_curve?: import('./feedback.js').LearningCurvePoint[];
   /** The HTML report written, when one was. */
   report_html?: string;
 }

@@ -11,6 +11,15 @@ import { type EvalReport, type QueryOutcome, reportOf } from './metrics.js';
 import type { PairScores } from './verification.js';
 import { verificationReportOf } from './verification-report.js';
 import { nearestRank } from './percentiles.js';
+import {
+  byFeedbackOf,
+  feedbackByItem,
+  type FeedbackOptions,
+  type FeedbackReport,
+  feedPhotos,
+  LEARNING_CURVE_K,
+  type LearningCurvePoint,
+} from './feedback.js';
 
 export interface RunEvalOptions {
   catalogCsv: string;
@@ -26,7 +35,9 @@ export interface RunEvalOptions {
   shortlistK?: number;
   /** Measure Compare on photo-vs-catalog pairs (every query against every catalog item). Default true. */
   verification?: boolean;
-  onProgress?: (stage: 'index' | 'query' | 'verify', done: number, total: number) => void;
+  /** Confirmed photos fed through the AddExamples path (then the adapt step) before measuring. */
+  feedback?: FeedbackOptions;
+  onProgress?: (stage: 'index' | 'feedback' | 'query' | 'verify', done: number, total: number) => void;
 }
 
 /** One hit as the HTML report shows it. */
@@ -52,6 +63,8 @@ export interface EvalRun {
   report: EvalReport;
   items: BenchmarkItem[];
   queries: QueryDetail[];
+  /** With feedback and learningCurve: recall at each K on the way. */
+  learningCurve?: LearningCurvePoint[];
 }
 
 /**
@@ -103,7 +116,8 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
   // The pair head, when the model has one, is used so that both orders are reported (the service
   // itself leaves it off unless usePairHead is set).
   // The service's own batching: queries run QUERY_CONCURRENCY at a time, as clients would send them.
-  const service = validateOptions({ ...options.service, dataDir, seedDemoCatalog: false, usePairHead: true });
+  // No query images are kept for ConfirmMatch: eval confirms through AddExamples.
+  const service = validateOptions({ ...options.service, dataDir, seedDemoCatalog: false, usePairHead: true, confirmRetentionMs: 0 });
   const manifest = await loadManifest(service.modelManifest);
   const { engine } = await createEngine(service, silentLogger); // a fresh data dir: nothing to re-embed in the background
   try {
@@ -111,6 +125,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     const maxRank = Math.min(options.maxRank ?? 100, items.length);
     const shortlistK = Math.min(options.shortlistK ?? service.defaultShortlistK, maxRank);
     const withHead = engine.pairHead !== null;
+    const measure = async (verification: boolean) => {
     let answered = 0;
     const perQuery = await mapConcurrent(queries.length, QUERY_CONCURRENCY, async (i) => {
       const q = queries[i];
@@ -132,7 +147,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
       } else {
         const r = await engine.search(bytes, { topK: maxRank, shortlistK: maxRank });
         ranked = r.hits;
-        if (options.verification !== false) feature = await engine.embedQuery(bytes);
+        if (verification) feature = await engine.embedQuery(bytes);
       }
       const rankOf = (list: EvalHit[]): number | null => {
         const at = list.findIndex((h) => h.itemId === q.itemId);
@@ -153,7 +168,78 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     const details = perQuery.map((p) => p.detail);
     const rerankMs = perQuery.flatMap((p) => (p.rerank === undefined ? [] : [p.rerank]));
     const features = perQuery.flatMap((p) => (p.feature ? [p.feature] : []));
+    return { outcomes, details, features, rerankMs };
+    };
+    const fb = options.feedback;
+    const fed = new Set<string>();
+    const curve: LearningCurvePoint[] = [];
+    let feedbackReport: FeedbackReport | undefined;
+    if (fb) {
+      const rows = await readQueriesCsv(fb.csv);
+      const stray = rows.find((r) => !known.has(r.itemId));
+      if (stray) throw new Error(`${fb.csv}: item_id '${stray.itemId}' is not in ${options.catalogCsv}`);
+      const fraction = fb.itemFraction ?? 1;
+      if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`feedback item fraction: expected a number in (0, 1], received ${fraction}`);
+      const byItem = feedbackByItem(rows, fraction);
+      byItem.forEach((_, id) => fed.add(id));
+      const target = fb.perItem ?? 'all';
+      const below = (k: number | 'all'): boolean => k !== 'all' && (target === 'all' || k < target);
+      const steps = fb.learningCurve ? [...LEARNING_CURVE_K.filter(below), target] : [target];
+      const scorings = fb.learningCurve ? (fb.scorings ?? [service.exampleScoring]) : [service.exampleScoring];
+      let examples = 0;
+      let previous: number | 'all' = 0;
+      let adapt = { adapted: false, reason: 'no examples were added' };
+      for (const [s, k] of steps.entries()) {
+        examples += await feedPhotos(engine, byItem, previous, k, (d, t) => options.onProgress?.('feedback', d, t));
+        previous = k;
+        if (examples > 0) adapt = await engine.exampleAdapter.adapt(engine, { budgetMs: (fb.adaptBudgetMinutes ?? 20) * 60_000 });
+        const last = s === steps.length - 1;
+        for (const scoring of scorings) {
+          // The final point in the service's own scoring is the main measurement below.
+          if (last && scoring === service.exampleScoring) continue;
+          await engine.catalog.useExampleScoring(scoring);
+          const m = await measure(false);
+          const r = reportOf(m.outcomes, 'embedding');
+          curve.push({
+            per_item: k,
+            scoring,
+            examples,
+            adapted: adapt.adapted,
+            overall: { n: r.n, ...r.overall },
+            by_category: r.by_category,
+            ...(fraction < 1 ? { by_feedback: byFeedbackOf(m.outcomes, queries, fed) } : {}),
+          });
+        }
+        await engine.catalog.useExampleScoring(service.exampleScoring);
+      }
+      feedbackReport = {
+        per_item: target,
+        examples,
+        adapted: adapt.adapted,
+        adapt_reason: adapt.reason,
+        item_fraction: fraction,
+        items_with_feedback: fed.size,
+        scoring: service.exampleScoring,
+      };
+    }
+    const { outcomes, details, features, rerankMs } = await measure(options.verification !== false);
     const report = reportOf(outcomes, withHead ? 'pair_head' : 'embedding');
+    if (feedbackReport) {
+      report.feedback = feedbackReport;
+      if (feedbackReport.item_fraction < 1) report.by_feedback = byFeedbackOf(outcomes, queries, fed);
+      if (options.feedback?.learningCurve) {
+        curve.push({
+          per_item: feedbackReport.per_item,
+          scoring: service.exampleScoring,
+          examples: feedbackReport.examples,
+          adapted: feedbackReport.adapted,
+          overall: { n: report.n, ...report.overall },
+          by_category: report.by_category,
+          ...(report.by_feedback ? { by_feedback: report.by_feedback } : {}),
+        });
+        report.learning_curve = curve;
+      }
+    }
     report.model = { name: manifest.name, version: manifest.version, manifest: manifest.manifestPath };
     if (withHead) {
       report.shortlist_k = shortlistK;
@@ -168,7 +254,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     if (options.verification !== false) {
       report.verification = await verifyCompare(engine, items, queries, features, (d, t) => options.onProgress?.('verify', d, t));
     }
-    return { report, items, queries: details };
+    return { report, items, queries: details, ...(curve.length ? { learningCurve: curve } : {}) };
   } finally {
     await engine.close();
     await fs.rm(dataDir, { recursive: true, force: true });

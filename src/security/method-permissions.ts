@@ -29,6 +29,10 @@ export const METHOD_PERMISSIONS: Readonly<Record<string, 'read' | 'write'>> = Ob
   '/twinlens.v1.CatalogService/GetCatalogStats': 'read',
   '/twinlens.v1.CatalogService/UpsertItems': 'write',
   '/twinlens.v1.CatalogService/DeleteItem': 'write',
+  '/twinlens.v1.CatalogService/ListExamples': 'read',
+  '/twinlens.v1.CatalogService/AddExamples': 'write',
+  '/twinlens.v1.CatalogService/DeleteExample': 'write',
+  '/twinlens.v1.CatalogService/ConfirmMatch': 'write',
 });
 
 /**

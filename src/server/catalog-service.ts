@@ -15,6 +15,7 @@ import { serviceErrorFrom, statusFromError, statusName } from './status-from-err
 import { requestSignal } from './request-signal.js';
 import { unary } from './unary.js';
 import type { ImageMemoryBudget } from './image-memory-budget.js';
+import { createExampleHandlers } from './example-service.js';
 
 /** Items embedded concurrently during an upload; reading pauses beyond it. */
 const UPLOAD_CONCURRENCY = 8;
@@ -114,6 +115,7 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMe
 export function createCatalogService(engine: TwinlensEngine, log: Logger, budget?: ImageMemoryBudget): CatalogServiceServer {
   const catalog = engine.catalog;
   return {
+    ...createExampleHandlers(engine, log),
     upsertItems: handleUpsertItems(engine, log, budget),
     deleteItem: unary(log, async (req) => ({ deleted: await catalog.delete(req.itemId, req.view ?? '') })),
     getItem: unary(log, async (req) => {
@@ -145,6 +147,8 @@ export function createCatalogService(engine: TwinlensEngine, log: Logger, budget
       refinement: engine.refiner?.progress,
       dataBytes: await catalog.dataBytes(),
       dataDir: catalog.dataDir,
+      sameExampleCount: catalog.exampleCounts().same,
+      differentExampleCount: catalog.exampleCounts().different,
     })),
   };
 }

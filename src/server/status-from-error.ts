@@ -22,6 +22,9 @@ export function statusFromError(e: unknown, log: (message: string, error: unknow
       // The request names an item that is not in the catalog.
       case 'not-found':
         return { code: status.NOT_FOUND, details: e.message };
+      // The server is configured not to do this; retrying cannot help until it is reconfigured.
+      case 'failed-precondition':
+        return { code: status.FAILED_PRECONDITION, details: e.message };
       // A transient condition; the client may retry.
       case 'unavailable':
         return { code: status.UNAVAILABLE, details: e.message };

@@ -125,6 +125,7 @@ export function createTwinlensService(
         timings: stageTimingsFrom(r.timings),
         modelVersion: r.modelVersion,
         candidatesScanned: r.scanned,
+        searchId: r.searchId,
       };
     }),
     compare: unary(log, (req, signal) => compareOne(engine, req.a, req.b, { signal })),

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TwinlensOptions } from '../../config/index.js';
-import { type EvalReport, runEval, writeHtmlReport } from '../../eval/index.js';
+import { type EvalReport, type FeedbackOptions, runEval, writeHtmlReport } from '../../eval/index.js';
 import { adaptModel, formatDuration, PRETRAINED_BACKBONE_MANIFEST } from '../../adapt/index.js';
 import { formatTable } from '../format-table.js';
 
@@ -41,6 +41,22 @@ export function formatReport(r: EvalReport): string {
       lines.push(`  (embedding cosine on the same pairs: ROC AUC ${c.roc_auc.toFixed(3)}, TAR ${c.tar_at_far_1.toFixed(3)} at 1% FAR, EER ${c.eer.toFixed(3)})`);
     }
   }
+  if (r.feedback) {
+    const f = r.feedback;
+    lines.push(`confirmed photos: ${f.examples} (${f.per_item} per item, ${f.items_with_feedback} items), scored by ${f.scoring}; adapted: ${f.adapted} (${f.adapt_reason})`);
+  }
+  if (r.by_feedback) {
+    const b = r.by_feedback;
+    lines.push(formatTable(['items', 'n', 'R@1', 'R@5', 'MRR'], [['with photos', String(b.with.n), ...m3(b.with)], ['without', String(b.without.n), ...m3(b.without)]]));
+  }
+  if (r.learning_curve) {
+    lines.push(
+      formatTable(
+        ['per item', 'scoring', 'examples', 'R@1', 'R@5', 'MRR'],
+        r.learning_curve.map((p) => [String(p.per_item), p.scoring, String(p.examples), ...m3(p.overall)]),
+      ),
+    );
+  }
   if (r.report_html) lines.push(`report: ${r.report_html}`);
   return lines.join('\n');
 }
@@ -60,6 +76,8 @@ export interface EvalCommandOptions {
   adapt?: boolean;
   adaptOut?: string;
   adaptBudgetMinutes?: number;
+  /** Confirmed photos fed before measuring (`--feedback FILE` and its companions). */
+  feedback?: FeedbackOptions;
 }
 
 /** `twinlens eval --catalog FILE --queries FILE [--model M] [--adapt]`: retrieval and verification figures. */
@@ -91,6 +109,7 @@ export async function evalCommand(opts: EvalCommandOptions): Promise<void> {
     service,
     shortlistK: opts.shortlistK,
     verification: opts.verification,
+    feedback: opts.feedback,
     onProgress: (stage, done, total) => process.stderr.write(`\r${stage} ${done}/${total}   `),
   });
   process.stderr.write('\n');

@@ -17,6 +17,7 @@ import { CatalogTable, type CatalogRow } from './catalog-table.js';
 import { fromFloat16, toFloat16 } from './float16.js';
 import { DiskUsage } from './disk-usage.js';
 import { SortedIds } from './sorted-ids.js';
+import { type ExampleInfo, type ExampleScoring, isExampleView, parseExampleView, validateExampleId } from './examples.js';
 
 /** What a caller hands the catalog to store: an embedded image. */
 export interface NewCatalogItem {
@@ -132,6 +133,12 @@ export interface CatalogIndexSettings extends Partial<CatalogIndexOptions> {
    * next model version shares the serving one's, so images are stored once.
    */
   blobDir?: string;
+  /**
+   * How an item's SAME examples take part in search: `best-view` (each is another view of the item;
+   * the item scores by its best view) or `fold` (the item's vector is the normalised sum of its
+   * main vector and its examples'). Default `fold`.
+   */
+  exampleScoring?: ExampleScoring;
 }
 
 /** The catalog index settings of the service options (src/config/option-schema.ts). */
@@ -140,6 +147,7 @@ export function catalogIndexSettingsFrom(o: Readonly<TwinlensOptions>): CatalogI
     kind: o.indexKind,
     annMinItems: o.annMinItems,
     snapshotIntervalMs: o.indexSnapshotIntervalMs,
+    exampleScoring: o.exampleScoring,
     hnsw: {
       quantization: o.indexQuantization,
       connectivity: o.hnswConnectivity,
@@ -197,6 +205,12 @@ interface CatalogState {
   snapshotIntervalMs: number;
   /** When the graph was last saved (or restored), and the index's write sequence then. */
   savedAt: { ms: number; seq: number };
+  /** Row key of every stored example, by example id. */
+  exampleKeys: Map<string, string>;
+  /** The SAME examples' vectors by item id, then row key. */
+  sameVectors: Map<string, Map<string, Float32Array>>;
+  /** With `fold`: the unfolded main vector of each item whose index vector is folded. */
+  mainVectors: Map<string, Float32Array>;
 }
 
 /**
@@ -210,6 +224,8 @@ export class Catalog {
 
   // Not readonly: `adopt` exchanges it with a catalog of the next model version.
   private constructor(private state: CatalogState) {}
+  /** How SAME examples take part in search (CatalogIndexSettings.exampleScoring; `useExampleScoring` changes it). */
+  private scoring: ExampleScoring = 'fold';
 
   /** The folder of this version's table and graph snapshots (source images may be shared: `blobDir`). */
   get dataDir(): string {
@@ -248,7 +264,7 @@ export class Catalog {
     await fs.mkdir(dataDir, { recursive: true });
     const table = await CatalogTable.open(path.join(dataDir, 'catalog.lance'), dim);
     const blobs = new BlobStore(indexSettings.blobDir ?? path.join(dataDir, 'images'));
-    const { snapshotIntervalMs = 600_000, onRestore, blobDir: _blobDir, ...indexOptions } = indexSettings;
+    const { snapshotIntervalMs = 600_000, onRestore, blobDir: _blobDir, exampleScoring = 'fold', ...indexOptions } = indexSettings;
     const index = new CatalogIndex(dim, indexOptions);
     const info = new Map<string, CatalogItemInfo>();
     const locals = new Map<string, Uint16Array>();
@@ -266,7 +282,8 @@ export class Catalog {
     }
     // Entries without touching a graph yet, then the saved graph (reconciled with these rows) or,
     // failing that, a background build while exact search serves.
-    const keys = [...embeddings.keys()];
+    // Examples join the index after the plain rows (Catalog.noteExamples).
+    const keys = [...embeddings.keys()].filter((key) => !isExampleView(splitRowKey(key).view));
     const snapshots = new IndexSnapshots(path.join(dataDir, 'index'));
     index.upsertMany(
       keys.map((key) => ({ ...splitRowKey(key), metadata: info.get(key)!.metadata })),
@@ -276,7 +293,7 @@ export class Catalog {
     const restored = index.wantsGraph() ? snapshots.restore(index, modelVersion) : undefined;
     if (restored) onRestore?.(restored);
     const viewKeys = new Map<string, Set<string>>();
-    for (const key of keys) {
+    for (const key of embeddings.keys()) {
       const { itemId, view } = splitRowKey(key);
       if (view) viewKeys.set(itemId, (viewKeys.get(itemId) ?? new Set()).add(key));
     }
@@ -295,7 +312,12 @@ export class Catalog {
       snapshots,
       snapshotIntervalMs,
       savedAt,
+      exampleKeys: new Map(),
+      sameVectors: new Map(),
+      mainVectors: new Map(),
     });
+    catalog.scoring = exampleScoring;
+    catalog.noteExamples([...embeddings].filter(([key]) => isExampleView(splitRowKey(key).view)));
     index.startGraphIfWanted();
     return { catalog, stale };
   }
@@ -315,7 +337,7 @@ export class Catalog {
   upsert(items: NewCatalogItem[]): Promise<boolean[]> {
     for (const item of items) {
       validateItemId(item.itemId);
-      validateView(item.view);
+      if (!parseExampleView(item.view ?? '')) validateView(item.view);
       validateMetadata(item.metadata);
       if (item.embedding.length !== this.dim) {
         throw new RangeError(`embedding of '${item.itemId}' has ${item.embedding.length} dims, the catalog ${this.dim}`);
@@ -352,18 +374,23 @@ export class Catalog {
         this.state.info.set(row.itemId, rest);
         if (local) this.state.locals.set(row.itemId, local);
       }
+      const plain = rows.filter((row) => !isExampleView(splitRowKey(row.itemId).view));
       this.state.index.upsertMany(
-        rows.map((row) => ({ ...splitRowKey(row.itemId), metadata: row.metadata })),
-        rows.map((row) => row.embedding),
+        plain.map((row) => ({ ...splitRowKey(row.itemId), metadata: row.metadata })),
+        plain.map((row) => row.embedding),
       );
       for (const row of rows) {
         const { itemId, view } = splitRowKey(row.itemId);
         if (view) this.state.viewKeys.set(itemId, (this.state.viewKeys.get(itemId) ?? new Set()).add(row.itemId));
+        // A replaced main image: its examples are folded into (or take the metadata of) the new one.
+        else if (this.state.sameVectors.has(itemId)) this.refreshExamples.add(itemId);
+        if (!view && this.state.mainVectors.has(itemId)) this.state.mainVectors.set(itemId, row.embedding);
       }
       // A few new ids are spliced into the listing order; a bulk load has it rebuilt once, when listed.
       if (newItemIds.length > SPLICE_MAX_NEW_IDS) this.listOrder.invalidate();
       else for (const id of newItemIds) this.listOrder.add(id);
       this.diskUsage.changed();
+      this.noteExamples(rows.filter((row) => isExampleView(splitRowKey(row.itemId).view)).map((row) => [row.itemId, row.embedding]));
       this.maybeSaveSnapshot();
       for (const listener of this.writeListeners) listener(rows.map((r) => r.itemId));
       const seen = new Set<string>();
@@ -420,23 +447,184 @@ export class Catalog {
   delete(itemId: string, view = ''): Promise<boolean> {
     validateItemId(itemId);
     validateView(view);
-    return this.lock.run(async () => {
-      const keys = view ? [rowKeyOf(itemId, view)] : [itemId, ...(this.state.viewKeys.get(itemId) ?? [])];
-      const present = keys.filter((k) => this.state.info.has(k));
-      if (present.length === 0) return false;
-      await this.state.table.deleteMany(present);
-      for (const key of present) {
-        this.state.index.delete(key);
-        this.state.info.delete(key);
-        this.state.locals.delete(key);
+    return this.lock.run(() => this.deleteNow(itemId, view));
+  }
+
+  /** Deletes an item with all its views and examples, or one view or example of it (inside the write lock). */
+  private async deleteNow(itemId: string, view: string): Promise<boolean> {
+    const keys = view ? [rowKeyOf(itemId, view)] : [itemId, ...(this.state.viewKeys.get(itemId) ?? [])];
+    const present = keys.filter((k) => this.state.info.has(k));
+    if (present.length === 0) return false;
+    await this.state.table.deleteMany(present);
+    for (const key of present) {
+      this.state.index.delete(key);
+      this.state.info.delete(key);
+      this.state.locals.delete(key);
+      const example = parseExampleView(splitRowKey(key).view);
+      if (example) {
+        this.state.exampleKeys.delete(example.exampleId);
+        this.state.sameVectors.get(itemId)?.delete(key);
       }
-      if (!view) this.listOrder.remove(itemId);
-      this.diskUsage.changed();
-      if (view) this.state.viewKeys.get(itemId)?.delete(rowKeyOf(itemId, view));
-      if (!view || this.state.viewKeys.get(itemId)?.size === 0) this.state.viewKeys.delete(itemId);
-      this.maybeSaveSnapshot();
-      return true;
+    }
+    if (!view) this.listOrder.remove(itemId);
+    this.diskUsage.changed();
+    if (view) this.state.viewKeys.get(itemId)?.delete(rowKeyOf(itemId, view));
+    if (!view || this.state.viewKeys.get(itemId)?.size === 0) this.state.viewKeys.delete(itemId);
+    if (!view) {
+      this.state.sameVectors.delete(itemId);
+      this.state.mainVectors.delete(itemId);
+    } else if (isExampleView(view)) {
+      this.refreshExamples.add(itemId);
+      this.applyExamples();
+    }
+    this.maybeSaveSnapshot();
+    return true;
+  }
+
+  /** Deletes one example by id; false when there was none. */
+  deleteExample(exampleId: string): Promise<boolean> {
+    validateExampleId(exampleId);
+    return this.lock.run(async () => {
+      const key = this.state.exampleKeys.get(exampleId);
+      if (!key) return false;
+      const { itemId, view } = splitRowKey(key);
+      return this.deleteNow(itemId, view);
     });
+  }
+
+  /** A stored example, or undefined. */
+  example(exampleId: string): ExampleInfo | undefined {
+    const key = this.state.exampleKeys.get(exampleId);
+    return key === undefined ? undefined : this.exampleInfoOf(key);
+  }
+
+  /** The item's examples (both labels) with ids greater than `afterId`, oldest first, at most `limit`. */
+  listExamples(itemId: string, afterId: string, limit: number): { examples: ExampleInfo[]; more: boolean; total: number } {
+    validateItemId(itemId);
+    if (!this.state.info.has(itemId)) throw new ItemNotFoundError(itemId);
+    const all = [...(this.state.viewKeys.get(itemId) ?? [])]
+      .map((key) => this.exampleInfoOf(key))
+      .filter((e): e is ExampleInfo => e !== undefined)
+      .sort((a, b) => (a.exampleId < b.exampleId ? -1 : a.exampleId > b.exampleId ? 1 : 0));
+    const after = all.filter((e) => e.exampleId > afterId);
+    return { examples: after.slice(0, limit), more: after.length > limit, total: all.length };
+  }
+
+  /** Examples in the catalog by label. */
+  exampleCounts(): { same: number; different: number } {
+    let same = 0;
+    for (const vectors of this.state.sameVectors.values()) same += vectors.size;
+    return { same, different: this.state.exampleKeys.size - same };
+  }
+
+  /** Every stored example (both labels), in no particular order: what an adapter learns from. */
+  examples(): ExampleInfo[] {
+    return [...this.state.exampleKeys.values()].map((key) => this.exampleInfoOf(key)!);
+  }
+
+  /** The stored embedding of an example of either label, read from the table (DIFFERENT ones are not in memory). */
+  async exampleEmbeddings(): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const row of await this.state.table.readAll()) {
+      const example = parseExampleView(splitRowKey(row.itemId).view);
+      if (example && row.modelVersion === this.modelVersion) out.set(example.exampleId, row.embedding);
+    }
+    return out;
+  }
+
+  private exampleInfoOf(key: string): ExampleInfo | undefined {
+    const { itemId, view } = splitRowKey(key);
+    const example = parseExampleView(view);
+    const row = this.state.info.get(key);
+    if (!example || !row) return undefined;
+    return {
+      ...example,
+      itemId,
+      metadata: row.metadata,
+      modelVersion: row.modelVersion,
+      imageSha256: row.imageSha256,
+      imageBytes: row.imageBytes,
+      createdAtMs: row.updatedAtMs,
+    };
+  }
+
+  /** Items whose example entries (or folded vector) are to be rebuilt by `applyExamples`. */
+  private refreshExamples = new Set<string>();
+
+  /** How SAME examples take part in search now. */
+  get exampleScoring(): ExampleScoring {
+    return this.scoring;
+  }
+
+  /**
+   * Switches how SAME examples take part in search, rebuilding their index entries (in memory, no
+   * I/O): lets an evaluation measure both ways over one embedded catalog.
+   */
+  useExampleScoring(scoring: ExampleScoring): Promise<void> {
+    return this.lock.run(async () => {
+      if (scoring === this.scoring) return;
+      for (const [itemId, vectors] of this.state.sameVectors) {
+        if (this.scoring === 'best-view') for (const key of vectors.keys()) this.state.index.delete(key);
+        const main = this.state.mainVectors.get(itemId);
+        const info = this.state.info.get(itemId);
+        if (main && info) this.state.index.upsert({ itemId, metadata: info.metadata }, main);
+        this.state.mainVectors.delete(itemId);
+        this.refreshExamples.add(itemId);
+      }
+      this.scoring = scoring;
+      this.applyExamples();
+    });
+  }
+
+  /** Records example rows (row key, vector) just stored or loaded, then updates the index. */
+  private noteExamples(rows: [string, Float32Array][]): void {
+    for (const [key, vector] of rows) {
+      const { itemId, view } = splitRowKey(key);
+      const example = parseExampleView(view)!;
+      this.state.exampleKeys.set(example.exampleId, key);
+      if (example.label !== 'same') continue;
+      const vectors = this.state.sameVectors.get(itemId) ?? new Map<string, Float32Array>();
+      this.state.sameVectors.set(itemId, vectors.set(key, vector));
+      this.refreshExamples.add(itemId);
+    }
+    this.applyExamples();
+  }
+
+  /**
+   * Brings the index up to date with the SAME examples of the items in `refreshExamples`:
+   * `best-view` indexes each example as a view of its item, with the item's metadata (filters see
+   * the item); `fold` indexes the item's main key with the normalised sum of its main vector and its
+   * examples' vectors (each confirmed photo weighs as much as the catalog image).
+   */
+  private applyExamples(): void {
+    for (const itemId of this.refreshExamples) {
+      const main = this.state.info.get(itemId);
+      const vectors = this.state.sameVectors.get(itemId);
+      if (!main) continue;
+      if (this.scoring === 'best-view') {
+        if (vectors?.size) {
+          this.state.index.upsertMany(
+            [...vectors.keys()].map((key) => ({ ...splitRowKey(key), metadata: main.metadata })),
+            [...vectors.values()],
+          );
+        }
+        continue;
+      }
+      if (!this.state.mainVectors.has(itemId)) {
+        if (!vectors?.size) continue;
+        this.state.mainVectors.set(itemId, this.state.index.get(itemId)!.vector);
+      }
+      const base = this.state.mainVectors.get(itemId)!;
+      const sum = Float32Array.from(base);
+      for (const v of vectors?.values() ?? []) for (let i = 0; i < sum.length; i++) sum[i] += v[i];
+      let norm = 0;
+      for (let i = 0; i < sum.length; i++) norm += sum[i] * sum[i];
+      norm = Math.sqrt(norm) || 1;
+      for (let i = 0; i < sum.length; i++) sum[i] /= norm;
+      this.state.index.upsert({ itemId, metadata: main.metadata }, sum);
+      if (!vectors?.size) this.state.mainVectors.delete(itemId);
+    }
+    this.refreshExamples.clear();
   }
 
   has(itemId: string): boolean {
@@ -551,6 +739,11 @@ export class Catalog {
   /** Every stored row (main images and views; a view's `itemId` is its row key `item#view`), in no particular order. */
   rows(): IterableIterator<CatalogItemInfo> {
     return this.state.info.values();
+  }
+
+  /** Stored rows: main images, views and examples. */
+  get rowCount(): number {
+    return this.state.info.size;
   }
 
   /** The stored row of an item's main image or view (row key as in `rows`), or undefined. */

@@ -18,4 +18,15 @@ export {
   splitRowKey,
 } from './catalog.js';
 export { type CatalogRow } from './catalog-table.js';
+export {
+  type ExampleInfo,
+  type ExampleLabel,
+  type ExampleScoring,
+  EXAMPLE_ID_PATTERN,
+  exampleViewOf,
+  isExampleView,
+  newExampleId,
+  parseExampleView,
+  validateExampleId,
+} from './examples.js';
 export { BlobStore } from './blob-store.js';

@@ -69,6 +69,48 @@ export function rankingStageToJSON(object: RankingStage): string {
   }
 }
 
+/** What a person said about a photo and an item. */
+export enum ExampleLabel {
+  EXAMPLE_LABEL_UNSPECIFIED = 0,
+  /** EXAMPLE_LABEL_SAME - The photo shows the item. */
+  EXAMPLE_LABEL_SAME = 1,
+  /** EXAMPLE_LABEL_DIFFERENT - The photo does not show the item (a hard negative). */
+  EXAMPLE_LABEL_DIFFERENT = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function exampleLabelFromJSON(object: any): ExampleLabel {
+  switch (object) {
+    case 0:
+    case "EXAMPLE_LABEL_UNSPECIFIED":
+      return ExampleLabel.EXAMPLE_LABEL_UNSPECIFIED;
+    case 1:
+    case "EXAMPLE_LABEL_SAME":
+      return ExampleLabel.EXAMPLE_LABEL_SAME;
+    case 2:
+    case "EXAMPLE_LABEL_DIFFERENT":
+      return ExampleLabel.EXAMPLE_LABEL_DIFFERENT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ExampleLabel.UNRECOGNIZED;
+  }
+}
+
+export function exampleLabelToJSON(object: ExampleLabel): string {
+  switch (object) {
+    case ExampleLabel.EXAMPLE_LABEL_UNSPECIFIED:
+      return "EXAMPLE_LABEL_UNSPECIFIED";
+    case ExampleLabel.EXAMPLE_LABEL_SAME:
+      return "EXAMPLE_LABEL_SAME";
+    case ExampleLabel.EXAMPLE_LABEL_DIFFERENT:
+      return "EXAMPLE_LABEL_DIFFERENT";
+    case ExampleLabel.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** One side of a comparison: either an image or an item already in the catalog. */
 export interface ImageRef {
   source?:
@@ -147,6 +189,11 @@ export interface SearchResponse {
   modelVersion: string;
   /** How many catalog items passed the filter and were scored by the embedding stage. */
   candidatesScanned: number;
+  /**
+   * Names this query photo for CatalogService/ConfirmMatch while the server retains it (see
+   * ConfirmMatch: a bounded time and size, configurable, off switch). Empty when retention is off.
+   */
+  searchId: string;
 }
 
 export interface CompareRequest {
@@ -208,6 +255,101 @@ export interface GetServiceInfoResponse {
   serverVersion: string;
   maxBatchSize: number;
   maxBatchWaitMs: number;
+}
+
+/** A confirmed example as stored. */
+export interface Example {
+  /** Assigned by the server; later ids sort after earlier ones. */
+  exampleId: string;
+  itemId: string;
+  label: ExampleLabel;
+  metadata: { [key: string]: string };
+  /** The model version whose embedding the catalog holds for this example. */
+  modelVersion: string;
+  /** SHA-256 of the stored photo, hex. */
+  imageSha256: string;
+  imageBytes: number;
+  /** Unix time it was added, in milliseconds. */
+  createdAtMs: number;
+}
+
+export interface Example_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+export interface AddExamplesRequest {
+  /** An item already in the catalog. */
+  itemId: string;
+  /** Encoded photo. */
+  image: Buffer;
+  /** SAME or DIFFERENT; UNSPECIFIED is refused (INVALID_ARGUMENT). */
+  label: ExampleLabel;
+  /** Optional, same limits as an item's metadata (e.g. who confirmed it, from which app). */
+  metadata: { [key: string]: string };
+}
+
+export interface AddExamplesRequest_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+export interface ExampleOutcome {
+  itemId: string;
+  ok: boolean;
+  /** Set when ok is true. */
+  exampleId: string;
+  /** Set when ok is false. */
+  error?: ItemError | undefined;
+}
+
+export interface AddExamplesResponse {
+  outcomes: ExampleOutcome[];
+  added: number;
+  failed: number;
+}
+
+export interface ListExamplesRequest {
+  itemId: string;
+  /** 1 to 1000; 0 means 100. */
+  pageSize: number;
+  /** From the previous response's next_page_token; empty for the first page. */
+  pageToken: string;
+}
+
+export interface ListExamplesResponse {
+  examples: Example[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+  /** Examples of this item, both labels. */
+  totalCount: number;
+}
+
+export interface DeleteExampleRequest {
+  exampleId: string;
+}
+
+export interface DeleteExampleResponse {
+  /** False when no example had this id. */
+  deleted: boolean;
+}
+
+export interface ConfirmMatchRequest {
+  /** SearchResponse.search_id of the search whose query photo this is. */
+  searchId: string;
+  itemId: string;
+  /** SAME or DIFFERENT. */
+  label: ExampleLabel;
+  metadata: { [key: string]: string };
+}
+
+export interface ConfirmMatchRequest_MetadataEntry {
+  key: string;
+  value: string;
+}
+
+export interface ConfirmMatchResponse {
+  example?: Example | undefined;
 }
 
 export interface CatalogItem {
@@ -330,7 +472,12 @@ export interface GetCatalogStatsResponse {
    * Set when catalog views are refined in the background: items are stored and searchable with
    * their clean image's vector at once, then re-stored with the mean of it and simulated photos.
    */
-  refinement?: RefinementProgress | undefined;
+  refinement?:
+    | RefinementProgress
+    | undefined;
+  /** Confirmed examples (AddExamples, ConfirmMatch) by label. */
+  sameExampleCount: number;
+  differentExampleCount: number;
 }
 
 /** Progress of a background re-embedding. */
@@ -1242,7 +1389,7 @@ export const SearchHit_MetadataEntry: MessageFns<SearchHit_MetadataEntry> = {
 };
 
 function createBaseSearchResponse(): SearchResponse {
-  return { hits: [], rankedBy: 0, timings: undefined, modelVersion: "", candidatesScanned: 0 };
+  return { hits: [], rankedBy: 0, timings: undefined, modelVersion: "", candidatesScanned: 0, searchId: "" };
 }
 
 export const SearchResponse: MessageFns<SearchResponse> = {
@@ -1261,6 +1408,9 @@ export const SearchResponse: MessageFns<SearchResponse> = {
     }
     if (message.candidatesScanned !== 0) {
       writer.uint32(40).uint32(message.candidatesScanned);
+    }
+    if (message.searchId !== "") {
+      writer.uint32(50).string(message.searchId);
     }
     return writer;
   },
@@ -1318,6 +1468,14 @@ export const SearchResponse: MessageFns<SearchResponse> = {
             message.candidatesScanned = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.searchId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1349,6 +1507,11 @@ export const SearchResponse: MessageFns<SearchResponse> = {
         : isSet(object.candidates_scanned)
         ? globalThis.Number(object.candidates_scanned)
         : 0,
+      searchId: isSet(object.searchId)
+        ? globalThis.String(object.searchId)
+        : isSet(object.search_id)
+        ? globalThis.String(object.search_id)
+        : "",
     };
   },
 
@@ -1369,6 +1532,9 @@ export const SearchResponse: MessageFns<SearchResponse> = {
     if (message.candidatesScanned !== 0) {
       obj.candidatesScanned = Math.round(message.candidatesScanned);
     }
+    if (message.searchId !== "") {
+      obj.searchId = message.searchId;
+    }
     return obj;
   },
 
@@ -1384,6 +1550,7 @@ export const SearchResponse: MessageFns<SearchResponse> = {
       : undefined;
     message.modelVersion = object.modelVersion ?? "";
     message.candidatesScanned = object.candidatesScanned ?? 0;
+    message.searchId = object.searchId ?? "";
     return message;
   },
 };
@@ -2398,6 +2565,1480 @@ export const GetServiceInfoResponse: MessageFns<GetServiceInfoResponse> = {
     message.serverVersion = object.serverVersion ?? "";
     message.maxBatchSize = object.maxBatchSize ?? 0;
     message.maxBatchWaitMs = object.maxBatchWaitMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseExample(): Example {
+  return {
+    exampleId: "",
+    itemId: "",
+    label: 0,
+    metadata: {},
+    modelVersion: "",
+    imageSha256: "",
+    imageBytes: 0,
+    createdAtMs: 0,
+  };
+}
+
+export const Example: MessageFns<Example> = {
+  encode(message: Example, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.exampleId !== "") {
+      writer.uint32(10).string(message.exampleId);
+    }
+    if (message.itemId !== "") {
+      writer.uint32(18).string(message.itemId);
+    }
+    if (message.label !== 0) {
+      writer.uint32(24).int32(message.label);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      Example_MetadataEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    if (message.modelVersion !== "") {
+      writer.uint32(42).string(message.modelVersion);
+    }
+    if (message.imageSha256 !== "") {
+      writer.uint32(50).string(message.imageSha256);
+    }
+    if (message.imageBytes !== 0) {
+      writer.uint32(56).uint64(message.imageBytes);
+    }
+    if (message.createdAtMs !== 0) {
+      writer.uint32(64).int64(message.createdAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Example {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExample();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.exampleId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.label = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = Example_MetadataEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.metadata[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.modelVersion = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.imageSha256 = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.imageBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.createdAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Example {
+    return {
+      exampleId: isSet(object.exampleId)
+        ? globalThis.String(object.exampleId)
+        : isSet(object.example_id)
+        ? globalThis.String(object.example_id)
+        : "",
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+        ? globalThis.String(object.item_id)
+        : "",
+      label: isSet(object.label) ? exampleLabelFromJSON(object.label) : 0,
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      modelVersion: isSet(object.modelVersion)
+        ? globalThis.String(object.modelVersion)
+        : isSet(object.model_version)
+        ? globalThis.String(object.model_version)
+        : "",
+      imageSha256: isSet(object.imageSha256)
+        ? globalThis.String(object.imageSha256)
+        : isSet(object.image_sha256)
+        ? globalThis.String(object.image_sha256)
+        : "",
+      imageBytes: isSet(object.imageBytes)
+        ? globalThis.Number(object.imageBytes)
+        : isSet(object.image_bytes)
+        ? globalThis.Number(object.image_bytes)
+        : 0,
+      createdAtMs: isSet(object.createdAtMs)
+        ? globalThis.Number(object.createdAtMs)
+        : isSet(object.created_at_ms)
+        ? globalThis.Number(object.created_at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: Example): unknown {
+    const obj: any = {};
+    if (message.exampleId !== "") {
+      obj.exampleId = message.exampleId;
+    }
+    if (message.itemId !== "") {
+      obj.itemId = message.itemId;
+    }
+    if (message.label !== 0) {
+      obj.label = exampleLabelToJSON(message.label);
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, string][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    if (message.modelVersion !== "") {
+      obj.modelVersion = message.modelVersion;
+    }
+    if (message.imageSha256 !== "") {
+      obj.imageSha256 = message.imageSha256;
+    }
+    if (message.imageBytes !== 0) {
+      obj.imageBytes = Math.round(message.imageBytes);
+    }
+    if (message.createdAtMs !== 0) {
+      obj.createdAtMs = Math.round(message.createdAtMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Example>, I>>(base?: I): Example {
+    return Example.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Example>, I>>(object: I): Example {
+    const message = createBaseExample();
+    message.exampleId = object.exampleId ?? "";
+    message.itemId = object.itemId ?? "";
+    message.label = object.label ?? 0;
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.modelVersion = object.modelVersion ?? "";
+    message.imageSha256 = object.imageSha256 ?? "";
+    message.imageBytes = object.imageBytes ?? 0;
+    message.createdAtMs = object.createdAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseExample_MetadataEntry(): Example_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const Example_MetadataEntry: MessageFns<Example_MetadataEntry> = {
+  encode(message: Example_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Example_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExample_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Example_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Example_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Example_MetadataEntry>, I>>(base?: I): Example_MetadataEntry {
+    return Example_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Example_MetadataEntry>, I>>(object: I): Example_MetadataEntry {
+    const message = createBaseExample_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseAddExamplesRequest(): AddExamplesRequest {
+  return { itemId: "", image: Buffer.alloc(0), label: 0, metadata: {} };
+}
+
+export const AddExamplesRequest: MessageFns<AddExamplesRequest> = {
+  encode(message: AddExamplesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== "") {
+      writer.uint32(10).string(message.itemId);
+    }
+    if (message.image.length !== 0) {
+      writer.uint32(18).bytes(message.image);
+    }
+    if (message.label !== 0) {
+      writer.uint32(24).int32(message.label);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      AddExamplesRequest_MetadataEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddExamplesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddExamplesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.image = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.label = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = AddExamplesRequest_MetadataEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.metadata[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddExamplesRequest {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+        ? globalThis.String(object.item_id)
+        : "",
+      image: isSet(object.image) ? Buffer.from(bytesFromBase64(object.image)) : Buffer.alloc(0),
+      label: isSet(object.label) ? exampleLabelFromJSON(object.label) : 0,
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: AddExamplesRequest): unknown {
+    const obj: any = {};
+    if (message.itemId !== "") {
+      obj.itemId = message.itemId;
+    }
+    if (message.image.length !== 0) {
+      obj.image = base64FromBytes(message.image);
+    }
+    if (message.label !== 0) {
+      obj.label = exampleLabelToJSON(message.label);
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, string][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddExamplesRequest>, I>>(base?: I): AddExamplesRequest {
+    return AddExamplesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddExamplesRequest>, I>>(object: I): AddExamplesRequest {
+    const message = createBaseAddExamplesRequest();
+    message.itemId = object.itemId ?? "";
+    message.image = object.image ?? Buffer.alloc(0);
+    message.label = object.label ?? 0;
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseAddExamplesRequest_MetadataEntry(): AddExamplesRequest_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const AddExamplesRequest_MetadataEntry: MessageFns<AddExamplesRequest_MetadataEntry> = {
+  encode(message: AddExamplesRequest_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddExamplesRequest_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddExamplesRequest_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddExamplesRequest_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: AddExamplesRequest_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddExamplesRequest_MetadataEntry>, I>>(
+    base?: I,
+  ): AddExamplesRequest_MetadataEntry {
+    return AddExamplesRequest_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddExamplesRequest_MetadataEntry>, I>>(
+    object: I,
+  ): AddExamplesRequest_MetadataEntry {
+    const message = createBaseAddExamplesRequest_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseExampleOutcome(): ExampleOutcome {
+  return { itemId: "", ok: false, exampleId: "", error: undefined };
+}
+
+export const ExampleOutcome: MessageFns<ExampleOutcome> = {
+  encode(message: ExampleOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== "") {
+      writer.uint32(10).string(message.itemId);
+    }
+    if (message.ok !== false) {
+      writer.uint32(16).bool(message.ok);
+    }
+    if (message.exampleId !== "") {
+      writer.uint32(26).string(message.exampleId);
+    }
+    if (message.error !== undefined) {
+      ItemError.encode(message.error, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExampleOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExampleOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.exampleId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = ItemError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExampleOutcome {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+        ? globalThis.String(object.item_id)
+        : "",
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      exampleId: isSet(object.exampleId)
+        ? globalThis.String(object.exampleId)
+        : isSet(object.example_id)
+        ? globalThis.String(object.example_id)
+        : "",
+      error: isSet(object.error) ? ItemError.fromJSON(object.error) : undefined,
+    };
+  },
+
+  toJSON(message: ExampleOutcome): unknown {
+    const obj: any = {};
+    if (message.itemId !== "") {
+      obj.itemId = message.itemId;
+    }
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.exampleId !== "") {
+      obj.exampleId = message.exampleId;
+    }
+    if (message.error !== undefined) {
+      obj.error = ItemError.toJSON(message.error);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExampleOutcome>, I>>(base?: I): ExampleOutcome {
+    return ExampleOutcome.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExampleOutcome>, I>>(object: I): ExampleOutcome {
+    const message = createBaseExampleOutcome();
+    message.itemId = object.itemId ?? "";
+    message.ok = object.ok ?? false;
+    message.exampleId = object.exampleId ?? "";
+    message.error = (object.error !== undefined && object.error !== null)
+      ? ItemError.fromPartial(object.error)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAddExamplesResponse(): AddExamplesResponse {
+  return { outcomes: [], added: 0, failed: 0 };
+}
+
+export const AddExamplesResponse: MessageFns<AddExamplesResponse> = {
+  encode(message: AddExamplesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      ExampleOutcome.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.added !== 0) {
+      writer.uint32(16).uint32(message.added);
+    }
+    if (message.failed !== 0) {
+      writer.uint32(24).uint32(message.failed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddExamplesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddExamplesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomes.push(ExampleOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.added = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.failed = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddExamplesResponse {
+    return {
+      outcomes: globalThis.Array.isArray(object?.outcomes)
+        ? object.outcomes.map((e: any) => ExampleOutcome.fromJSON(e))
+        : [],
+      added: isSet(object.added) ? globalThis.Number(object.added) : 0,
+      failed: isSet(object.failed) ? globalThis.Number(object.failed) : 0,
+    };
+  },
+
+  toJSON(message: AddExamplesResponse): unknown {
+    const obj: any = {};
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => ExampleOutcome.toJSON(e));
+    }
+    if (message.added !== 0) {
+      obj.added = Math.round(message.added);
+    }
+    if (message.failed !== 0) {
+      obj.failed = Math.round(message.failed);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddExamplesResponse>, I>>(base?: I): AddExamplesResponse {
+    return AddExamplesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddExamplesResponse>, I>>(object: I): AddExamplesResponse {
+    const message = createBaseAddExamplesResponse();
+    message.outcomes = object.outcomes?.map((e) => ExampleOutcome.fromPartial(e)) || [];
+    message.added = object.added ?? 0;
+    message.failed = object.failed ?? 0;
+    return message;
+  },
+};
+
+function createBaseListExamplesRequest(): ListExamplesRequest {
+  return { itemId: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListExamplesRequest: MessageFns<ListExamplesRequest> = {
+  encode(message: ListExamplesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== "") {
+      writer.uint32(10).string(message.itemId);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListExamplesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListExamplesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListExamplesRequest {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+        ? globalThis.String(object.item_id)
+        : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListExamplesRequest): unknown {
+    const obj: any = {};
+    if (message.itemId !== "") {
+      obj.itemId = message.itemId;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListExamplesRequest>, I>>(base?: I): ListExamplesRequest {
+    return ListExamplesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListExamplesRequest>, I>>(object: I): ListExamplesRequest {
+    const message = createBaseListExamplesRequest();
+    message.itemId = object.itemId ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListExamplesResponse(): ListExamplesResponse {
+  return { examples: [], nextPageToken: "", totalCount: 0 };
+}
+
+export const ListExamplesResponse: MessageFns<ListExamplesResponse> = {
+  encode(message: ListExamplesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.examples) {
+      Example.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.totalCount !== 0) {
+      writer.uint32(24).uint64(message.totalCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListExamplesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListExamplesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.examples.push(Example.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.totalCount = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListExamplesResponse {
+    return {
+      examples: globalThis.Array.isArray(object?.examples) ? object.examples.map((e: any) => Example.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+      totalCount: isSet(object.totalCount)
+        ? globalThis.Number(object.totalCount)
+        : isSet(object.total_count)
+        ? globalThis.Number(object.total_count)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListExamplesResponse): unknown {
+    const obj: any = {};
+    if (message.examples?.length) {
+      obj.examples = message.examples.map((e) => Example.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    if (message.totalCount !== 0) {
+      obj.totalCount = Math.round(message.totalCount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListExamplesResponse>, I>>(base?: I): ListExamplesResponse {
+    return ListExamplesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListExamplesResponse>, I>>(object: I): ListExamplesResponse {
+    const message = createBaseListExamplesResponse();
+    message.examples = object.examples?.map((e) => Example.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    message.totalCount = object.totalCount ?? 0;
+    return message;
+  },
+};
+
+function createBaseDeleteExampleRequest(): DeleteExampleRequest {
+  return { exampleId: "" };
+}
+
+export const DeleteExampleRequest: MessageFns<DeleteExampleRequest> = {
+  encode(message: DeleteExampleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.exampleId !== "") {
+      writer.uint32(10).string(message.exampleId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteExampleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteExampleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.exampleId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteExampleRequest {
+    return {
+      exampleId: isSet(object.exampleId)
+        ? globalThis.String(object.exampleId)
+        : isSet(object.example_id)
+        ? globalThis.String(object.example_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteExampleRequest): unknown {
+    const obj: any = {};
+    if (message.exampleId !== "") {
+      obj.exampleId = message.exampleId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteExampleRequest>, I>>(base?: I): DeleteExampleRequest {
+    return DeleteExampleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteExampleRequest>, I>>(object: I): DeleteExampleRequest {
+    const message = createBaseDeleteExampleRequest();
+    message.exampleId = object.exampleId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteExampleResponse(): DeleteExampleResponse {
+  return { deleted: false };
+}
+
+export const DeleteExampleResponse: MessageFns<DeleteExampleResponse> = {
+  encode(message: DeleteExampleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deleted !== false) {
+      writer.uint32(8).bool(message.deleted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteExampleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteExampleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.deleted = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteExampleResponse {
+    return { deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false };
+  },
+
+  toJSON(message: DeleteExampleResponse): unknown {
+    const obj: any = {};
+    if (message.deleted !== false) {
+      obj.deleted = message.deleted;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteExampleResponse>, I>>(base?: I): DeleteExampleResponse {
+    return DeleteExampleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteExampleResponse>, I>>(object: I): DeleteExampleResponse {
+    const message = createBaseDeleteExampleResponse();
+    message.deleted = object.deleted ?? false;
+    return message;
+  },
+};
+
+function createBaseConfirmMatchRequest(): ConfirmMatchRequest {
+  return { searchId: "", itemId: "", label: 0, metadata: {} };
+}
+
+export const ConfirmMatchRequest: MessageFns<ConfirmMatchRequest> = {
+  encode(message: ConfirmMatchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.searchId !== "") {
+      writer.uint32(10).string(message.searchId);
+    }
+    if (message.itemId !== "") {
+      writer.uint32(18).string(message.itemId);
+    }
+    if (message.label !== 0) {
+      writer.uint32(24).int32(message.label);
+    }
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      ConfirmMatchRequest_MetadataEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmMatchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfirmMatchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.searchId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.label = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = ConfirmMatchRequest_MetadataEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.metadata[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfirmMatchRequest {
+    return {
+      searchId: isSet(object.searchId)
+        ? globalThis.String(object.searchId)
+        : isSet(object.search_id)
+        ? globalThis.String(object.search_id)
+        : "",
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+        ? globalThis.String(object.item_id)
+        : "",
+      label: isSet(object.label) ? exampleLabelFromJSON(object.label) : 0,
+      metadata: isObject(object.metadata)
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: ConfirmMatchRequest): unknown {
+    const obj: any = {};
+    if (message.searchId !== "") {
+      obj.searchId = message.searchId;
+    }
+    if (message.itemId !== "") {
+      obj.itemId = message.itemId;
+    }
+    if (message.label !== 0) {
+      obj.label = exampleLabelToJSON(message.label);
+    }
+    if (message.metadata) {
+      const entries = globalThis.Object.entries(message.metadata) as [string, string][];
+      if (entries.length > 0) {
+        obj.metadata = {};
+        entries.forEach(([k, v]) => {
+          obj.metadata[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfirmMatchRequest>, I>>(base?: I): ConfirmMatchRequest {
+    return ConfirmMatchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfirmMatchRequest>, I>>(object: I): ConfirmMatchRequest {
+    const message = createBaseConfirmMatchRequest();
+    message.searchId = object.searchId ?? "";
+    message.itemId = object.itemId ?? "";
+    message.label = object.label ?? 0;
+    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseConfirmMatchRequest_MetadataEntry(): ConfirmMatchRequest_MetadataEntry {
+  return { key: "", value: "" };
+}
+
+export const ConfirmMatchRequest_MetadataEntry: MessageFns<ConfirmMatchRequest_MetadataEntry> = {
+  encode(message: ConfirmMatchRequest_MetadataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmMatchRequest_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfirmMatchRequest_MetadataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfirmMatchRequest_MetadataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ConfirmMatchRequest_MetadataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfirmMatchRequest_MetadataEntry>, I>>(
+    base?: I,
+  ): ConfirmMatchRequest_MetadataEntry {
+    return ConfirmMatchRequest_MetadataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfirmMatchRequest_MetadataEntry>, I>>(
+    object: I,
+  ): ConfirmMatchRequest_MetadataEntry {
+    const message = createBaseConfirmMatchRequest_MetadataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseConfirmMatchResponse(): ConfirmMatchResponse {
+  return { example: undefined };
+}
+
+export const ConfirmMatchResponse: MessageFns<ConfirmMatchResponse> = {
+  encode(message: ConfirmMatchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.example !== undefined) {
+      Example.encode(message.example, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmMatchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfirmMatchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.example = Example.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfirmMatchResponse {
+    return { example: isSet(object.example) ? Example.fromJSON(object.example) : undefined };
+  },
+
+  toJSON(message: ConfirmMatchResponse): unknown {
+    const obj: any = {};
+    if (message.example !== undefined) {
+      obj.example = Example.toJSON(message.example);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfirmMatchResponse>, I>>(base?: I): ConfirmMatchResponse {
+    return ConfirmMatchResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfirmMatchResponse>, I>>(object: I): ConfirmMatchResponse {
+    const message = createBaseConfirmMatchResponse();
+    message.example = (object.example !== undefined && object.example !== null)
+      ? Example.fromPartial(object.example)
+      : undefined;
     return message;
   },
 };
@@ -3805,6 +5446,8 @@ function createBaseGetCatalogStatsResponse(): GetCatalogStatsResponse {
     dataDir: "",
     reembedding: undefined,
     refinement: undefined,
+    sameExampleCount: 0,
+    differentExampleCount: 0,
   };
 }
 
@@ -3836,6 +5479,12 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
     }
     if (message.refinement !== undefined) {
       RefinementProgress.encode(message.refinement, writer.uint32(74).fork()).join();
+    }
+    if (message.sameExampleCount !== 0) {
+      writer.uint32(160).uint64(message.sameExampleCount);
+    }
+    if (message.differentExampleCount !== 0) {
+      writer.uint32(168).uint64(message.differentExampleCount);
     }
     return writer;
   },
@@ -3925,6 +5574,22 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
             message.refinement = RefinementProgress.decode(reader, reader.uint32());
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.sameExampleCount = longToNumber(reader.uint64());
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.differentExampleCount = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3976,6 +5641,16 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
         : "",
       reembedding: isSet(object.reembedding) ? ReembedProgress.fromJSON(object.reembedding) : undefined,
       refinement: isSet(object.refinement) ? RefinementProgress.fromJSON(object.refinement) : undefined,
+      sameExampleCount: isSet(object.sameExampleCount)
+        ? globalThis.Number(object.sameExampleCount)
+        : isSet(object.same_example_count)
+        ? globalThis.Number(object.same_example_count)
+        : 0,
+      differentExampleCount: isSet(object.differentExampleCount)
+        ? globalThis.Number(object.differentExampleCount)
+        : isSet(object.different_example_count)
+        ? globalThis.Number(object.different_example_count)
+        : 0,
     };
   },
 
@@ -4008,6 +5683,12 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
     if (message.refinement !== undefined) {
       obj.refinement = RefinementProgress.toJSON(message.refinement);
     }
+    if (message.sameExampleCount !== 0) {
+      obj.sameExampleCount = Math.round(message.sameExampleCount);
+    }
+    if (message.differentExampleCount !== 0) {
+      obj.differentExampleCount = Math.round(message.differentExampleCount);
+    }
     return obj;
   },
 
@@ -4029,6 +5710,8 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
     message.refinement = (object.refinement !== undefined && object.refinement !== null)
       ? RefinementProgress.fromPartial(object.refinement)
       : undefined;
+    message.sameExampleCount = object.sameExampleCount ?? 0;
+    message.differentExampleCount = object.differentExampleCount ?? 0;
     return message;
   },
 };
@@ -4577,6 +6260,66 @@ export const CatalogServiceService = {
       Buffer.from(GetCatalogStatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetCatalogStatsResponse => GetCatalogStatsResponse.decode(value),
   },
+  /**
+   * Confirmed examples (the warm path): real photos a person confirmed as showing an item (SAME)
+   * or as not showing it (DIFFERENT). One outcome per streamed example, in order; an example that
+   * fails (bad image: INVALID_ARGUMENT; unknown item: NOT_FOUND) does not stop the others.
+   * Examples reported ok are durable when this returns. A SAME example takes part in Search at
+   * once (the item is also represented by its confirmed photos); DIFFERENT examples are stored as
+   * hard negatives for learning and never change Search. Examples are embedded like Search's
+   * query photos, with the serving model, and re-embedded with the catalog when the model changes.
+   */
+  addExamples: {
+    path: "/twinlens.v1.CatalogService/AddExamples" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddExamplesRequest): Buffer => Buffer.from(AddExamplesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddExamplesRequest => AddExamplesRequest.decode(value),
+    responseSerialize: (value: AddExamplesResponse): Buffer => Buffer.from(AddExamplesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddExamplesResponse => AddExamplesResponse.decode(value),
+  },
+  /** One item's examples, oldest first, a page at a time. */
+  listExamples: {
+    path: "/twinlens.v1.CatalogService/ListExamples" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListExamplesRequest): Buffer => Buffer.from(ListExamplesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListExamplesRequest => ListExamplesRequest.decode(value),
+    responseSerialize: (value: ListExamplesResponse): Buffer =>
+      Buffer.from(ListExamplesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListExamplesResponse => ListExamplesResponse.decode(value),
+  },
+  deleteExample: {
+    path: "/twinlens.v1.CatalogService/DeleteExample" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteExampleRequest): Buffer => Buffer.from(DeleteExampleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteExampleRequest => DeleteExampleRequest.decode(value),
+    responseSerialize: (value: DeleteExampleResponse): Buffer =>
+      Buffer.from(DeleteExampleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteExampleResponse => DeleteExampleResponse.decode(value),
+  },
+  /**
+   * Turns the query photo of a recent Search (its search_id) into an example of item_id, without
+   * uploading it again. Privacy trade-off: to make this possible the server keeps every Search's
+   * query image in memory (never on disk) for a bounded time and total size
+   * (confirmRetentionMs, default 10 minutes; confirmRetentionBytes, default 64 MiB; the oldest go
+   * first); photos of people's surroundings therefore outlive the request that sent them.
+   * Setting either to 0 turns retention off: nothing is kept and ConfirmMatch answers
+   * FAILED_PRECONDITION. A search_id that expired or was evicted gets NOT_FOUND (send the photo
+   * with AddExamples instead). A confirmed photo is stored durably like any example, until
+   * DeleteExample or DeleteItem removes it.
+   */
+  confirmMatch: {
+    path: "/twinlens.v1.CatalogService/ConfirmMatch" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ConfirmMatchRequest): Buffer => Buffer.from(ConfirmMatchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConfirmMatchRequest => ConfirmMatchRequest.decode(value),
+    responseSerialize: (value: ConfirmMatchResponse): Buffer =>
+      Buffer.from(ConfirmMatchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConfirmMatchResponse => ConfirmMatchResponse.decode(value),
+  },
 } as const;
 
 export interface CatalogServiceServer extends UntypedServiceImplementation {
@@ -4590,6 +6333,31 @@ export interface CatalogServiceServer extends UntypedServiceImplementation {
   /** Items in id order, a page at a time. */
   listItems: handleUnaryCall<ListItemsRequest, ListItemsResponse>;
   getCatalogStats: handleUnaryCall<GetCatalogStatsRequest, GetCatalogStatsResponse>;
+  /**
+   * Confirmed examples (the warm path): real photos a person confirmed as showing an item (SAME)
+   * or as not showing it (DIFFERENT). One outcome per streamed example, in order; an example that
+   * fails (bad image: INVALID_ARGUMENT; unknown item: NOT_FOUND) does not stop the others.
+   * Examples reported ok are durable when this returns. A SAME example takes part in Search at
+   * once (the item is also represented by its confirmed photos); DIFFERENT examples are stored as
+   * hard negatives for learning and never change Search. Examples are embedded like Search's
+   * query photos, with the serving model, and re-embedded with the catalog when the model changes.
+   */
+  addExamples: handleClientStreamingCall<AddExamplesRequest, AddExamplesResponse>;
+  /** One item's examples, oldest first, a page at a time. */
+  listExamples: handleUnaryCall<ListExamplesRequest, ListExamplesResponse>;
+  deleteExample: handleUnaryCall<DeleteExampleRequest, DeleteExampleResponse>;
+  /**
+   * Turns the query photo of a recent Search (its search_id) into an example of item_id, without
+   * uploading it again. Privacy trade-off: to make this possible the server keeps every Search's
+   * query image in memory (never on disk) for a bounded time and total size
+   * (confirmRetentionMs, default 10 minutes; confirmRetentionBytes, default 64 MiB; the oldest go
+   * first); photos of people's surroundings therefore outlive the request that sent them.
+   * Setting either to 0 turns retention off: nothing is kept and ConfirmMatch answers
+   * FAILED_PRECONDITION. A search_id that expired or was evicted gets NOT_FOUND (send the photo
+   * with AddExamples instead). A confirmed photo is stored durably like any example, until
+   * DeleteExample or DeleteItem removes it.
+   */
+  confirmMatch: handleUnaryCall<ConfirmMatchRequest, ConfirmMatchResponse>;
 }
 
 export interface CatalogServiceClient extends Client {
@@ -4673,6 +6441,88 @@ export interface CatalogServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetCatalogStatsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Confirmed examples (the warm path): real photos a person confirmed as showing an item (SAME)
+   * or as not showing it (DIFFERENT). One outcome per streamed example, in order; an example that
+   * fails (bad image: INVALID_ARGUMENT; unknown item: NOT_FOUND) does not stop the others.
+   * Examples reported ok are durable when this returns. A SAME example takes part in Search at
+   * once (the item is also represented by its confirmed photos); DIFFERENT examples are stored as
+   * hard negatives for learning and never change Search. Examples are embedded like Search's
+   * query photos, with the serving model, and re-embedded with the catalog when the model changes.
+   */
+  addExamples(
+    callback: (error: ServiceError | null, response: AddExamplesResponse) => void,
+  ): ClientWritableStream<AddExamplesRequest>;
+  addExamples(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddExamplesResponse) => void,
+  ): ClientWritableStream<AddExamplesRequest>;
+  addExamples(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddExamplesResponse) => void,
+  ): ClientWritableStream<AddExamplesRequest>;
+  addExamples(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddExamplesResponse) => void,
+  ): ClientWritableStream<AddExamplesRequest>;
+  /** One item's examples, oldest first, a page at a time. */
+  listExamples(
+    request: ListExamplesRequest,
+    callback: (error: ServiceError | null, response: ListExamplesResponse) => void,
+  ): ClientUnaryCall;
+  listExamples(
+    request: ListExamplesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListExamplesResponse) => void,
+  ): ClientUnaryCall;
+  listExamples(
+    request: ListExamplesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListExamplesResponse) => void,
+  ): ClientUnaryCall;
+  deleteExample(
+    request: DeleteExampleRequest,
+    callback: (error: ServiceError | null, response: DeleteExampleResponse) => void,
+  ): ClientUnaryCall;
+  deleteExample(
+    request: DeleteExampleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteExampleResponse) => void,
+  ): ClientUnaryCall;
+  deleteExample(
+    request: DeleteExampleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteExampleResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Turns the query photo of a recent Search (its search_id) into an example of item_id, without
+   * uploading it again. Privacy trade-off: to make this possible the server keeps every Search's
+   * query image in memory (never on disk) for a bounded time and total size
+   * (confirmRetentionMs, default 10 minutes; confirmRetentionBytes, default 64 MiB; the oldest go
+   * first); photos of people's surroundings therefore outlive the request that sent them.
+   * Setting either to 0 turns retention off: nothing is kept and ConfirmMatch answers
+   * FAILED_PRECONDITION. A search_id that expired or was evicted gets NOT_FOUND (send the photo
+   * with AddExamples instead). A confirmed photo is stored durably like any example, until
+   * DeleteExample or DeleteItem removes it.
+   */
+  confirmMatch(
+    request: ConfirmMatchRequest,
+    callback: (error: ServiceError | null, response: ConfirmMatchResponse) => void,
+  ): ClientUnaryCall;
+  confirmMatch(
+    request: ConfirmMatchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConfirmMatchResponse) => void,
+  ): ClientUnaryCall;
+  confirmMatch(
+    request: ConfirmMatchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConfirmMatchResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,209 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { status } from '@grpc/grpc-js';
+import sharp from 'sharp';
+import { PACKAGE_ROOT } from '../../src/config/index.js';
+import {
+  AddExamplesRequest,
+  type AddExamplesResponse,
+  type CatalogServiceClient,
+  ConfirmMatchRequest,
+  type ConfirmMatchResponse,
+  DeleteExampleRequest,
+  type DeleteExampleResponse,
+  ExampleLabel,
+  ListExamplesRequest,
+  type ListExamplesResponse,
+} from '../../src/gen/twinlens/v1/twinlens.js';
+import { patternImage, randomBytes } from '../helpers/images.js';
+import { call, expectStatus, makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { silentLogger } from '../../src/observability/index.js';
+
+const errorLog = { ...silentLogger, error: (m: string, e?: unknown) => console.error(m, e) };
+const V1 = path.join(PACKAGE_ROOT, 'models', 'mobilenet_v2_140', 'manifest.json');
+const V2 = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'tiny-twin', 'manifest.json');
+const SAME = ExampleLabel.EXAMPLE_LABEL_SAME;
+const DIFFERENT = ExampleLabel.EXAMPLE_LABEL_DIFFERENT;
+
+function addExamples(client: CatalogServiceClient, examples: Partial<AddExamplesRequest>[]): Promise<AddExamplesResponse> {
+  return new Promise((resolve, reject) => {
+    const stream = client.addExamples((e, r) => (e ? reject(e) : resolve(r)));
+    for (const ex of examples) stream.write(AddExamplesRequest.fromPartial(ex));
+    stream.end();
+  });
+}
+const listExamples = (c: CatalogServiceClient, req: Partial<ListExamplesRequest>): Promise<ListExamplesResponse> =>
+  call(c.listExamples.bind(c), ListExamplesRequest.fromPartial(req));
+const deleteExample = (c: CatalogServiceClient, exampleId: string): Promise<DeleteExampleResponse> =>
+  call(c.deleteExample.bind(c), DeleteExampleRequest.fromPartial({ exampleId }));
+const confirmMatch = (c: CatalogServiceClient, req: Partial<ConfirmMatchRequest>): Promise<ConfirmMatchResponse> =>
+  call(c.confirmMatch.bind(c), ConfirmMatchRequest.fromPartial(req));
+
+/** The same picture, slightly brighter and re-encoded at a lower quality: a near-duplicate photo. */
+async function nearDuplicate(image: Buffer): Promise<Buffer> {
+  return sharp(image).modulate({ brightness: 1.04 }).jpeg({ quality: 75 }).toBuffer();
+}
+
+describe('confirmed examples', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+    const up = await server.rpc.upsertItems(await Promise.all([0, 1, 2, 3].map(async (i) => ({ itemId: `it-${i}`, image: await patternImage(i), metadata: {} }))));
+    expect(up.upserted).toBe(4);
+  });
+  afterAll(() => server.stop());
+
+  test('a bad example gets its own error while the rest land; counts, paging and delete', async () => {
+    const r = await addExamples(server.catalog, [
+      { itemId: 'it-0', image: await patternImage(100), label: SAME, metadata: { by: 'alice' } },
+      { itemId: 'it-0', image: randomBytes(), label: SAME },
+      { itemId: 'no-such-item', image: await patternImage(101), label: SAME },
+      { itemId: 'it-0', image: await patternImage(102), label: ExampleLabel.EXAMPLE_LABEL_UNSPECIFIED },
+      { itemId: 'it-0', image: await patternImage(103), label: DIFFERENT },
+      { itemId: 'it-0', image: await patternImage(104), label: SAME },
+    ]);
+    expect(r.outcomes.map((o) => [o.ok, o.error?.code ?? 0])).toEqual([
+      [true, 0],
+      [false, status.INVALID_ARGUMENT],
+      [false, status.NOT_FOUND],
+      [false, status.INVALID_ARGUMENT],
+      [true, 0],
+      [true, 0],
+    ]);
+    expect(r.outcomes[3].error?.message).toContain('label');
+    expect({ added: r.added, failed: r.failed }).toEqual({ added: 3, failed: 3 });
+    const stats = await server.rpc.getCatalogStats();
+    expect({ same: stats.sameExampleCount, different: stats.differentExampleCount, items: stats.itemCount }).toEqual({ same: 2, different: 1, items: 4 });
+
+    const page1 = await listExamples(server.catalog, { itemId: 'it-0', pageSize: 2 });
+    expect(page1.examples).toHaveLength(2);
+    expect(page1.totalCount).toBe(3);
+    expect(page1.nextPageToken).not.toBe('');
+    const page2 = await listExamples(server.catalog, { itemId: 'it-0', pageSize: 2, pageToken: page1.nextPageToken });
+    expect(page2.examples).toHaveLength(1);
+    expect(page2.nextPageToken).toBe('');
+    const all = [...page1.examples, ...page2.examples];
+    expect(all.map((e) => e.exampleId)).toEqual(r.outcomes.filter((o) => o.ok).map((o) => o.exampleId));
+    expect(all.map((e) => e.label)).toEqual([SAME, DIFFERENT, SAME]);
+    expect(all[0].metadata).toEqual({ by: 'alice' });
+    await expectStatus(listExamples(server.catalog, { itemId: 'no-such-item' }), status.NOT_FOUND, 'no-such-item');
+
+    expect((await deleteExample(server.catalog, all[1].exampleId)).deleted).toBe(true);
+    expect((await deleteExample(server.catalog, all[1].exampleId)).deleted).toBe(false);
+    expect((await listExamples(server.catalog, { itemId: 'it-0' })).examples.map((e) => e.exampleId)).toEqual([all[0].exampleId, all[2].exampleId]);
+    const after = await server.rpc.getCatalogStats();
+    expect({ same: after.sameExampleCount, different: after.differentExampleCount }).toEqual({ same: 2, different: 0 });
+    // Deleting the item deletes its examples.
+    expect((await server.rpc.deleteItem({ itemId: 'it-0' })).deleted).toBe(true);
+    expect((await server.rpc.getCatalogStats()).sameExampleCount).toBe(0);
+  });
+});
+
+describe.each(['fold', 'best-view'] as const)('ConfirmMatch with exampleScoring %s', (exampleScoring) => {
+  test('a query photo confirmed as SAME brings its item first for a near-duplicate of it', async () => {
+    const server = await startTestServer({ exampleScoring });
+    try {
+      await server.rpc.upsertItems(await Promise.all(Array.from({ length: 8 }, async (_, i) => ({ itemId: `c-${i}`, image: await patternImage(i), metadata: {} }))));
+      const photo = await patternImage(500);
+      const twin = await nearDuplicate(photo);
+      const before = await server.rpc.search({ image: photo, topK: 8 });
+      expect(before.searchId).not.toBe('');
+      // The item to confirm is the one the photo is least like: before confirming it is far from first.
+      const target = before.hits[before.hits.length - 1].itemId;
+      expect((await server.rpc.search({ image: twin, topK: 1 })).hits[0].itemId).not.toBe(target);
+
+      const confirmed = await confirmMatch(server.catalog, { searchId: before.searchId, itemId: target, label: SAME });
+      expect(confirmed.example).toMatchObject({ itemId: target, label: SAME, modelVersion: before.modelVersion });
+      const hit = (await server.rpc.search({ image: twin, topK: 1 })).hits[0];
+      expect(hit.itemId).toBe(target);
+      if (exampleScoring === 'best-view') expect(hit.view).toBe(`@same.${confirmed.example!.exampleId}`);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('query retention for ConfirmMatch', () => {
+  test('after the retention window ConfirmMatch answers NOT_FOUND', async () => {
+    const server = await startTestServer({ confirmRetentionMs: 300 });
+    try {
+      await server.rpc.upsertItems([{ itemId: 'a', image: await patternImage(1), metadata: {} }]);
+      const r = await server.rpc.search({ image: await patternImage(2), topK: 1 });
+      expect(r.searchId).not.toBe('');
+      await new Promise((done) => setTimeout(done, 400));
+      await expectStatus(confirmMatch(server.catalog, { searchId: r.searchId, itemId: 'a', label: SAME }), status.NOT_FOUND, 'no longer kept', 'AddExamples');
+      expect((await server.rpc.getCatalogStats()).sameExampleCount).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('the size bound evicts the oldest query first', async () => {
+    const first = await patternImage(2);
+    const second = await patternImage(3);
+    const server = await startTestServer({ confirmRetentionBytes: Math.max(first.length, second.length) + 10 });
+    try {
+      await server.rpc.upsertItems([{ itemId: 'a', image: await patternImage(1), metadata: {} }]);
+      const r1 = await server.rpc.search({ image: first, topK: 1 });
+      const r2 = await server.rpc.search({ image: second, topK: 1 });
+      await expectStatus(confirmMatch(server.catalog, { searchId: r1.searchId, itemId: 'a', label: SAME }), status.NOT_FOUND, 'no longer kept');
+      const ok = await confirmMatch(server.catalog, { searchId: r2.searchId, itemId: 'a', label: DIFFERENT });
+      expect(ok.example?.label).toBe(DIFFERENT);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('with retention off Search returns no search id and ConfirmMatch answers FAILED_PRECONDITION', async () => {
+    const server = await startTestServer({ confirmRetentionMs: 0 });
+    try {
+      await server.rpc.upsertItems([{ itemId: 'a', image: await patternImage(1), metadata: {} }]);
+      const r = await server.rpc.search({ image: await patternImage(2), topK: 1 });
+      expect(r.searchId).toBe('');
+      await expectStatus(confirmMatch(server.catalog, { searchId: 'anything', itemId: 'a', label: SAME }), status.FAILED_PRECONDITION, 'keeps no query images');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+test('examples survive a restart and a model switch (re-embedded in the background with the catalog)', async () => {
+  const dataDir = await makeTempDir();
+  let server: TestServer | undefined;
+  try {
+    server = await startTestServer({ dataDir, modelManifest: V1 });
+    await server.rpc.upsertItems(await Promise.all(Array.from({ length: 6 }, async (_, i) => ({ itemId: `m-${i}`, image: await patternImage(i), metadata: {} }))));
+    const added = await addExamples(server.catalog, [
+      { itemId: 'm-1', image: await patternImage(300), label: SAME },
+      { itemId: 'm-1', image: await patternImage(301), label: DIFFERENT },
+      { itemId: 'm-4', image: await patternImage(302), label: SAME },
+    ]);
+    expect(added.added).toBe(3);
+    const v1 = (await server.rpc.getServiceInfo()).modelVersion;
+    const twin = await nearDuplicate(await patternImage(302));
+    const warm = (await server.rpc.search({ image: twin, topK: 1 })).hits[0].itemId;
+    await server.stop();
+
+    // Restart, same model: the examples are there and still act on search.
+    server = await startTestServer({ dataDir, modelManifest: V1 });
+    expect(await server.rpc.getCatalogStats()).toMatchObject({ sameExampleCount: 2, differentExampleCount: 1, itemCount: 6 });
+    expect((await listExamples(server.catalog, { itemId: 'm-1' })).examples.map((e) => e.exampleId)).toEqual(
+      added.outcomes.slice(0, 2).map((o) => o.exampleId),
+    );
+    expect((await server.rpc.search({ image: twin, topK: 1 })).hits[0].itemId).toBe(warm);
+    await server.stop();
+
+    // A new model: the examples are re-embedded with the items and bound to the new version.
+    server = await startTestServer({ dataDir, modelManifest: V2 }, errorLog);
+    await (server.server.engine as { backgroundReembed?: Promise<void> }).backgroundReembed;
+    const stats = await server.rpc.getCatalogStats();
+    expect(stats).toMatchObject({ modelVersion: 'tiny-twin-test-fixture-1', sameExampleCount: 2, differentExampleCount: 1, itemCount: 6 });
+    const listed = [...(await listExamples(server.catalog, { itemId: 'm-1' })).examples, ...(await listExamples(server.catalog, { itemId: 'm-4' })).examples];
+    expect(listed.map((e) => e.exampleId).sort()).toEqual(added.outcomes.map((o) => o.exampleId).sort());
+    expect(new Set(listed.map((e) => e.modelVersion))).toEqual(new Set(['tiny-twin-test-fixture-1']));
+    expect(v1).not.toBe('tiny-twin-test-fixture-1');
+  } finally {
+    await server?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});

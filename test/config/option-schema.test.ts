@@ -268,7 +268,7 @@ describe('CLI flags', () => {
 
   test('eval and calibrate get the model options only', () => {
     const cmd = addOptionFlags(new Command('eval'), 'model');
-    expect(cmd.options.map((o) => o.long)).toEqual(['--model', '--providers', '--catalog-views', '--no-query-mirror', '--query-cutout', '--query-cutout-model', '--pair-head']);
+    expect(cmd.options.map((o) => o.long)).toEqual(['--model', '--providers', '--catalog-views', '--no-query-mirror', '--query-cutout', '--query-cutout-model', '--pair-head', '--example-scoring']);
     cmd.parse(['--providers', 'cpu', '--pair-head'], { from: 'user' });
     expect(optionsFromFlags(cmd)).toEqual({ executionProviders: ['cpu'], usePairHead: true });
     expect(parse([], {}, 'model')).toEqual({});

@@ -195,7 +195,7 @@ test('examples survive a restart and a model switch (re-embedded in the backgrou
 
     // A new model: the examples are re-embedded with the items and bound to the new version.
     server = await startTestServer({ dataDir, modelManifest: V2 }, errorLog);
-    await (server.server.engine as { backgroundReembed?: Promise<void> }).backgroundReembed;
+    await server.server.backgroundReembed;
     const stats = await server.rpc.getCatalogStats();
     expect(stats).toMatchObject({ modelVersion: 'tiny-twin-test-fixture-1', sameExampleCount: 2, differentExampleCount: 1, itemCount: 6 });
     const listed = [...(await listExamples(server.catalog, { itemId: 'm-1' })).examples, ...(await listExamples(server.catalog, { itemId: 'm-4' })).examples];

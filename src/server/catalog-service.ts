@@ -14,13 +14,10 @@ import type { Logger } from '../observability/logger.js';
 import { serviceErrorFrom, statusFromError, statusName } from './status-from-error.js';
 import { requestSignal } from './request-signal.js';
 import { unary } from './unary.js';
+import { drainUploads } from './drain-uploads.js';
 import type { ImageMemoryBudget } from './image-memory-budget.js';
 import { createExampleHandlers } from './example-service.js';
 
-/** Items embedded concurrently during an upload; reading pauses beyond it. */
-const UPLOAD_CONCURRENCY = 8;
-/** Items written to the table in one commit. */
-const COMMIT_BATCH = 64;
 const MAX_PAGE_SIZE = 1000;
 
 /**
@@ -85,18 +82,7 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMe
     };
 
     (async () => {
-      let index = 0;
-      const running = new Set<Promise<void>>();
-      for await (const req of call as AsyncIterable<UpsertItemsRequest>) {
-        const p = prepare(req, index++);
-        running.add(p);
-        void p.finally(() => running.delete(p));
-        if (running.size >= UPLOAD_CONCURRENCY) await Promise.race(running);
-        // Commits run in order of readiness; wait for them so memory stays bounded too.
-        if (ready.length >= COMMIT_BATCH) await commit();
-      }
-      await Promise.all(running);
-      await commit();
+      await drainUploads(call as AsyncIterable<UpsertItemsRequest>, { prepare, readyCount: () => ready.length, commit });
       const upserted = outcomes.filter((o) => o.ok).length;
       callback(null, { outcomes, upserted, failed: outcomes.length - upserted });
     })()

@@ -14,11 +14,8 @@ import type { Logger } from '../observability/logger.js';
 import { serviceErrorFrom, statusFromError, statusName } from './status-from-error.js';
 import { requestSignal } from './request-signal.js';
 import { unary } from './unary.js';
+import { drainUploads } from './drain-uploads.js';
 
-/** Examples embedded concurrently during an upload; reading pauses beyond it. */
-const UPLOAD_CONCURRENCY = 8;
-/** Examples written to the table in one commit. */
-const COMMIT_BATCH = 64;
 const MAX_PAGE_SIZE = 1000;
 
 /** The engine's label of a wire label (undefined for UNSPECIFIED and unknown values). */
@@ -78,17 +75,7 @@ function handleAddExamples(engine: TwinlensEngine, log: Logger) {
     };
 
     (async () => {
-      let index = 0;
-      const running = new Set<Promise<void>>();
-      for await (const req of call as AsyncIterable<AddExamplesRequest>) {
-        const p = prepare(req, index++);
-        running.add(p);
-        void p.finally(() => running.delete(p));
-        if (running.size >= UPLOAD_CONCURRENCY) await Promise.race(running);
-        if (ready.length >= COMMIT_BATCH) await commit();
-      }
-      await Promise.all(running);
-      await commit();
+      await drainUploads(call as AsyncIterable<AddExamplesRequest>, { prepare, readyCount: () => ready.length, commit });
       const added = outcomes.filter((o) => o.ok).length;
       callback(null, { outcomes, added, failed: outcomes.length - added });
     })()

@@ -1,3 +1,4 @@
+import { UPLOAD_CONCURRENCY } from '../../src/server/drain-uploads.js';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,8 +26,6 @@ import { benchSearch, type SearchLevelResult } from './search-latency.js';
 export type { BenchOptions, BenchReport };
 
 const WARMUP_PREFIX = 'bench-warmup-';
-/** Items UpsertItems embeds at once (src/server/catalog-service.ts), used for the decode-only figure. */
-const UPLOAD_CONCURRENCY = 8;
 /** Relative per-component jitter of the catalog's top-up copies. */
 const JITTER = 0.15;
 

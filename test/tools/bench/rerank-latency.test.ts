@@ -4,7 +4,7 @@ import { measureRerankLatency } from '../../../tools/bench/rerank-latency.js';
 
 test('reports p50/p95/mean per shortlist size', async () => {
   const r = await measureRerankLatency({
-    manifest: path.join(__dirname, '..', 'fixtures', 'tiny-twin', 'manifest.json'),
+    manifest: path.join(__dirname, '..', '..', 'fixtures', 'tiny-twin', 'manifest.json'),
     shortlists: [1, 7],
     runs: 3,
   });
@@ -19,6 +19,6 @@ test('reports p50/p95/mean per shortlist size', async () => {
 
 test('a model without a pair head is refused with its path', async () => {
   await expect(
-    measureRerankLatency({ manifest: path.join(__dirname, '..', '..', 'models', 'mobilenet_v2_140', 'manifest.json'), runs: 1 }),
+    measureRerankLatency({ manifest: path.join(__dirname, '..', '..', '..', 'models', 'mobilenet_v2_140', 'manifest.json'), runs: 1 }),
   ).rejects.toThrow(/mobilenet_v2_140.manifest.json has no pair head to time/);
 });

@@ -1,10 +1,10 @@
 import {
-  ResponderBuilder,
   ServerInterceptingCall,
   type ServerInterceptor,
   ServerListenerBuilder,
   status,
 } from '@grpc/grpc-js';
+import { interceptWith } from './intercept-with.js';
 import { TwinlensServiceService } from '../gen/twinlens/v1/twinlens.js';
 
 /** The unary methods that carry images and so are admitted by the call counter: Search, Compare, Embed. */
@@ -90,14 +90,7 @@ export function createCallAdmission(options: CallAdmissionOptions): CallAdmissio
       })
       .withOnCancel(end)
       .build();
-    const responder = new ResponderBuilder()
-      .withStart((next) => next(listener))
-      .withSendStatus((s, next) => {
-        end();
-        next(s);
-      })
-      .build();
-    return new ServerInterceptingCall(call, responder);
+    return interceptWith(call, listener, end);
   };
 
   return {

@@ -1,10 +1,10 @@
 import {
-  ResponderBuilder,
   ServerInterceptingCall,
   type ServerInterceptor,
   ServerListenerBuilder,
   status,
 } from '@grpc/grpc-js';
+import { interceptWith } from './intercept-with.js';
 import { CatalogServiceService, TwinlensServiceService } from '../gen/twinlens/v1/twinlens.js';
 import { IMAGE_CALL_PATHS } from './call-admission.js';
 import { type ImageMemoryBudget, imageBytesOf } from './image-memory-budget.js';
@@ -147,14 +147,7 @@ export function createImageBudgetAdmission(options: ImageBudgetAdmissionOptions)
       })
       .withOnCancel(end)
       .build();
-    const responder = new ResponderBuilder()
-      .withStart((next) => next(listener))
-      .withSendStatus((s, next) => {
-        end();
-        next(s);
-      })
-      .build();
-    return new ServerInterceptingCall(call, responder);
+    return interceptWith(call, listener, end);
   };
 
   return {

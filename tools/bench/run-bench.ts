@@ -1,9 +1,9 @@
-import { UPLOAD_CONCURRENCY } from '../../src/server/drain-uploads.js';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type LoadedManifest, loadManifest } from '../../src/model/index.js';
+import { UPLOAD_CONCURRENCY } from '../../src/server/drain-uploads.js';
 import { makeBenchImages, type BenchImageSet } from './bench-images.js';
 import { type BenchOptions, type ResolvedBenchSettings, resolveBenchSettings } from './bench-options.js';
 import {
@@ -151,13 +151,10 @@ function int8ManifestOf(modelManifest: string): string {
   return path.join(path.dirname(modelManifest), 'manifest.int8.json');
 }
 
-/** Raw int8 throughput at the same batch sizes, when the int8 manifest exists; undefined otherwise. */
-async function benchInt8(settings: ResolvedBenchSettings, log: (line: string) => void): Promise<BenchReport['rawInt8']> {
-  const file = int8ManifestOf(settings.modelManifest);
-  if (!(await fs.stat(file).then(() => true, () => false))) return undefined;
-  log(`raw int8 model (${file}): batch sizes ${settings.rawBatchSizes.join(', ')}`);
-  const result = await benchRawModel({
-    manifest: await loadManifest(file),
+/** The raw-model bench of `manifest` with the run's batch sizes, run counts, providers and seed (float and int8 rows alike). */
+function benchRawModelWith(settings: ResolvedBenchSettings, manifest: LoadedManifest): ReturnType<typeof benchRawModel> {
+  return benchRawModel({
+    manifest,
     batchSizes: settings.rawBatchSizes,
     warmupRuns: settings.rawWarmupRuns,
     minRuns: settings.rawMinRuns,
@@ -166,6 +163,14 @@ async function benchInt8(settings: ResolvedBenchSettings, log: (line: string) =>
     intraOpThreads: settings.intraOpThreads,
     seed: settings.seed,
   });
+}
+
+/** Raw int8 throughput at the same batch sizes, when the int8 manifest exists; undefined otherwise. */
+async function benchInt8(settings: ResolvedBenchSettings, log: (line: string) => void): Promise<BenchReport['rawInt8']> {
+  const file = int8ManifestOf(settings.modelManifest);
+  if (!(await fs.stat(file).then(() => true, () => false))) return undefined;
+  log(`raw int8 model (${file}): batch sizes ${settings.rawBatchSizes.join(', ')}`);
+  const result = await benchRawModelWith(settings, await loadManifest(file));
   for (const b of result.batches) log(`  int8 batch ${b.batchSize}: ${b.imagesPerSec.toFixed(1)} img/s`);
   return { manifest: file, result };
 }
@@ -325,16 +330,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   log(`  done in ${(images.elapsedMs / 1000).toFixed(1)} s (mean ${Math.round(images.meanBytes / 1024)} KiB per JPEG)`);
 
   log(`raw model: batch sizes ${settings.rawBatchSizes.join(', ')}`);
-  const raw = await benchRawModel({
-    manifest,
-    batchSizes: settings.rawBatchSizes,
-    warmupRuns: settings.rawWarmupRuns,
-    minRuns: settings.rawMinRuns,
-    minDurationMs: settings.rawMinDurationMs,
-    providers: settings.executionProviders,
-    intraOpThreads: settings.intraOpThreads,
-    seed: settings.seed,
-  });
+  const raw = await benchRawModelWith(settings, manifest);
   for (const b of raw.batches) log(`  batch ${b.batchSize}: ${b.imagesPerSec.toFixed(1)} img/s, ${b.p50RunMs.toFixed(1)} ms/run`);
   const rawInt8 = await benchInt8(settings, log);
 

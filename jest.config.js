@@ -4,7 +4,7 @@
  * - slow: the measurement tools' tests (everything under test/tools: fuzz, SIGTERM under load,
  *   crash, bench smoke) and any file named `*.slow.test.ts` (the PyTorch training smoke test).
  *   A file belongs here when it takes more than ~20 s on a quiet 2-core machine.
- * `make test` runs the fast tier, then the slow one with two workers (see the Makefile).
+ * `make test` runs the fast tier, then the slow one, each with two workers (see the Makefile).
  */
 const SLOW = ['<rootDir>/test/tools/**/*.test.ts', '<rootDir>/test/**/*.slow.test.ts'];
 
@@ -25,7 +25,7 @@ module.exports = {
   ],
   // Global options (jest ignores them inside a project).
   testTimeout: 120000,
-  // Tests that start the server share the 2 cores with ONNX Runtime; run files one at a time
-  // unless a tier says otherwise.
+  // Tests that start the server share the 2 cores with ONNX Runtime: one file at a time for a bare
+  // `jest`; the Makefile's tiers run two (FAST_WORKERS, SLOW_WORKERS).
   maxWorkers: 1,
 };

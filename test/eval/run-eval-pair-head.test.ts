@@ -10,6 +10,8 @@ import { runEval, writeHtmlReport } from '../../src/eval/index.js';
 import { makeTempDir } from '../helpers/server.js';
 
 const MANIFEST = path.join(__dirname, '..', 'fixtures', 'tiny-twin', 'manifest.json');
+// catalogViews 0: the ranks below are the head's and the cosine's on the clean images; the views'
+// simulator (seconds to start) is tested where it matters (test/engine/catalog-views.test.ts).
 type Rgb = [number, number, number];
 
 async function halves(file: string, left: Rgb, right: Rgb): Promise<void> {
@@ -43,7 +45,7 @@ test('shortlist-only and reranked figures, verification of Compare, rerank timin
   const run = await runEval({
     catalogCsv: path.join(dir, 'catalog.csv'),
     queriesCsv: path.join(dir, 'queries.csv'),
-    service: { modelManifest: MANIFEST, executionProviders: ['cpu'] },
+    service: { modelManifest: MANIFEST, executionProviders: ['cpu'], catalogViews: 0 },
   });
   const r = run.report;
   expect(r.ranked_by).toBe('pair_head');
@@ -70,7 +72,7 @@ test('a shortlist of 1 leaves the head nothing to fix; the report shows each fai
   const run = await runEval({
     catalogCsv: path.join(dir, 'catalog.csv'),
     queriesCsv: path.join(dir, 'queries.csv'),
-    service: { modelManifest: MANIFEST, executionProviders: ['cpu'] },
+    service: { modelManifest: MANIFEST, executionProviders: ['cpu'], catalogViews: 0 },
     shortlistK: 1,
     verification: false,
   });

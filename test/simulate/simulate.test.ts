@@ -200,15 +200,20 @@ describe('glare', () => {
       expect(shiny.params(seed).glare).not.toBeNull();
       const a = await plain.scene({ sprite: product.sprite, backgroundFraction: 0 }, seed);
       const b = await shiny.scene({ sprite: product.sprite, backgroundFraction: 0 }, seed);
+      // Counted, then asserted once: an expect per pixel made this one test take half a minute.
       let onProduct = 0;
+      let changedOffProduct = 0;
+      let darkenedOnProduct = 0;
       for (let i = 0; i < a.mainProduct.alpha.length; i++) {
         const d = (b.frame.rgb[i * 3] as number) - (a.frame.rgb[i * 3] as number);
-        if ((a.mainProduct.alpha[i] as number) === 0) expect(d).toBe(0);
-        else {
-          expect(d).toBeGreaterThanOrEqual(-1e-3);
+        if ((a.mainProduct.alpha[i] as number) === 0) {
+          if (d !== 0) changedOffProduct++;
+        } else {
+          if (d < -1e-3) darkenedOnProduct++;
           onProduct += d;
         }
       }
+      expect({ changedOffProduct, darkenedOnProduct }).toEqual({ changedOffProduct: 0, darkenedOnProduct: 0 });
       expect(onProduct).toBeGreaterThan(1000);
     }
   });

@@ -48,7 +48,10 @@ export interface RefinementProgress {
   commitMs: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+// Not unref'd: while rows wait for a pause in uploads, that wait is the process's work (an eval or a
+// script awaiting idle() has nothing else keeping it alive; an unref'd timer let it exit silently
+// with status 0). stop() ends the wait within one tick of 100 ms.
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Refines catalog rows stored with fewer simulated views than `views.views`; see the module comment. */
 export class CatalogRefiner {

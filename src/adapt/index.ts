@@ -22,3 +22,4 @@ export {
   type ItemEvidence,
 } from './fit-whitening.js';
 export { writeWhitenedModel, PROJECTION_FILE, type WriteWhitenedModelOptions } from './write-whitened-model.js';
+export { createWhiteningAdapter, WHITENING_ADAPTER_DEFAULTS, type WhiteningAdapterOptions, type HoldoutFigures } from './whitening-adapter.js';

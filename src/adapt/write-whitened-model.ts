@@ -27,6 +27,11 @@ export interface WriteWhitenedModelOptions {
   threshold?: number;
   /** How `threshold` was chosen. */
   thresholdCalibration?: string;
+  /**
+   * The configured model this version was learned over (recorded as `training.learnedOver`): a
+   * restart with that model configured keeps serving this version instead of re-embedding back.
+   */
+  learnedOver?: string;
   /** Recorded in the manifest's `projection.provenance` (what it was fitted on, when, how long). */
   provenance?: Record<string, unknown>;
 }
@@ -78,8 +83,13 @@ export async function writeWhitenedModel(o: WriteWhitenedModelOptions): Promise<
     thresholdCalibration:
       o.thresholdCalibration ?? `inherited from ${base.version} without recalibration: ${base.thresholdCalibration ?? 'unknown'}`,
     pairHead: null,
-    // What a restart needs to recognise this as learned on top of `base` (createEngine compares versions only).
-    training: { method: 'within-item whitening (src/adapt fitWhitening)', baseManifest: base.manifestPath, baseVersion: base.version },
+    // What a restart needs to recognise this as learned over the configured model (see learnedOver), and a refit its raw base.
+    training: {
+      method: 'within-item whitening (src/adapt fitWhitening)',
+      baseManifest: base.manifestPath,
+      baseVersion: base.version,
+      ...(o.learnedOver ? { learnedOver: o.learnedOver } : {}),
+    },
     source: `${base.name} (${base.version}) followed by a within-item whitening fitted on confirmed photos. Base: ${base.source ?? base.manifestPath}`,
   };
   const manifestPath = path.join(outDir, 'manifest.json');

@@ -7,6 +7,8 @@ import { readActiveVersion, writeActiveVersion, type ActiveVersion } from './act
 import { reembedInBackground } from './reembed-in-background.js';
 import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead, OnnxSalientMask } from '../model/index.js';
 import { createCatalogViewSource, RecentQueries, TwinlensEngine } from './index.js';
+import { type AdaptOptions, type AdaptOutcome, type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
+import { createWhiteningAdapter } from '../adapt/whitening-adapter.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
 
 /** How long the replaced model stays open after a switch, for calls that started on it. */
@@ -86,18 +88,47 @@ async function loadPreviousModel(
 }
 
 /**
- * What {@link createEngine} builds: the engine, and the background re-embedding it started when
- * the model version changed (the composition root owns it; the engine knows nothing of it).
+ * What {@link createEngine} builds: the engine, and the model switches it runs (the composition
+ * root owns them; the engine knows nothing of them).
  */
 export interface CreatedEngine {
   engine: TwinlensEngine;
   /**
-   * Settles when the catalog switched to the new model, or when the work stopped or failed;
-   * undefined when no background re-embedding was needed.
+   * The background re-embedding started because the configured model version changed: settles when
+   * the catalog switched to it, or when the work stopped or failed; undefined when none was needed.
    */
   backgroundReembed: Promise<void> | undefined;
+  /**
+   * Serves the model of `manifestPath` (a new version): the catalog is re-embedded for it in the
+   * background while the current model serves, then both switch at once. Resolves when switched (or
+   * stopped by shutdown); rejects when another switch is running or the re-embedding failed.
+   */
+  switchModel(manifestPath: string): Promise<void>;
+  /**
+   * Runs the example adapter (option exampleAdapter) and rolls in the version it wrote; resolves with
+   * its outcome once that version serves. One at a time.
+   */
+  adaptFromExamples(options: AdaptOptions): Promise<AdaptOutcome>;
   /** Stops a background re-embedding between batches and waits for it (server shutdown); resolves at once when there is none. */
   stopBackgroundReembed(): Promise<void>;
+}
+
+/** The version a learned model was learned over (`training.learnedOver`, see writeWhitenedModel), if any. */
+function learnedOverOf(manifest: LoadedModel['manifest']): string | undefined {
+  const v = (manifest.training as { learnedOver?: unknown } | undefined)?.learnedOver;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The adapter the options name, for a service configured with `configured` (its version). */
+function exampleAdapterOf(options: Readonly<TwinlensOptions>, configured: string): ExampleAdapter {
+  if (options.exampleAdapter === 'none') return NO_EXAMPLE_ADAPTER;
+  return createWhiteningAdapter({
+    baseManifest: options.adaptBaseManifest,
+    modelsDir: path.join(options.dataDir, 'learned'),
+    learnedOver: configured,
+    providers: options.executionProviders,
+    intraOpThreads: options.intraOpThreads,
+  });
 }
 
 /**
@@ -124,9 +155,16 @@ export async function createEngine(
   if (queryCutout) log.info(`query photos are averaged with their product cut-out (queryCutout, mask ${options.queryCutoutModel})`);
   const target = await loadModel(options.modelManifest, options, log, hooks);
   const active = readActiveVersion(options.dataDir);
-  const previous = active && active.modelVersion !== target.manifest.version ? await loadPreviousModel(active, options, log, hooks) : undefined;
-  const serving = previous ?? target;
-  const folder = path.join(options.dataDir, previous ? active!.folder : (active?.folder ?? '.'));
+  let previous = active && active.modelVersion !== target.manifest.version ? await loadPreviousModel(active, options, log, hooks) : undefined;
+  // A version learned over the configured model (adaptation) keeps serving across restarts.
+  const learned = previous && learnedOverOf(previous.manifest) === target.manifest.version ? previous : undefined;
+  if (learned) {
+    log.info(`serving ${learned.manifest.version}, learned from confirmed examples over the configured ${target.manifest.version}`);
+    await closeModel(target);
+    previous = undefined;
+  }
+  const serving = learned ?? previous ?? target;
+  const folder = path.join(options.dataDir, learned || previous ? active!.folder : (active?.folder ?? '.'));
   const { catalog, stale } = await Catalog.open(folder, serving.manifest.embeddingDim, serving.manifest.version, localFeatureLength(serving.manifest), {
     ...indexSettings,
     blobDir: path.join(options.dataDir, 'images'),
@@ -147,54 +185,133 @@ export async function createEngine(
     catalogViews,
     recentQueries: new RecentQueries({ retentionMs: options.confirmRetentionMs, maxBytes: options.confirmRetentionBytes }),
     catalogViewsInBackground: options.catalogViewsInBackground,
+    exampleAdapter: exampleAdapterOf(options, target.manifest.version),
     log: (m, f) => log.info(m, f),
   });
   if (stale.length > 0) {
     log.info(`re-embedding ${stale.length} catalog items stored under another model version before serving`);
     await engine.reembed(stale, (done, total) => log.info(`re-embedded ${done}/${total}`));
   }
-  if (!previous) {
+  if (!previous && !learned) {
     writeActiveVersion(options.dataDir, { folder: path.relative(options.dataDir, folder) || '.', modelVersion: target.manifest.version, manifest: target.manifestPath });
-    return { engine, backgroundReembed: undefined, stopBackgroundReembed: async () => {} };
   }
-  log.info(`model version changed from ${previous.manifest.version} to ${target.manifest.version}: serving the old one while the catalog is re-embedded in the background`);
+
+  // Model switches: the configured version at start (when the old one still loads), then any
+  // version adaptation writes. One at a time; `stop` ends whichever runs (shutdown).
   const stop = new AbortController();
-  const backgroundReembed = reembedInBackground(
-    engine,
-    {
-      decoder: target.decoder,
-      embedder: target.embedder,
-      pairHead: target.pairHead,
-      threshold: target.manifest.threshold,
-      inputSize: target.manifest.input.size,
-      manifest: target.manifestPath,
-      localLength: localFeatureLength(target.manifest),
-    },
-    { dataDir: options.dataDir, indexSettings, log: (m, f) => log.info(m, f), signal: stop.signal },
-  ).then(
-    () => {
-      if (engine.embedder !== target.embedder) {
-        // Stopped before the switch (shutdown): the new model never served; release it now.
-        void target.embedder.close();
-        void target.decoder.close?.();
-        void target.pairHead?.close();
-        return;
-      }
-      // Calls that started on the old model may still be decoding or embedding with it (they
-      // embed again with the new one when they reach the switched catalog): close it later.
-      setTimeout(() => {
-        void previous.embedder.close();
-        void previous.decoder.close?.();
-      }, OLD_MODEL_GRACE_MS).unref();
-    },
-    (e: unknown) => log.error('background re-embedding failed; the old model keeps serving', e),
-  );
+  let servingModel: LoadedModel = serving;
+  let switching: Promise<void> | undefined;
+  const rollIn = (next: LoadedModel): Promise<void> => {
+    const from = servingModel;
+    log.info(`model version changes from ${from.manifest.version} to ${next.manifest.version}: serving the old one while the catalog is re-embedded in the background`);
+    const done = reembedInBackground(
+      engine,
+      {
+        decoder: next.decoder,
+        embedder: next.embedder,
+        pairHead: next.pairHead,
+        threshold: next.manifest.threshold,
+        inputSize: next.manifest.input.size,
+        manifest: next.manifestPath,
+        localLength: localFeatureLength(next.manifest),
+      },
+      { dataDir: options.dataDir, indexSettings, log: (m, f) => log.info(m, f), signal: stop.signal },
+    ).then(
+      () => {
+        if (engine.embedder !== next.embedder) {
+          // Stopped before the switch (shutdown): the new model never served; release it now.
+          void closeModel(next);
+          return;
+        }
+        servingModel = next;
+        // Calls that started on the old model may still be decoding or embedding with it (they
+        // embed again with the new one when they reach the switched catalog): close it later.
+        setTimeout(() => void closeModel(from, false), OLD_MODEL_GRACE_MS).unref();
+      },
+      (e: unknown) => {
+        void closeModel(next);
+        throw e;
+      },
+    );
+    // Settles either way (its own caller sees the failure): what shutdown and the next switch wait on.
+    switching = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    void switching.then(() => (switching = undefined));
+    return done;
+  };
+  const switchModel = async (manifestPath: string): Promise<void> => {
+    if (switching) throw new Error('a model switch is already running; wait for it (GetCatalogStats reembedding)');
+    const next = await loadModel(manifestPath, options, log, hooks);
+    if (next.manifest.version === engine.modelVersion) {
+      await closeModel(next);
+      return;
+    }
+    await rollIn(next);
+  };
+  let adapting = false;
+  const adaptFromExamples = async (o: AdaptOptions): Promise<AdaptOutcome> => {
+    if (adapting || switching) return { adapted: false, reason: 'an adaptation or model switch is already running' };
+    adapting = true;
+    try {
+      const outcome = await engine.exampleAdapter.adapt(engine, { log: (m, f) => log.info(m, f), signal: stop.signal, ...o });
+      if (outcome.manifestPath) await switchModel(outcome.manifestPath);
+      return outcome;
+    } finally {
+      adapting = false;
+    }
+  };
+
+  let backgroundReembed: Promise<void> | undefined;
+  if (previous) {
+    backgroundReembed = rollIn(target).catch((e: unknown) => log.error('background re-embedding failed; the old model keeps serving', e));
+  }
+  if (options.adaptAfterExamples > 0) adaptWhenExamplesArrive(engine, options.adaptAfterExamples, serving.manifest, adaptFromExamples, log);
   return {
     engine,
     backgroundReembed,
+    switchModel,
+    adaptFromExamples,
     async stopBackgroundReembed() {
       stop.abort();
-      await backgroundReembed;
+      await switching;
     },
   };
+}
+
+/** Releases a model's network, decoder and (unless `head` is false) pair head. */
+async function closeModel(m: LoadedModel, head = true): Promise<void> {
+  await Promise.all([m.embedder.close(), m.decoder.close?.(), head ? m.pairHead?.close() : undefined]);
+}
+
+/**
+ * Runs `adapt` in the background whenever `every` SAME examples have arrived since the serving
+ * version was learned (its manifest's `projection.provenance.examples`; 0 for a model not learned
+ * here). Checked at start and after each committed write; an adaptation that does not beat the
+ * serving model waits for `every` more.
+ */
+function adaptWhenExamplesArrive(
+  engine: TwinlensEngine,
+  every: number,
+  serving: LoadedModel['manifest'],
+  adapt: (o: AdaptOptions) => Promise<AdaptOutcome>,
+  log: Logger,
+): void {
+  const provenance = serving.projection?.provenance as { examples?: unknown } | undefined;
+  let learnedAt = typeof provenance?.examples === 'number' ? provenance.examples : 0;
+  let running = false;
+  const check = (): void => {
+    const same = engine.catalog.exampleCounts().same;
+    if (running || same - learnedAt < every) return;
+    running = true;
+    learnedAt = same;
+    log.info('adapting to confirmed examples in the background', { examples: same, adaptAfterExamples: every });
+    adapt({ budgetMs: 20 * 60_000 })
+      .then((r) => log.info(r.adapted ? 'adaptation rolled in a learned model' : 'adaptation kept the serving model', { ...r }))
+      .catch((e: unknown) => log.error('adaptation failed; the serving model stays', e))
+      .finally(() => (running = false));
+  };
+  engine.catalog.onWrite(() => check());
+  check();
 }

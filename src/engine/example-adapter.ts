@@ -8,6 +8,8 @@ export interface AdaptOutcome {
   reason: string;
   /** The model version adaptation produced, when it produced one. */
   modelVersion?: string;
+  /** Its manifest: serving it (createEngine's switchModel) rolls it in through the background re-embed. */
+  manifestPath?: string;
 }
 
 /** How long one adaptation may take, and how it reports. */
@@ -19,10 +21,10 @@ export interface AdaptOptions {
 }
 
 /**
- * Learns from the catalog's confirmed examples (engine.catalog.examples() and
- * exampleEmbeddings()) and rolls a new model version in through the background re-embed. The step
- * `twinlens eval --feedback` runs after adding examples, and that a server may run when enough new
- * examples have arrived. Examples already act on search without it (exampleScoring).
+ * Learns from the catalog's confirmed examples (engine.catalog.examples()) and writes a new model
+ * version; createEngine's `adaptFromExamples` then rolls it in through the background re-embed. The
+ * step `twinlens eval --feedback` runs after adding examples, and that a server runs when enough new
+ * examples have arrived (adaptAfterExamples). Examples already act on search without it (exampleScoring).
  */
 export interface ExampleAdapter {
   readonly name: string;

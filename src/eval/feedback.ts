@@ -32,8 +32,14 @@ export interface FeedbackOptions {
 export interface FeedbackReport {
   per_item: number | 'all';
   examples: number;
+  /** Whether a version learned from the examples serves at the end. */
   adapted: boolean;
+  /** The last adaptation's outcome: what it measured on held-out photos, or why it learned nothing. */
   adapt_reason: string;
+  /** The model version that served the measurement. */
+  serving_version: string;
+  /** Wall time of the last adaptation, rolling its version in included (0: none ran). */
+  adapt_seconds: number;
   item_fraction: number;
   /** Items that got at least one confirmed photo. */
   items_with_feedback: number;

@@ -119,7 +119,8 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
   // No query images are kept for ConfirmMatch: eval confirms through AddExamples.
   const service = validateOptions({ ...options.service, dataDir, seedDemoCatalog: false, usePairHead: true, confirmRetentionMs: 0 });
   const manifest = await loadManifest(service.modelManifest);
-  const { engine } = await createEngine(service, silentLogger); // a fresh data dir: nothing to re-embed in the background
+  const created = await createEngine(service, silentLogger); // a fresh data dir: nothing to re-embed in the background
+  const { engine } = created;
   try {
     await indexBenchmarkCatalog(engine, items, (d, t) => options.onProgress?.('index', d, t));
     const maxRank = Math.min(options.maxRank ?? 100, items.length);
@@ -189,10 +190,18 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
       let examples = 0;
       let previous: number | 'all' = 0;
       let adapt = { adapted: false, reason: 'no examples were added' };
+      let adaptSeconds = 0;
+      // Adapted: a version learned from the examples serves (an earlier step's, when a later one kept it).
+      const learnedServes = (): boolean => engine.modelVersion !== manifest.version;
       for (const [s, k] of steps.entries()) {
         examples += await feedPhotos(engine, byItem, previous, k, (d, t) => options.onProgress?.('feedback', d, t));
         previous = k;
-        if (examples > 0) adapt = await engine.exampleAdapter.adapt(engine, { budgetMs: (fb.adaptBudgetMinutes ?? 20) * 60_000 });
+        // What a server does with them: learn (the example adapter), then roll the new version in.
+        if (examples > 0) {
+          const started = Date.now();
+          adapt = await created.adaptFromExamples({ budgetMs: (fb.adaptBudgetMinutes ?? 20) * 60_000 });
+          adaptSeconds = (Date.now() - started) / 1000;
+        }
         const last = s === steps.length - 1;
         for (const scoring of scorings) {
           // The final point in the service's own scoring is the main measurement below.
@@ -204,7 +213,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
             per_item: k,
             scoring,
             examples,
-            adapted: adapt.adapted,
+            adapted: learnedServes(),
             overall: { n: r.n, ...r.overall },
             by_category: r.by_category,
             ...(fraction < 1 ? { by_feedback: byFeedbackOf(m.outcomes, queries, fed) } : {}),
@@ -215,8 +224,10 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
       feedbackReport = {
         per_item: target,
         examples,
-        adapted: adapt.adapted,
+        adapted: learnedServes(),
         adapt_reason: adapt.reason,
+        serving_version: engine.modelVersion,
+        adapt_seconds: Number(adaptSeconds.toFixed(1)),
         item_fraction: fraction,
         items_with_feedback: fed.size,
         scoring: service.exampleScoring,
@@ -256,6 +267,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     }
     return { report, items, queries: details, ...(curve.length ? { learningCurve: curve } : {}) };
   } finally {
+    await created.stopBackgroundReembed();
     await engine.close();
     await fs.rm(dataDir, { recursive: true, force: true });
   }

@@ -9,7 +9,7 @@ import { type CallAdmission, createCallAdmission } from './call-admission.js';
 import { createCatalogService } from './catalog-service.js';
 import { createImageBudgetAdmission, type ImageBudgetAdmission } from './image-budget-admission.js';
 import { createImageMemoryBudget } from './image-memory-budget.js';
-import { createEngine } from '../engine/create-engine.js';
+import { createEngine, type CreatedEngine } from '../engine/create-engine.js';
 import { createPinoLogger, type Logger } from '../observability/logger.js';
 import { addReflection } from './reflection.js';
 import { withPrototypeFreeMaps } from './prototype-free-maps.js';
@@ -30,6 +30,11 @@ export interface TwinlensServer {
    * (or stopped or failed); undefined when the catalog already held the model's vectors.
    */
   backgroundReembed: Promise<void> | undefined;
+  /**
+   * Learns from the catalog's confirmed examples now (option exampleAdapter) and rolls in the version
+   * it wrote; resolves once that version serves (what adaptAfterExamples runs in the background).
+   */
+  adaptFromExamples: CreatedEngine['adaptFromExamples'];
   options: Readonly<TwinlensOptions>;
   /** Admission of Search, Compare and Embed calls on their headers (maxImageCallsInProgress). */
   callAdmission: CallAdmission;
@@ -65,7 +70,7 @@ export async function createTwinlensServer(
     metricsHost: options.metricsHost ?? options.host,
     log,
   });
-  const { engine, backgroundReembed, stopBackgroundReembed } = await createEngine(options, log, { onBatch: observability.onModelRun });
+  const { engine, backgroundReembed, stopBackgroundReembed, adaptFromExamples } = await createEngine(options, log, { onBatch: observability.onModelRun });
   if (options.seedDemoCatalog && engine.catalog.size === 0) await seedDemoCatalog(engine, options.demoCatalogSize, log);
   const callAdmission = createCallAdmission({ maxCallsInProgress: options.maxImageCallsInProgress });
   const imageAdmission = createImageBudgetAdmission({
@@ -123,6 +128,7 @@ export async function createTwinlensServer(
     address,
     engine,
     backgroundReembed,
+    adaptFromExamples,
     options,
     callAdmission,
     imageAdmission,

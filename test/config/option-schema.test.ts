@@ -57,6 +57,9 @@ describe('the table', () => {
       exampleScoring: 'fold',
       confirmRetentionMs: 600_000,
       confirmRetentionBytes: 64 * 1024 * 1024,
+      exampleAdapter: 'whitening',
+      adaptBaseManifest: expect.stringMatching(/models[\\/]mobilenet_v2_140[\\/]manifest\.json$/),
+      adaptAfterExamples: 0,
       catalogViewWorkers: 2,
       queryMirror: true,
       queryCutout: false,
@@ -268,7 +271,7 @@ describe('CLI flags', () => {
 
   test('eval and calibrate get the model options only', () => {
     const cmd = addOptionFlags(new Command('eval'), 'model');
-    expect(cmd.options.map((o) => o.long)).toEqual(['--model', '--providers', '--catalog-views', '--no-query-mirror', '--query-cutout', '--query-cutout-model', '--pair-head', '--example-scoring']);
+    expect(cmd.options.map((o) => o.long)).toEqual(['--model', '--providers', '--catalog-views', '--no-query-mirror', '--query-cutout', '--query-cutout-model', '--pair-head', '--example-scoring', '--example-adapter', '--adapt-base-model']);
     cmd.parse(['--providers', 'cpu', '--pair-head'], { from: 'user' });
     expect(optionsFromFlags(cmd)).toEqual({ executionProviders: ['cpu'], usePairHead: true });
     expect(parse([], {}, 'model')).toEqual({});

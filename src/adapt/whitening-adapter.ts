@@ -1,0 +1,229 @@
+/**
+ * The warm path's learner as the service runs it: an {@link ExampleAdapter} that fits the
+ * within-item whitening (fit-whitening.ts) on the catalog's confirmed SAME photos and writes it as
+ * a new model version (write-whitened-model.ts). It earns its place first: a fifth of the photos is
+ * held out, the whitening fitted on the rest, and the new version is written only when it finds the
+ * held-out photos' items first more often than the serving model does (both with the other photos
+ * folded into their items, as Search does). Compare's threshold is recalibrated on the same held-out
+ * pairs. Rolling the written version in (the background re-embed) is the composition root's step.
+ */
+import * as path from 'node:path';
+import type { AdaptOptions, AdaptOutcome, ExampleAdapter, TwinlensEngine } from '../engine/index.js';
+import { averageFeatures, mirrorImage } from '../engine/catalog-views.js';
+import type { ExecutionProviderName } from '../config/index.js';
+import { applyProjection, l2Normalize, loadManifest, OnnxEmbedder, type Embedder, type LoadedManifest } from '../model/index.js';
+import type { ExampleInfo } from '../store/index.js';
+import { verificationMetrics, type PairScores } from '../eval/verification.js';
+import { fitWhitening, whiteningGroupsOf, type Whitening } from './fit-whitening.js';
+import { writeWhitenedModel } from './write-whitened-model.js';
+
+/** Options of {@link createWhiteningAdapter}; defaults in {@link WHITENING_ADAPTER_DEFAULTS}. */
+export interface WhiteningAdapterOptions {
+  /**
+   * Manifest of the network whose raw vectors the whitening is fitted on (no projection of its own,
+   * same input size as the serving model). The configured model's by default.
+   */
+  baseManifest: string;
+  /** Folder that receives one folder per learned version (`<dataDir>/learned`). */
+  modelsDir: string;
+  /** The configured model's version: a restart with that model configured keeps the learned one. */
+  learnedOver: string;
+  providers: ExecutionProviderName[];
+  intraOpThreads: number;
+  /** Fewer SAME examples than this: nothing is learned. Default 20. */
+  minExamples?: number;
+  /** One photo in this many is held out to decide and calibrate. Default 5. */
+  holdoutEvery?: number;
+  /** Images per model run. Default 16. */
+  batch?: number;
+}
+
+export const WHITENING_ADAPTER_DEFAULTS = Object.freeze({ minExamples: 20, holdoutEvery: 5, batch: 16 });
+
+/** Raw vectors of one item: its confirmed photos (by example id) and its catalog image with its views. */
+interface ItemVectors {
+  itemId: string;
+  /** clean image, then each simulated view. */
+  catalog: Float32Array[];
+  /** `key`: what the hold-out split hashes (item and image content: the same photos always split the same way). */
+  photos: { key: string; vector: Float32Array }[];
+}
+
+/** The adapter's measurement on the held-out photos. */
+export interface HoldoutFigures {
+  photos: number;
+  items: number;
+  /** Recall@1 among the items with examples: the serving model, and the whitening fitted without the held-out photos. */
+  servingRecall1: number;
+  whitenedRecall1: number;
+}
+
+/** Within-item whitening as an ExampleAdapter (see the file comment). */
+export function createWhiteningAdapter(options: WhiteningAdapterOptions): ExampleAdapter {
+  const o = { ...WHITENING_ADAPTER_DEFAULTS, ...options };
+  return {
+    name: 'whitening',
+    async adapt(engine: TwinlensEngine, run: AdaptOptions): Promise<AdaptOutcome> {
+      const started = Date.now();
+      const log = run.log ?? (() => undefined);
+      const overBudget = (): boolean => Date.now() - started > run.budgetMs;
+      const catalog = engine.catalog;
+      const same = catalog.examples().filter((e) => e.label === 'same' && catalog.has(e.itemId));
+      if (same.length < o.minExamples) {
+        return { adapted: false, reason: `${same.length} SAME examples; the whitening adapter needs at least ${o.minExamples}` };
+      }
+      const base = await rawBase(o.baseManifest);
+      if (base.input.size !== engine.inputSize) {
+        return { adapted: false, reason: `base model ${base.manifestPath} takes ${base.input.size}px images, the serving model ${engine.inputSize}px` };
+      }
+      const baseEmbedder = await OnnxEmbedder.create(base, { providers: o.providers, intraOpThreads: o.intraOpThreads, maxBatchSize: 1, maxBatchWaitMs: 0 });
+      try {
+        log('adapting to confirmed examples: embedding them with the base model', { examples: same.length, base: base.version });
+        const raw = await vectorsOf(engine, baseEmbedder, same, o.batch, run.signal);
+        if (overBudget()) return { adapted: false, reason: `budget of ${run.budgetMs} ms spent embedding ${same.length} examples` };
+        // The serving model's own vectors, for the comparison (the same vectors when it is the base).
+        const serving = engine.modelVersion === base.version ? raw : await vectorsOf(engine, engine.embedder, same, o.batch, run.signal);
+        const heldOut = (key: string): boolean => hashOf(key) % o.holdoutEvery === 0;
+        const trial = fitWhitening(whiteningGroupsOf(evidenceOf(raw, (id) => !heldOut(id))));
+        const asServed = (v: Float32Array) => v;
+        const project = (w: Whitening) => (v: Float32Array) => l2Normalize(applyProjection(w, v));
+        const servingHoldout = holdout(serving, heldOut, asServed);
+        const whitenedHoldout = holdout(raw, heldOut, project(trial));
+        const figures: HoldoutFigures = {
+          photos: whitenedHoldout.photos,
+          items: raw.length,
+          servingRecall1: servingHoldout.recall1,
+          whitenedRecall1: whitenedHoldout.recall1,
+        };
+        const measured =
+          `held-out ${figures.photos} of ${same.length} photos (${figures.items} items): Recall@1 ${figures.whitenedRecall1.toFixed(3)} ` +
+          `whitened vs ${figures.servingRecall1.toFixed(3)} serving (${engine.modelVersion})`;
+        log('adaptation measured on held-out photos', { ...figures });
+        if (figures.photos === 0) return { adapted: false, reason: `no photo was held out of ${same.length}; add more examples` };
+        if (!(figures.whitenedRecall1 > figures.servingRecall1)) return { adapted: false, reason: `the whitening does not beat the serving model: ${measured}` };
+        if (overBudget()) return { adapted: false, reason: `budget of ${run.budgetMs} ms spent before the final fit (${measured})` };
+
+        const whitening = fitWhitening(whiteningGroupsOf(evidenceOf(raw, () => true)));
+        const calibration = verificationMetrics(whitenedHoldout.pairs);
+        const version = `${o.learnedOver}+whitened-${same.length}ex-${Date.now().toString(36)}`;
+        const { manifestPath } = await writeWhitenedModel({
+          baseManifestPath: base.manifestPath,
+          projection: whitening,
+          outDir: path.join(o.modelsDir, version.replace(/[^A-Za-z0-9._+-]/g, '_')),
+          version,
+          learnedOver: o.learnedOver,
+          threshold: Number(calibration.eerThreshold.toFixed(4)),
+          thresholdCalibration:
+            `equal-error threshold on ${whitenedHoldout.pairs.positives.length} positive / ${whitenedHoldout.pairs.negatives.length} negative ` +
+            `held-out confirmed-photo pairs (photo vs its item, and vs every other item with examples, fitted without them): ` +
+            `EER ${calibration.eer.toFixed(3)}, ROC AUC ${calibration.rocAuc.toFixed(3)}`,
+          provenance: { examples: same.length, items: whitening.items, members: whitening.members, ridge: whitening.ridge, holdout: figures, seconds: (Date.now() - started) / 1000 },
+        });
+        log('adaptation wrote a whitened model', { version, manifestPath, ms: Date.now() - started });
+        return { adapted: true, reason: measured, modelVersion: version, manifestPath };
+      } finally {
+        await baseEmbedder.close();
+      }
+    },
+  };
+}
+
+/** The manifest, or the raw network it was whitened from (a learned model is refitted from its base). */
+async function rawBase(manifestPath: string): Promise<LoadedManifest> {
+  const m = await loadManifest(manifestPath);
+  if (!m.projection) return m;
+  const from = (m.training as { baseManifest?: unknown } | undefined)?.baseManifest;
+  if (typeof from !== 'string') throw new Error(`model ${m.manifestPath} has a projection and names no baseManifest to refit from`);
+  return rawBase(from);
+}
+
+/**
+ * Each item's vectors from `embedder`, embedded the way the service embeds them: a confirmed photo
+ * as a query (with its mirror when queryMirror is on), the catalog image clean and as each of its
+ * simulated views (catalogViews), unaveraged.
+ */
+async function vectorsOf(engine: TwinlensEngine, embedder: Embedder, examples: ExampleInfo[], batch: number, signal?: AbortSignal): Promise<ItemVectors[]> {
+  const byItem = new Map<string, ItemVectors>();
+  for (const e of examples) {
+    let it = byItem.get(e.itemId);
+    if (!it) byItem.set(e.itemId, (it = { itemId: e.itemId, catalog: [], photos: [] }));
+  }
+  for (let i = 0; i < examples.length; i += batch) {
+    signal?.throwIfAborted();
+    const slice = examples.slice(i, i + batch);
+    const decoded = await Promise.all(slice.map(async (e) => engine.decoder.decode(await engine.catalog.imageBySha(e.imageSha256))));
+    const clean = await embedder.embedBatch(decoded);
+    const mirrored = engine.queryMirror ? await embedder.embedBatch(decoded.map(mirrorImage)) : [];
+    slice.forEach((e, j) => {
+      const f = engine.queryMirror ? averageFeatures([clean[j], mirrored[j]]) : clean[j];
+      byItem.get(e.itemId)!.photos.push({ key: `${e.itemId}:${e.imageSha256}`, vector: f.embedding });
+    });
+  }
+  for (const it of byItem.values()) {
+    signal?.throwIfAborted();
+    const image = await engine.catalog.imageBySha(engine.catalog.get(it.itemId).imageSha256);
+    const photos = engine.catalogViews ? await engine.catalogViews.photos(image) : [];
+    const decoded = await Promise.all([image, ...photos].map((b) => engine.decoder.decode(b)));
+    it.catalog = (await embedder.embedBatch(decoded)).map((f) => f.embedding);
+  }
+  return [...byItem.values()];
+}
+
+/** Fitting evidence: the photos `use` keeps, and the catalog vector (clean + views averaged) with each view. */
+function evidenceOf(items: ItemVectors[], use: (key: string) => boolean) {
+  return items.map((it) => ({
+    itemId: it.itemId,
+    confirmed: it.photos.filter((p) => use(p.key)).map((p) => p.vector),
+    catalog: [average(it.catalog), ...it.catalog.slice(1)],
+  }));
+}
+
+/**
+ * Recall@1 of the held-out photos among the items, each item's vector as Search stores it after
+ * `project` (catalog image and views projected then averaged) with its other photos folded in; and
+ * the pair scores of every held-out photo against every item (positives: its own).
+ */
+function holdout(items: ItemVectors[], heldOut: (key: string) => boolean, project: (v: Float32Array) => Float32Array) {
+  const gallery = items.map((it) => {
+    const sum = average(it.catalog.map(project)).slice();
+    for (const p of it.photos) if (!heldOut(p.key)) add(sum, project(p.vector));
+    return l2Normalize(sum);
+  });
+  const pairs: PairScores = { positives: [], negatives: [] };
+  let photos = 0;
+  let hits = 0;
+  items.forEach((it, own) => {
+    for (const p of it.photos) {
+      if (!heldOut(p.key)) continue;
+      const q = project(p.vector);
+      const scores = gallery.map((g) => dot(q, g));
+      photos++;
+      if (scores.every((s, j) => j === own || s < scores[own])) hits++;
+      scores.forEach((s, j) => (j === own ? pairs.positives : pairs.negatives).push(s));
+    }
+  });
+  return { photos, recall1: photos ? hits / photos : 0, pairs };
+}
+
+function average(vectors: Float32Array[]): Float32Array {
+  const sum = new Float32Array(vectors[0].length);
+  for (const v of vectors) add(sum, v);
+  return l2Normalize(sum);
+}
+
+function add(sum: Float32Array, v: Float32Array): void {
+  for (let i = 0; i < sum.length; i++) sum[i] += v[i];
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** A stable small hash of a string (FNV-1a), for the deterministic hold-out split. */
+function hashOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}

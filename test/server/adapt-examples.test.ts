@@ -1,0 +1,116 @@
+/**
+ * The warm path's learning through the real server: confirmed photos go in with AddExamples, the
+ * whitening adapter fits on them and writes a version only when it beats the serving model on
+ * held-out photos, the version rolls in through the background re-embed, and a restart keeps it.
+ *
+ * The photos are built so that the serving model's cosine is misled in a way a within-item
+ * whitening can undo: each is a small product (an item's catalog picture) on a large background,
+ * and every item is photographed on the same backgrounds. A held-out photo's background is then
+ * folded into every other item's vector but not into its own item's, and the raw cosine follows the
+ * background; the whitening learns that backgrounds are what varies within an item and looks past it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { PACKAGE_ROOT } from '../../src/config/index.js';
+import { AddExamplesRequest, type AddExamplesResponse, type CatalogServiceClient, ExampleLabel } from '../../src/gen/twinlens/v1/twinlens.js';
+import { patternImage } from '../helpers/images.js';
+import { makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
+
+const MODEL = path.join(PACKAGE_ROOT, 'models', 'mobilenet_v2_140', 'manifest.json');
+const ITEMS = 6;
+const BACKGROUNDS = 6;
+// The serving model is its own adaptation base: the adapter then reuses its vectors (faster).
+const OPTIONS = { modelManifest: MODEL, adaptBaseManifest: MODEL } as const;
+
+function addExamples(client: CatalogServiceClient, examples: Partial<AddExamplesRequest>[]): Promise<AddExamplesResponse> {
+  return new Promise((resolve, reject) => {
+    const stream = client.addExamples((e, r) => (e ? reject(e) : resolve(r)));
+    for (const ex of examples) stream.write(AddExamplesRequest.fromPartial(ex));
+    stream.end();
+  });
+}
+
+/** Item `item`'s picture, 80 px, on background `background` (256 px), at a place that depends on both (and `shot`). */
+async function photo(item: number, background: number, shot = 0): Promise<Buffer> {
+  const product = await sharp(await patternImage(item)).resize(80, 80).toBuffer();
+  const left = 20 + ((item * 37 + background * 53 + shot * 61) % 150);
+  const top = 20 + ((item * 71 + background * 29 + shot * 43) % 150);
+  return sharp(await patternImage(1000 + background))
+    .composite([{ input: product, left, top }])
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
+
+/** How many of `queries` find their item first. */
+async function firstHits(server: TestServer, queries: { item: number; image: Buffer }[]): Promise<number> {
+  let hits = 0;
+  for (const q of queries) {
+    const r = await server.rpc.search({ image: q.image, topK: 1 });
+    if (r.hits[0]?.itemId === `item-${q.item}`) hits++;
+  }
+  return hits;
+}
+
+test('too few confirmed photos: nothing is learned, and the reason says so', async () => {
+  const server = await startTestServer(OPTIONS);
+  try {
+    await server.rpc.upsertItems([{ itemId: 'item-0', image: await patternImage(0), metadata: {} }]);
+    await addExamples(server.catalog, [{ itemId: 'item-0', image: await photo(0, 0), label: ExampleLabel.EXAMPLE_LABEL_SAME }]);
+    const outcome = await server.server.adaptFromExamples({ budgetMs: 60_000 });
+    expect(outcome).toMatchObject({ adapted: false, reason: expect.stringMatching(/1 SAME examples; .* at least 20/) });
+    expect((await server.rpc.getServiceInfo()).modelVersion).toBe('mobilenet_v2_140-nsfwjs-1');
+  } finally {
+    await server.stop();
+  }
+});
+
+test('confirmed photos train a whitening that beats the serving model, roll in without downtime, and survive a restart', async () => {
+  const dataDir = await makeTempDir();
+  let server: TestServer | undefined;
+  try {
+    server = await startTestServer({ ...OPTIONS, dataDir });
+    const base = (await server.rpc.getServiceInfo()).modelVersion;
+    const items = await Promise.all(Array.from({ length: ITEMS }, async (_, i) => ({ itemId: `item-${i}`, image: await patternImage(i), metadata: {} })));
+    expect((await server.rpc.upsertItems(items)).upserted).toBe(ITEMS);
+    const examples: Partial<AddExamplesRequest>[] = [];
+    for (let i = 0; i < ITEMS; i++) {
+      for (let b = 0; b < BACKGROUNDS; b++) examples.push({ itemId: `item-${i}`, image: await photo(i, b), label: ExampleLabel.EXAMPLE_LABEL_SAME });
+    }
+    const added = await addExamples(server.catalog, examples);
+    expect(added).toMatchObject({ added: 36, failed: 0 });
+    // New photos of every item: the confirmed photos' backgrounds, the product elsewhere.
+    const queries = await Promise.all(
+      Array.from({ length: ITEMS * BACKGROUNDS }, async (_, n) => ({ item: n % ITEMS, image: await photo(n % ITEMS, Math.floor(n / ITEMS), 1) })),
+    );
+    const before = await firstHits(server, queries);
+
+    const outcome = await server.server.adaptFromExamples({ budgetMs: 5 * 60_000 });
+    expect(outcome).toMatchObject({ adapted: true, modelVersion: expect.stringContaining(`${base}+whitened-36ex-`) });
+    const [whitened, serving] = outcome.reason.match(/Recall@1 ([\d.]+) whitened vs ([\d.]+) serving/)!.slice(1).map(Number);
+    expect(whitened).toBeGreaterThan(serving);
+    // Resolved once the learned version serves: catalog, examples and Search all on it.
+    const stats = await server.rpc.getCatalogStats();
+    expect(stats).toMatchObject({ modelVersion: outcome.modelVersion, itemCount: ITEMS, sameExampleCount: 36, embeddingDim: 1792 });
+    expect(stats.reembedding).toBeUndefined();
+    expect((await server.rpc.search({ image: queries[0].image, topK: 1 })).modelVersion).toBe(outcome.modelVersion);
+    const after = await firstHits(server, queries);
+    expect(after).toBeGreaterThan(before); // here 30 against 19 of 36
+    const manifest = JSON.parse(fs.readFileSync(path.join(dataDir, 'ACTIVE.json'), 'utf8')).manifest as string;
+    expect(JSON.parse(fs.readFileSync(manifest, 'utf8'))).toMatchObject({
+      version: outcome.modelVersion,
+      training: { learnedOver: base },
+      thresholdCalibration: expect.stringMatching(/^equal-error threshold on \d+ positive \/ \d+ negative held-out/),
+    });
+    await server.stop();
+
+    // A restart with the same configured model keeps serving what was learned, with nothing to re-embed.
+    server = await startTestServer({ ...OPTIONS, dataDir });
+    expect(server.server.backgroundReembed).toBeUndefined();
+    expect(await server.rpc.getCatalogStats()).toMatchObject({ modelVersion: outcome.modelVersion, itemCount: ITEMS, sameExampleCount: 36 });
+    expect(await firstHits(server, queries)).toBe(after);
+  } finally {
+    await server?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -267,7 +267,7 @@ export const OPTION_SCHEMA = {
     doc: 'image bytes held at once across all calls and streams (beyond it: unary RESOURCE_EXHAUSTED, streams wait)',
   }),
   /**
-   * Most UpsertItems and CompareStream streams at once, checked on the headers before any message is
+   * Most UpsertItems, AddExamples and CompareStream streams at once, checked on the headers before any message is
    * read. 4: more concurrent uploads do not go faster on 2 cores (the model is the bottleneck), and
    * 4 x 32 MiB bounds what waits outside the byte budget.
    */
@@ -277,7 +277,7 @@ export const OPTION_SCHEMA = {
     max: 100_000,
     env: 'TWINLENS_MAX_IMAGE_STREAMS_IN_PROGRESS',
     flag: { flags: '--max-image-streams-in-progress <n>' },
-    doc: 'most UpsertItems and CompareStream streams at once (beyond it: RESOURCE_EXHAUSTED on the headers)',
+    doc: 'most UpsertItems, AddExamples and CompareStream streams at once (beyond it: RESOURCE_EXHAUSTED on the headers)',
   }),
   maxImageFrames: intOption({
     default: 256,

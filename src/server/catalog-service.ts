@@ -101,7 +101,7 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMe
 export function createCatalogService(engine: TwinlensEngine, log: Logger, budget?: ImageMemoryBudget): CatalogServiceServer {
   const catalog = engine.catalog;
   return {
-    ...createExampleHandlers(engine, log),
+    ...createExampleHandlers(engine, log, budget),
     upsertItems: handleUpsertItems(engine, log, budget),
     deleteItem: unary(log, async (req) => ({ deleted: await catalog.delete(req.itemId, req.view ?? '') })),
     getItem: unary(log, async (req) => {

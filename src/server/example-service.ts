@@ -11,6 +11,7 @@ import {
   type ExampleOutcome,
 } from '../gen/twinlens/v1/twinlens.js';
 import type { Logger } from '../observability/logger.js';
+import type { ImageMemoryBudget } from './image-memory-budget.js';
 import { serviceErrorFrom, statusFromError, statusName } from './status-from-error.js';
 import { requestSignal } from './request-signal.js';
 import { unary } from './unary.js';
@@ -41,17 +42,19 @@ export function exampleFrom(e: ExampleInfo): Example {
  * AddExamples, in UpsertItems' style: each streamed example is validated, decoded and embedded as a
  * query (several at once, reading paused while they run), then committed in batches. One outcome
  * per example in the order sent; those reported ok were committed before the response was sent.
+ * Like UpsertItems, each message goes back to the image memory `budget` once its example is
+ * committed or has failed, and a batch is committed early when another message waits for room.
  */
-function handleAddExamples(engine: TwinlensEngine, log: Logger) {
+function handleAddExamples(engine: TwinlensEngine, log: Logger, budget?: ImageMemoryBudget) {
   return (call: ServerReadableStream<AddExamplesRequest, AddExamplesResponse>, callback: sendUnaryData<AddExamplesResponse>): void => {
     const outcomes: ExampleOutcome[] = [];
     const { signal, done } = requestSignal(call);
-    const ready: { index: number; item: NewCatalogItem }[] = [];
+    const ready: { index: number; item: NewCatalogItem; req: AddExamplesRequest }[] = [];
     const failWith = (index: number, itemId: string, e: unknown): void => {
       const s = statusFromError(e, log.error);
       outcomes[index] = { itemId, ok: false, exampleId: '', error: { code: s.code, codeName: statusName(s.code), message: s.details } };
     };
-    const commit = async (): Promise<void> => {
+    const commitBatch = async (): Promise<void> => {
       const batch = ready.splice(0).sort((x, y) => x.index - y.index);
       if (batch.length === 0) return;
       try {
@@ -59,8 +62,16 @@ function handleAddExamples(engine: TwinlensEngine, log: Logger) {
         batch.forEach((b) => (outcomes[b.index] = { itemId: b.item.itemId, ok: true, exampleId: exampleIdOf(b.item) }));
       } catch (e) {
         batch.forEach((b) => failWith(b.index, b.item.itemId, e));
+      } finally {
+        batch.forEach((b) => budget?.releaseMessage(b.req));
       }
     };
+    // Commits run one after another, whoever asks (the drain, or pressure on the budget).
+    let commits = Promise.resolve();
+    const commit = (): Promise<void> => (commits = commits.then(commitBatch));
+    const stopCommittingOnPressure = budget?.onPressure(() => {
+      if (ready.length > 0) void commit();
+    });
     const prepare = async (req: AddExamplesRequest, index: number): Promise<void> => {
       try {
         const item = await prepareExample(
@@ -68,9 +79,11 @@ function handleAddExamples(engine: TwinlensEngine, log: Logger) {
           { itemId: req.itemId, image: req.image, label: exampleLabelFrom(req.label), metadata: req.metadata },
           { signal, waitForCapacity: true },
         );
-        ready.push({ index, item });
+        ready.push({ index, item, req });
+        if (budget && budget.waiting > 0) void commit();
       } catch (e) {
         failWith(index, req.itemId, e);
+        budget?.releaseMessage(req);
       }
     };
 
@@ -80,7 +93,10 @@ function handleAddExamples(engine: TwinlensEngine, log: Logger) {
       callback(null, { outcomes, added, failed: outcomes.length - added });
     })()
       .catch((e) => callback(serviceErrorFrom(statusFromError(e, log.error))))
-      .finally(done);
+      .finally(() => {
+        stopCommittingOnPressure?.();
+        done();
+      });
   };
 }
 
@@ -88,10 +104,11 @@ function handleAddExamples(engine: TwinlensEngine, log: Logger) {
 export function createExampleHandlers(
   engine: TwinlensEngine,
   log: Logger,
+  budget?: ImageMemoryBudget,
 ): Pick<CatalogServiceServer, 'addExamples' | 'listExamples' | 'deleteExample' | 'confirmMatch'> {
   const catalog = engine.catalog;
   return {
-    addExamples: handleAddExamples(engine, log),
+    addExamples: handleAddExamples(engine, log, budget),
     listExamples: unary(log, async (req) => {
       const pageSize = req.pageSize || 100;
       if (pageSize > MAX_PAGE_SIZE) throw new InvalidArgumentError('page_size', `expected 0..${MAX_PAGE_SIZE}, received ${pageSize}`);

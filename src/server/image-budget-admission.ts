@@ -9,9 +9,10 @@ import { CatalogServiceService, TwinlensServiceService } from '../gen/twinlens/v
 import { IMAGE_CALL_PATHS } from './call-admission.js';
 import { type ImageMemoryBudget, imageBytesOf } from './image-memory-budget.js';
 
-/** The streaming methods that carry images: UpsertItems (client stream) and CompareStream (bidirectional). */
+/** The streaming methods that carry images: UpsertItems and AddExamples (client streams) and CompareStream (bidirectional). */
 export const IMAGE_STREAM_PATHS: readonly string[] = Object.freeze([
   CatalogServiceService.upsertItems.path,
+  CatalogServiceService.addExamples.path,
   TwinlensServiceService.compareStream.path,
 ]);
 
@@ -54,7 +55,7 @@ export interface ImageBudgetAdmission {
  * - a unary call (Search, Compare, Embed) whose image does not fit is refused with
  *   RESOURCE_EXHAUSTED (on its headers already when the budget is full); its bytes are given back
  *   when the call ends;
- * - a streamed message (UpsertItems, CompareStream) that does not fit is held here until room
+ * - a streamed message (UpsertItems, AddExamples, CompareStream) that does not fit is held here until room
  *   frees up, and since grpc-js reads a stream's next message only when the handler asks for one,
  *   the stream stops being read meanwhile (HTTP/2 flow control then stops the client). The handler
  *   gives each message's bytes back (`budget.releaseMessage`) once it is done with it; whatever

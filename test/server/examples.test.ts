@@ -207,3 +207,41 @@ test('examples survive a restart and a model switch (re-embedded in the backgrou
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+describe('AddExamples under the image limits (like UpsertItems)', () => {
+  test('it takes one of maxImageStreamsInProgress: beyond it RESOURCE_EXHAUSTED on the headers', async () => {
+    const server = await startTestServer({ maxImageStreamsInProgress: 1 });
+    try {
+      await server.rpc.upsertItems([{ itemId: 'it-0', image: await patternImage(0), metadata: {} }]);
+      // An upload stream holds the one slot while it is open.
+      const upload = server.catalog.upsertItems(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      await expectStatus(addExamples(server.catalog, [{ itemId: 'it-0', image: await patternImage(1), label: SAME }]), status.RESOURCE_EXHAUSTED, 'image streams in progress');
+      upload.end();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await addExamples(server.catalog, [{ itemId: 'it-0', image: await patternImage(1), label: SAME }])).toMatchObject({ added: 1, failed: 0 });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('each example gives its bytes back once committed: a stream far larger than the byte budget lands whole', async () => {
+    // Noise does not compress: each PNG is about 480 KB, so the smallest budget (1 MiB) holds two.
+    const noise = (seed: number): Promise<Buffer> =>
+      sharp(randomBytes(400 * 400 * 3, seed), { raw: { width: 400, height: 400, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+    const photos = await Promise.all(Array.from({ length: 12 }, (_, i) => noise(300 + i)));
+    expect(Math.min(...photos.map((p) => p.length))).toBeGreaterThan(400_000);
+    const server = await startTestServer({ maxImageBytesInFlight: 1024 * 1024 });
+    try {
+      await server.rpc.upsertItems([{ itemId: 'it-0', image: await patternImage(0), metadata: {} }]);
+      const r = await addExamples(
+        server.catalog,
+        photos.map((image) => ({ itemId: 'it-0', image, label: SAME })),
+      );
+      expect(r).toMatchObject({ added: 12, failed: 0 });
+      expect(server.server.imageAdmission.budget.inUse).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+});

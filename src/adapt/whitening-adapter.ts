@@ -81,8 +81,8 @@ export function createWhiteningAdapter(options: WhiteningAdapterOptions): Exampl
         log('adapting to confirmed examples: embedding them with the base model', { examples: same.length, base: base.version });
         const raw = await vectorsOf(engine, baseEmbedder, same, o.batch, run.signal);
         if (overBudget()) return { adapted: false, reason: `budget of ${run.budgetMs} ms spent embedding ${same.length} examples` };
-        // The serving model's own vectors, for the comparison (the same vectors when it is the base).
-        const serving = engine.modelVersion === base.version ? raw : await vectorsOf(engine, engine.embedder, same, o.batch, run.signal);
+        // The serving model's own vectors, for the comparison: the base's when it serves, else as stored.
+        const serving = engine.modelVersion === base.version ? raw : storedVectorsOf(engine, same);
         const heldOut = (key: string): boolean => hashOf(key) % o.holdoutEvery === 0;
         const trial = fitWhitening(whiteningGroupsOf(evidenceOf(raw, (id) => !heldOut(id))));
         const asServed = (v: Float32Array) => v;
@@ -165,6 +165,21 @@ async function vectorsOf(engine: TwinlensEngine, embedder: Embedder, examples: E
     const photos = engine.catalogViews ? await engine.catalogViews.photos(image) : [];
     const decoded = await Promise.all([image, ...photos].map((b) => engine.decoder.decode(b)));
     it.catalog = (await embedder.embedBatch(decoded)).map((f) => f.embedding);
+  }
+  return [...byItem.values()];
+}
+
+/**
+ * Each item's vectors as the catalog stores them for the serving model: its catalog vector (already
+ * the average of the clean image and its views) and its SAME photos' vectors.
+ */
+function storedVectorsOf(engine: TwinlensEngine, examples: ExampleInfo[]): ItemVectors[] {
+  const byItem = new Map<string, ItemVectors>();
+  for (const e of examples) {
+    let it = byItem.get(e.itemId);
+    if (!it) byItem.set(e.itemId, (it = { itemId: e.itemId, catalog: [engine.catalog.catalogVectorOf(e.itemId)], photos: [] }));
+    const vector = engine.catalog.sameExampleVectors(e.itemId).get(e.exampleId);
+    if (vector) it.photos.push({ key: `${e.itemId}:${e.imageSha256}`, vector });
   }
   return [...byItem.values()];
 }

@@ -23,6 +23,8 @@ const ITEMS = 6;
 const BACKGROUNDS = 6;
 // The serving model is its own adaptation base: the adapter then reuses its vectors (faster).
 const OPTIONS = { modelManifest: MODEL, adaptBaseManifest: MODEL } as const;
+// Fits and re-embeds on 2 cores: a minute each when quiet, several beside another CPU-heavy job.
+jest.setTimeout(600_000);
 
 function addExamples(client: CatalogServiceClient, examples: Partial<AddExamplesRequest>[]): Promise<AddExamplesResponse> {
   return new Promise((resolve, reject) => {
@@ -114,6 +116,10 @@ test('confirmed photos train a whitening that beats the serving model, roll in w
     expect(server.server.backgroundReembed).toBeUndefined();
     expect(await server.rpc.getCatalogStats()).toMatchObject({ modelVersion: outcome.modelVersion, itemCount: ITEMS, sameExampleCount: 36 });
     expect(await firstHits(server, queries)).toBe(after);
+    // Adapting again compares against the learned version's stored vectors (it is not the base):
+    // the same photos give the same whitening, so it must not count as an improvement.
+    const again = await server.server.adaptFromExamples({ budgetMs: 5 * 60_000 });
+    expect(again).toMatchObject({ adapted: false, reason: expect.stringMatching(/does not beat the serving model: held-out 7 of 36 photos/) });
   } finally {
     await server?.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -648,6 +648,24 @@ export class Catalog {
   }
 
   /**
+   * The item's own stored vector (its catalog image, averaged with its views once refined), without
+   * its confirmed photos folded in; throws ItemNotFoundError when there is no item.
+   */
+  catalogVectorOf(itemId: string): Float32Array {
+    return this.state.mainVectors.get(itemId) ?? this.embeddingOf(itemId);
+  }
+
+  /** The stored vectors of an item's SAME examples (the serving model's, in memory), by example id. */
+  sameExampleVectors(itemId: string): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const [key, vector] of this.state.sameVectors.get(itemId) ?? []) {
+      const example = parseExampleView(splitRowKey(key).view);
+      if (example) out.set(example.exampleId, vector);
+    }
+    return out;
+  }
+
+  /**
    * The item's stored local feature map, unpacked to float32 (a copy; ~6,300 table loads for
    * 128 x 7 x 7); null when the model has none. Throws ItemNotFoundError when there is no item.
    */

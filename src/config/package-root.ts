@@ -15,7 +15,7 @@ function findPackageRoot(start: string): string {
  */
 export const PACKAGE_ROOT = findPackageRoot(__dirname);
 
-/** Where `tsc -p tsconfig.json` writes the build: `dist/src/...` for the product, `dist/tools/...` for the tools. */
+/** Where `tsc -p tsconfig.json` writes the build: `dist/src` for the product, and the measurement tools beside it. */
 export const DIST_DIR = path.join(PACKAGE_ROOT, 'dist');
 
 /** The built `twinlens` CLI (child-process tests and tools start the server through it). */

@@ -56,7 +56,7 @@ function compactDefaultCell(spec: OptionSpec<unknown>): string {
  * The configuration table of the option schema, in markdown. `full` (docs/configuration.md): option,
  * flag of `twinlens serve`, environment variable, default, doc; `compact` (README.md): flag, variable
  * and default (`serve`'s where it differs). Both files hold it between the options markers
- * (`node dist/tools/docs/options-table.js --write README.md --style compact` regenerates one).
+ * (`make docs` regenerates both).
  */
 export function renderOptionsTable(style: OptionsTableStyle = 'full'): string {
   if (style === 'compact') {

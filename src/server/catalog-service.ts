@@ -1,5 +1,4 @@
 import type { ServerReadableStream, sendUnaryData } from '@grpc/grpc-js';
-import type { NewCatalogItem } from '../store/index.js';
 import { validateItemId, validateMetadata, validateView } from '../store/index.js';
 import { InvalidArgumentError } from '../errors/index.js';
 import type { TwinlensEngine } from '../engine/index.js';
@@ -14,7 +13,7 @@ import type { Logger } from '../observability/logger.js';
 import { serviceErrorFrom, statusFromError, statusName } from './status-from-error.js';
 import { requestSignal } from './request-signal.js';
 import { unary } from './unary.js';
-import { drainUploads } from './drain-uploads.js';
+import { createUploadCommits, drainUploads } from './drain-uploads.js';
 import type { ImageMemoryBudget } from './image-memory-budget.js';
 import { createExampleHandlers } from './example-service.js';
 
@@ -24,10 +23,7 @@ const MAX_PAGE_SIZE = 1000;
  * UpsertItems: each streamed item is validated, decoded and embedded (several at once, reading
  * paused while they run), then committed in batches. The response lists one outcome per item in
  * the order sent; items reported ok were committed before the response was sent.
- *
- * Each item's message goes back to the image memory `budget` once the item is committed or has
- * failed. A batch is committed early when another message waits for room in the budget, so
- * items held for a batch never keep the streams (this one included) from going on.
+ * Each item's message goes back to the image memory `budget` once done with (createUploadCommits).
  */
 function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMemoryBudget) {
   return (call: ServerReadableStream<UpsertItemsRequest, UpsertItemsResponse>, callback: sendUnaryData<UpsertItemsResponse>): void => {
@@ -35,29 +31,15 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMe
     // Items wait for model capacity (the upload bounds its own items in flight) and stop when
     // the client cancels or the deadline passes.
     const { signal, done } = requestSignal(call);
-    const ready: { index: number; item: NewCatalogItem; req: UpsertItemsRequest }[] = [];
     const failWith = (index: number, itemId: string, e: unknown): void => {
       const s = statusFromError(e, log.error);
       outcomes[index] = { itemId, ok: false, replaced: false, error: { code: s.code, codeName: statusName(s.code), message: s.details } };
     };
-    const commitBatch = async (): Promise<void> => {
-      // Commit in the order items were sent, so a repeated id ends as its last version.
-      const batch = ready.splice(0).sort((x, y) => x.index - y.index);
-      if (batch.length === 0) return;
-      try {
-        const replaced = await engine.catalog.upsert(batch.map((b) => b.item));
-        batch.forEach((b, i) => (outcomes[b.index] = { itemId: b.item.itemId, ok: true, replaced: replaced[i] }));
-      } catch (e) {
-        batch.forEach((b) => failWith(b.index, b.item.itemId, e));
-      } finally {
-        batch.forEach((b) => budget?.releaseMessage(b.req));
-      }
-    };
-    // Commits run one after another (in the order they were asked for), whoever asks.
-    let commits = Promise.resolve();
-    const commit = (): Promise<void> => (commits = commits.then(commitBatch));
-    const stopCommittingOnPressure = budget?.onPressure(() => {
-      if (ready.length > 0) void commit();
+    const commits = createUploadCommits<UpsertItemsRequest>({
+      catalog: engine.catalog,
+      budget,
+      onCommitted: (index, item, replaced) => (outcomes[index] = { itemId: item.itemId, ok: true, replaced }),
+      onFailed: (index, item, e) => failWith(index, item.itemId, e),
     });
     const mainsInCall = new Set<string>();
     const prepare = async (req: UpsertItemsRequest, index: number): Promise<void> => {
@@ -72,23 +54,21 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMe
         validateMetadata(req.metadata);
         if (!req.image?.length) throw new InvalidArgumentError('image', 'empty: every item needs its image');
         const { embedding, local, simulatedViews } = await engine.embedCatalogImage(req.image, { signal, waitForCapacity: true });
-        ready.push({ index, req, item: { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local, view: req.view ?? '', simulatedViews } });
-        // Room is wanted already: do not hold this item back for a batch.
-        if (budget && budget.waiting > 0) void commit();
+        commits.add(index, { itemId: req.itemId, metadata: req.metadata, image: req.image, embedding, local, view: req.view ?? '', simulatedViews }, req);
       } catch (e) {
         failWith(index, req.itemId, e);
-        budget?.releaseMessage(req);
+        commits.dropped(req);
       }
     };
 
     (async () => {
-      await drainUploads(call as AsyncIterable<UpsertItemsRequest>, { prepare, readyCount: () => ready.length, commit });
+      await drainUploads(call as AsyncIterable<UpsertItemsRequest>, { prepare, readyCount: () => commits.readyCount, commit: commits.commit });
       const upserted = outcomes.filter((o) => o.ok).length;
       callback(null, { outcomes, upserted, failed: outcomes.length - upserted });
     })()
       .catch((e) => callback(serviceErrorFrom(statusFromError(e, log.error))))
       .finally(() => {
-        stopCommittingOnPressure?.();
+        commits.close();
         done();
       });
   };

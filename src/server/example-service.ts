@@ -1,6 +1,6 @@
 import type { ServerReadableStream, sendUnaryData } from '@grpc/grpc-js';
 import { confirmMatch, exampleIdOf, prepareExample, type TwinlensEngine } from '../engine/index.js';
-import type { ExampleInfo, ExampleLabel, NewCatalogItem } from '../store/index.js';
+import type { ExampleInfo, ExampleLabel } from '../store/index.js';
 import { InvalidArgumentError } from '../errors/index.js';
 import {
   type AddExamplesRequest,
@@ -15,7 +15,7 @@ import type { ImageMemoryBudget } from './image-memory-budget.js';
 import { serviceErrorFrom, statusFromError, statusName } from './status-from-error.js';
 import { requestSignal } from './request-signal.js';
 import { unary } from './unary.js';
-import { drainUploads } from './drain-uploads.js';
+import { createUploadCommits, drainUploads } from './drain-uploads.js';
 
 const MAX_PAGE_SIZE = 1000;
 
@@ -42,35 +42,21 @@ export function exampleFrom(e: ExampleInfo): Example {
  * AddExamples, in UpsertItems' style: each streamed example is validated, decoded and embedded as a
  * query (several at once, reading paused while they run), then committed in batches. One outcome
  * per example in the order sent; those reported ok were committed before the response was sent.
- * Like UpsertItems, each message goes back to the image memory `budget` once its example is
- * committed or has failed, and a batch is committed early when another message waits for room.
+ * Like UpsertItems, each message goes back to the image memory `budget` once done with (createUploadCommits).
  */
 function handleAddExamples(engine: TwinlensEngine, log: Logger, budget?: ImageMemoryBudget) {
   return (call: ServerReadableStream<AddExamplesRequest, AddExamplesResponse>, callback: sendUnaryData<AddExamplesResponse>): void => {
     const outcomes: ExampleOutcome[] = [];
     const { signal, done } = requestSignal(call);
-    const ready: { index: number; item: NewCatalogItem; req: AddExamplesRequest }[] = [];
     const failWith = (index: number, itemId: string, e: unknown): void => {
       const s = statusFromError(e, log.error);
       outcomes[index] = { itemId, ok: false, exampleId: '', error: { code: s.code, codeName: statusName(s.code), message: s.details } };
     };
-    const commitBatch = async (): Promise<void> => {
-      const batch = ready.splice(0).sort((x, y) => x.index - y.index);
-      if (batch.length === 0) return;
-      try {
-        await engine.catalog.upsert(batch.map((b) => b.item));
-        batch.forEach((b) => (outcomes[b.index] = { itemId: b.item.itemId, ok: true, exampleId: exampleIdOf(b.item) }));
-      } catch (e) {
-        batch.forEach((b) => failWith(b.index, b.item.itemId, e));
-      } finally {
-        batch.forEach((b) => budget?.releaseMessage(b.req));
-      }
-    };
-    // Commits run one after another, whoever asks (the drain, or pressure on the budget).
-    let commits = Promise.resolve();
-    const commit = (): Promise<void> => (commits = commits.then(commitBatch));
-    const stopCommittingOnPressure = budget?.onPressure(() => {
-      if (ready.length > 0) void commit();
+    const commits = createUploadCommits<AddExamplesRequest>({
+      catalog: engine.catalog,
+      budget,
+      onCommitted: (index, item) => (outcomes[index] = { itemId: item.itemId, ok: true, exampleId: exampleIdOf(item) }),
+      onFailed: (index, item, e) => failWith(index, item.itemId, e),
     });
     const prepare = async (req: AddExamplesRequest, index: number): Promise<void> => {
       try {
@@ -79,22 +65,21 @@ function handleAddExamples(engine: TwinlensEngine, log: Logger, budget?: ImageMe
           { itemId: req.itemId, image: req.image, label: exampleLabelFrom(req.label), metadata: req.metadata },
           { signal, waitForCapacity: true },
         );
-        ready.push({ index, item, req });
-        if (budget && budget.waiting > 0) void commit();
+        commits.add(index, item, req);
       } catch (e) {
         failWith(index, req.itemId, e);
-        budget?.releaseMessage(req);
+        commits.dropped(req);
       }
     };
 
     (async () => {
-      await drainUploads(call as AsyncIterable<AddExamplesRequest>, { prepare, readyCount: () => ready.length, commit });
+      await drainUploads(call as AsyncIterable<AddExamplesRequest>, { prepare, readyCount: () => commits.readyCount, commit: commits.commit });
       const added = outcomes.filter((o) => o.ok).length;
       callback(null, { outcomes, added, failed: outcomes.length - added });
     })()
       .catch((e) => callback(serviceErrorFrom(statusFromError(e, log.error))))
       .finally(() => {
-        stopCommittingOnPressure?.();
+        commits.close();
         done();
       });
   };

@@ -247,7 +247,7 @@ describe('start-up messages', () => {
     const dataDir = await makeTempDir();
     // Bound to every interface for a moment, but with tokens, so the server is never open.
     const server = await createTwinlensServer(
-      { host: '0.0.0.0', port: 0, dataDir, executionProviders: ['cpu'], readTokens: [READ_TOKEN], writeTokens: [WRITE_TOKEN] },
+      { host: '0.0.0.0', port: 0, dataDir, executionProviders: ['cpu'], seedDemoCatalog: false, catalogViews: 0, readTokens: [READ_TOKEN], writeTokens: [WRITE_TOKEN] },
       log,
     );
     try {

@@ -171,7 +171,7 @@ describe('graceful shutdown', () => {
     await expect(ts.rpc.getCatalogStats()).rejects.toMatchObject({ code: status.UNAVAILABLE });
     await ts.stop();
 
-    const again = await createTwinlensServer({ host: '127.0.0.1', port: 0, dataDir, executionProviders: ['cpu'] }, silentLogger);
+    const again = await createTwinlensServer({ host: '127.0.0.1', port: 0, dataDir, executionProviders: ['cpu'], catalogViews: 0 }, silentLogger);
     try {
       expect(again.engine.catalog.size).toBe(24);
     } finally {

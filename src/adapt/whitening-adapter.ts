@@ -9,6 +9,7 @@
  */
 import * as path from 'node:path';
 import type { AdaptOptions, AdaptOutcome, ExampleAdapter, TwinlensEngine } from '../engine/index.js';
+import { dot } from '../engine/engine.js';
 import { averageFeatures, mirrorImage } from '../engine/catalog-views.js';
 import type { ExecutionProviderName } from '../config/index.js';
 import { applyProjection, l2Normalize, loadManifest, OnnxEmbedder, type Embedder, type LoadedManifest } from '../model/index.js';
@@ -174,14 +175,17 @@ async function vectorsOf(engine: TwinlensEngine, embedder: Embedder, examples: E
  * the average of the clean image and its views) and its SAME photos' vectors.
  */
 function storedVectorsOf(engine: TwinlensEngine, examples: ExampleInfo[]): ItemVectors[] {
-  const byItem = new Map<string, ItemVectors>();
+  const byItem = new Map<string, ItemVectors & { stored: Map<string, Float32Array> }>();
   for (const e of examples) {
     let it = byItem.get(e.itemId);
-    if (!it) byItem.set(e.itemId, (it = { itemId: e.itemId, catalog: [engine.catalog.catalogVectorOf(e.itemId)], photos: [] }));
-    const vector = engine.catalog.sameExampleVectors(e.itemId).get(e.exampleId);
+    if (!it) {
+      const catalog = [engine.catalog.catalogVectorOf(e.itemId)];
+      byItem.set(e.itemId, (it = { itemId: e.itemId, catalog, photos: [], stored: engine.catalog.sameExampleVectors(e.itemId) }));
+    }
+    const vector = it.stored.get(e.exampleId);
     if (vector) it.photos.push({ key: `${e.itemId}:${e.imageSha256}`, vector });
   }
-  return [...byItem.values()];
+  return [...byItem.values()].map(({ stored: _, ...it }) => it);
 }
 
 /** Fitting evidence: the photos `use` keeps, and the catalog vector (clean + views averaged) with each view. */
@@ -228,12 +232,6 @@ function average(vectors: Float32Array[]): Float32Array {
 
 function add(sum: Float32Array, v: Float32Array): void {
   for (let i = 0; i < sum.length; i++) sum[i] += v[i];
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }
 
 /** A stable small hash of a string (FNV-1a), for the deterministic hold-out split. */

@@ -7,7 +7,7 @@ import { readActiveVersion, writeActiveVersion, type ActiveVersion } from './act
 import { reembedInBackground } from './reembed-in-background.js';
 import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead, OnnxSalientMask } from '../model/index.js';
 import { createCatalogViewSource, RecentQueries, TwinlensEngine } from './index.js';
-import { type AdaptOptions, type AdaptOutcome, type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
+import { type AdaptOptions, type AdaptOutcome, EXAMPLE_ADAPT_BUDGET_MINUTES, type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
 import { createWhiteningAdapter } from '../adapt/whitening-adapter.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
 
@@ -307,7 +307,7 @@ function adaptWhenExamplesArrive(
     running = true;
     learnedAt = same;
     log.info('adapting to confirmed examples in the background', { examples: same, adaptAfterExamples: every });
-    adapt({ budgetMs: 20 * 60_000 })
+    adapt({ budgetMs: EXAMPLE_ADAPT_BUDGET_MINUTES * 60_000 })
       .then((r) => log.info(r.adapted ? 'adaptation rolled in a learned model' : 'adaptation kept the serving model', { ...r }))
       .catch((e: unknown) => log.error('adaptation failed; the serving model stays', e))
       .finally(() => (running = false));

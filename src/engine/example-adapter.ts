@@ -12,6 +12,9 @@ export interface AdaptOutcome {
   manifestPath?: string;
 }
 
+/** The default wall-clock budget of one adaptation, in minutes (eval --adapt-budget-minutes; a server's background runs). */
+export const EXAMPLE_ADAPT_BUDGET_MINUTES = 20;
+
 /** How long one adaptation may take, and how it reports. */
 export interface AdaptOptions {
   /** Wall-clock budget, in ms. */

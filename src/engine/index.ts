@@ -18,7 +18,7 @@ export {
 } from './engine.js';
 export { AdmissionGate } from './admission-gate.js';
 export { RecentQueries, type RecentQueriesOptions } from './recent-queries.js';
-export { type AdaptOptions, type AdaptOutcome, type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
+export { type AdaptOptions, type AdaptOutcome, type ExampleAdapter, NO_EXAMPLE_ADAPTER, EXAMPLE_ADAPT_BUDGET_MINUTES } from './example-adapter.js';
 export { addExamples, confirmMatch, exampleIdOf, type ExampleResult, type NewExample, prepareExample } from './add-examples.js';
 export {
   type CatalogViewOptions,

@@ -5,7 +5,7 @@ import { createEngine } from '../engine/create-engine.js';
 import { silentLogger } from '../observability/logger.js';
 import { type TwinlensOptions, validateOptions } from '../config/index.js';
 import { loadManifest, type TwinFeatures } from '../model/index.js';
-import { dot, type TwinlensEngine } from '../engine/index.js';
+import { dot, EXAMPLE_ADAPT_BUDGET_MINUTES, type TwinlensEngine } from '../engine/index.js';
 import { readCatalogCsv, readQueriesCsv, type BenchmarkItem, type BenchmarkQuery } from './benchmark-csv.js';
 import { type EvalReport, type QueryOutcome, reportOf } from './metrics.js';
 import type { PairScores } from './verification.js';
@@ -199,7 +199,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
         // What a server does with them: learn (the example adapter), then roll the new version in.
         if (examples > 0) {
           const started = Date.now();
-          adapt = await created.adaptFromExamples({ budgetMs: (fb.adaptBudgetMinutes ?? 20) * 60_000 });
+          adapt = await created.adaptFromExamples({ budgetMs: (fb.adaptBudgetMinutes ?? EXAMPLE_ADAPT_BUDGET_MINUTES) * 60_000 });
           adaptSeconds = (Date.now() - started) / 1000;
         }
         const last = s === steps.length - 1;

@@ -62,7 +62,7 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMe
     };
 
     (async () => {
-      await drainUploads(call as AsyncIterable<UpsertItemsRequest>, { prepare, readyCount: () => commits.readyCount, commit: commits.commit });
+      await drainUploads(call as AsyncIterable<UpsertItemsRequest>, { prepare, commits });
       const upserted = outcomes.filter((o) => o.ok).length;
       callback(null, { outcomes, upserted, failed: outcomes.length - upserted });
     })()

@@ -7,13 +7,11 @@ export const UPLOAD_CONCURRENCY = 8;
 export const COMMIT_BATCH = 64;
 
 /** What {@link drainUploads} does with each message of an upload stream. */
-export interface DrainUploadsOptions<T> {
-  /** Validates and embeds one message, recording its outcome; never rejects. */
+export interface DrainUploadsOptions<T extends object> {
+  /** Validates and embeds one message, handing its row to `commits` or recording its failure; never rejects. */
   prepare: (message: T, index: number) => Promise<void>;
-  /** Rows prepared and waiting for a commit. */
-  readyCount: () => number;
-  /** Writes the waiting rows. */
-  commit: () => Promise<void>;
+  /** Where the prepared rows wait and are written ({@link createUploadCommits}). */
+  commits: Pick<UploadCommits<T>, 'readyCount' | 'commit'>;
 }
 
 /**
@@ -22,7 +20,7 @@ export interface DrainUploadsOptions<T> {
  * batches of COMMIT_BATCH as they become ready, and once more at the end, so the memory held stays
  * bounded whatever the stream's length.
  */
-export async function drainUploads<T>(messages: AsyncIterable<T>, o: DrainUploadsOptions<T>): Promise<void> {
+export async function drainUploads<T extends object>(messages: AsyncIterable<T>, o: DrainUploadsOptions<T>): Promise<void> {
   let index = 0;
   const running = new Set<Promise<void>>();
   for await (const message of messages) {
@@ -31,10 +29,10 @@ export async function drainUploads<T>(messages: AsyncIterable<T>, o: DrainUpload
     void p.finally(() => running.delete(p));
     if (running.size >= UPLOAD_CONCURRENCY) await Promise.race(running);
     // Commits run in order of readiness; wait for them so memory stays bounded too.
-    if (o.readyCount() >= COMMIT_BATCH) await o.commit();
+    if (o.commits.readyCount >= COMMIT_BATCH) await o.commits.commit();
   }
   await Promise.all(running);
-  await o.commit();
+  await o.commits.commit();
 }
 
 /** What {@link createUploadCommits} writes to and reports to. */

@@ -73,7 +73,7 @@ function handleAddExamples(engine: TwinlensEngine, log: Logger, budget?: ImageMe
     };
 
     (async () => {
-      await drainUploads(call as AsyncIterable<AddExamplesRequest>, { prepare, readyCount: () => commits.readyCount, commit: commits.commit });
+      await drainUploads(call as AsyncIterable<AddExamplesRequest>, { prepare, commits });
       const added = outcomes.filter((o) => o.ok).length;
       callback(null, { outcomes, added, failed: outcomes.length - added });
     })()

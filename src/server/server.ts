@@ -70,7 +70,7 @@ export async function createTwinlensServer(
     metricsHost: options.metricsHost ?? options.host,
     log,
   });
-  const { engine, backgroundReembed, stopBackgroundReembed, adaptFromExamples } = await createEngine(options, log, { onBatch: observability.onModelRun });
+  const { engine, backgroundReembed, stopBackgroundReembed, adaptFromExamples, adaptation } = await createEngine(options, log, { onBatch: observability.onModelRun });
   if (options.seedDemoCatalog && engine.catalog.size === 0) await seedDemoCatalog(engine, options.demoCatalogSize, log);
   const callAdmission = createCallAdmission({ maxCallsInProgress: options.maxImageCallsInProgress });
   const imageAdmission = createImageBudgetAdmission({
@@ -90,7 +90,7 @@ export async function createTwinlensServer(
   });
   // Request maps (Search filter, item metadata) are decoded into objects without a prototype.
   server.addService(withPrototypeFreeMaps(TwinlensServiceService), createTwinlensService(engine, options, log, imageAdmission.budget));
-  server.addService(withPrototypeFreeMaps(CatalogServiceService), createCatalogService(engine, log, imageAdmission.budget));
+  server.addService(withPrototypeFreeMaps(CatalogServiceService), createCatalogService(engine, log, imageAdmission.budget, adaptation));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'SERVING' as const])));
   health.addToServer(server);
   addReflection(server);

@@ -29,6 +29,12 @@ export function formatReport(r: EvalReport): string {
     const rows = [['overall', String(r.n), ...m3(r.overall)], ...Object.entries(r.by_category).map(([c, m]) => [c, String(m.n), ...m3(m)])];
     lines.push(formatTable(['category', 'n', 'R@1', 'R@5', 'MRR'], rows));
   }
+  const lm = r.label_match;
+  if (lm) {
+    lines.push(`label match (a hit is right when its label is the query's; ${lm.labels} labels in the catalog):`);
+    const rows = [['overall', String(lm.n), ...m3(lm)], ...Object.entries(lm.by_category).map(([c, m]) => [c, String(m.n), ...m3(m)])];
+    lines.push(formatTable(['category', 'n', 'R@1', 'R@5', 'MRR'], rows));
+  }
   const v = r.verification;
   if (v) {
     lines.push(

@@ -43,8 +43,8 @@ async function readRows(file: string, required: string[]): Promise<Record<string
   return rows;
 }
 
-/** Reads a benchmark `catalog.csv`; image paths resolve relative to the csv. */
-export async function readCatalogCsv(file: string): Promise<BenchmarkItem[]> {
+/** Reads a benchmark `catalog.csv`; image paths resolve relative to the csv; labels from `labelColumn`. */
+export async function readCatalogCsv(file: string, labelColumn = 'label'): Promise<BenchmarkItem[]> {
   const dir = path.dirname(path.resolve(file));
   const rows = await readRows(file, ['item_id', 'image']);
   const firstRow = new Map<string, number>();
@@ -56,17 +56,17 @@ export async function readCatalogCsv(file: string): Promise<BenchmarkItem[]> {
       throw new Error(`${file}: item_id '${item_id}' is on rows ${seen} and ${i + 2}; item ids must be unique (items that share a class share a 'label' column)`);
     }
     firstRow.set(item_id, i + 2);
-    return { itemId: item_id, imagePath: path.resolve(dir, image), topCategory: r.top_category || 'all', label: r.label ?? '', metadata: rest };
+    return { itemId: item_id, imagePath: path.resolve(dir, image), topCategory: r.top_category || 'all', label: r[labelColumn] ?? '', metadata: rest };
   });
 }
 
-/** Reads a benchmark `queries.csv`; image paths resolve relative to the csv. */
-export async function readQueriesCsv(file: string): Promise<BenchmarkQuery[]> {
+/** Reads a benchmark `queries.csv`; image paths resolve relative to the csv; labels from `labelColumn`. */
+export async function readQueriesCsv(file: string, labelColumn = 'label'): Promise<BenchmarkQuery[]> {
   const dir = path.dirname(path.resolve(file));
   const rows = await readRows(file, ['image']);
-  if (!('item_id' in rows[0]) && !('label' in rows[0])) throw new Error(`${file}: missing column(s) item_id (or label)`);
+  if (!('item_id' in rows[0]) && !(labelColumn in rows[0])) throw new Error(`${file}: missing column(s) item_id (or ${labelColumn})`);
   return rows.map((r, i) => {
-    if (!r.item_id && !r.label) throw new Error(`${file}: row ${i + 2} has neither an item_id nor a label`);
-    return { imagePath: path.resolve(dir, r.image), itemId: r.item_id ?? '', topCategory: r.top_category || 'all', label: r.label ?? '' };
+    if (!r.item_id && !r[labelColumn]) throw new Error(`${file}: row ${i + 2} has neither an item_id nor a ${labelColumn}`);
+    return { imagePath: path.resolve(dir, r.image), itemId: r.item_id ?? '', topCategory: r.top_category || 'all', label: r[labelColumn] ?? '' };
   });
 }

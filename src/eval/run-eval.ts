@@ -24,6 +24,8 @@ import {
 export interface RunEvalOptions {
   catalogCsv: string;
   queriesCsv: string;
+  /** The column that holds labels (label_match), in both files. Default `label`. */
+  labelColumn?: string;
   /** Service options (model manifest, providers, ...); dataDir is replaced by a temporary folder. */
   service?: Partial<TwinlensOptions>;
   /** Deepest rank looked at for MRR; a correct item below it counts as not found. Default 100. */
@@ -107,8 +109,8 @@ async function mapConcurrent<T>(n: number, concurrency: number, fn: (i: number) 
  * directory. With a pair head, ranks are taken both after the rerank and in shortlist order.
  */
 export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
-  const items = await readCatalogCsv(options.catalogCsv);
-  const queries = await readQueriesCsv(options.queriesCsv);
+  const items = await readCatalogCsv(options.catalogCsv, options.labelColumn);
+  const queries = await readQueriesCsv(options.queriesCsv, options.labelColumn);
   const known = new Set(items.map((i) => i.itemId));
   const orphan = queries.find((q) => q.itemId && !known.has(q.itemId));
   if (orphan) throw new Error(`${options.queriesCsv}: item_id '${orphan.itemId}' is not in ${options.catalogCsv}`);

@@ -50,6 +50,16 @@ test('label_match counts a hit of the same label; same-item figures and Compare 
   expect(r.verification).toMatchObject({ positives: 2, negatives: 6 });
 });
 
+test('--label-column names the label column: an existing class column (coarse_name) works as is', async () => {
+  const catalog = path.join(dir, 'catalog-coarse.csv');
+  const queries = path.join(dir, 'queries-coarse.csv');
+  await fs.writeFile(catalog, 'item_id,image,coarse_name\nR1,r1.png,Red\nR2,r2.png,Red\nB1,b1.png,Blue\n');
+  await fs.writeFile(queries, 'image,item_id\nq-red.png,R1\n');
+  const run = await runEval({ catalogCsv: catalog, queriesCsv: queries, labelColumn: 'coarse_name', verification: false, service: { modelManifest: MANIFEST, executionProviders: ['cpu'], catalogViews: 0 } });
+  expect(run.report.overall.recall_at_1).toBe(0);
+  expect(run.report.label_match).toMatchObject({ n: 1, labels: 2, recall_at_1: 1 });
+});
+
 test('a catalog without labels reports no label_match', async () => {
   const catalog = path.join(dir, 'catalog-nolabel.csv');
   const queries = path.join(dir, 'queries-item.csv');

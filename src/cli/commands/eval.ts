@@ -78,6 +78,8 @@ export interface EvalCommandOptions {
   report?: string | false;
   /** Skip Compare's verification figures. */
   verification?: boolean;
+  /** The csv column of labels for label_match (default `label`). */
+  labelColumn?: string;
   /** Adapt a copy of the model on the benchmark's catalog images first, then evaluate with it. */
   adapt?: boolean;
   adaptOut?: string;
@@ -112,6 +114,7 @@ export async function evalCommand(opts: EvalCommandOptions): Promise<void> {
   const run = await runEval({
     catalogCsv: opts.catalog,
     queriesCsv: opts.queries,
+    labelColumn: opts.labelColumn,
     service,
     shortlistK: opts.shortlistK,
     verification: opts.verification,

@@ -8,7 +8,7 @@ DATA ?= ../shared/data/grocery-dev
 PORT ?= 50051
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: docs setup build run test test-fast test-slow proto lint model calibrate eval eval-scale bench fuzz loadtest clean bench-index crash-test bench-search-scale setup-training simulate-sheet adapt
+.PHONY: docs setup build run test test-fast test-slow proto lint model calibrate eval eval-scale bench fuzz loadtest clean bench-index crash-test bench-search-scale setup-training setup-postgres bench-scale-out simulate-sheet adapt
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.installed: package-lock.json
@@ -27,13 +27,13 @@ run: setup
 # the tools' tests and *.slow.test.ts). Each tier runs two files side by side: no test asserts a
 # timing, and on this 2-core machine one file at a time leaves a core idle while jest starts files.
 # Both tiers run even when the first fails; the exit status is the first failure's.
-test: setup setup-training
+test: setup setup-training setup-postgres
 	@fast=0; $(NODE_BIN)/jest --selectProjects fast --maxWorkers $(FAST_WORKERS) || fast=$$?; \
 	  $(NODE_BIN)/jest --selectProjects slow --maxWorkers $(SLOW_WORKERS) || exit $$?; exit $$fast
 
 # Unit and real-server API tests: no PyTorch needed.
 FAST_WORKERS ?= 2
-test-fast: setup
+test-fast: setup setup-postgres
 	$(NODE_BIN)/jest --selectProjects fast --maxWorkers $(FAST_WORKERS)
 
 # Fuzz, SIGTERM under load, crash, bench smoke and the training smoke test (which runs Debian's
@@ -73,6 +73,23 @@ setup-training:
 	@$(TRAINING_PY) -c 'import torch, torchvision, onnx' 2>/dev/null || { \
 	  command -v apt-get >/dev/null || { echo "training needs: $(TRAINING_PACKAGES) (Debian)"; exit 1; }; \
 	  $(APT_INSTALL) $(TRAINING_PACKAGES) || { apt-get update && $(APT_INSTALL) $(TRAINING_PACKAGES); }; }
+
+# PostgreSQL 15 + pgvector for the store=postgres backend and its tests (test/helpers/postgres.ts
+# starts a throwaway cluster per suite). Debian's server and headers when missing (no recommends),
+# then pgvector built from the vendored source when PostgreSQL has no vector.so. Needs root.
+PG_BIN := /usr/lib/postgresql/15/bin
+PG_PACKAGES := postgresql-15 postgresql-server-dev-15
+PGVECTOR_TARBALL ?= ../shared/vendor/pgvector-0.8.6.tar.gz
+PGVECTOR_BUILD := .tmp/pgvector-build
+setup-postgres:
+	@test -x $(PG_BIN)/initdb -a -f /usr/include/postgresql/15/server/postgres.h || { \
+	  command -v apt-get >/dev/null || { echo "PostgreSQL needs: $(PG_PACKAGES) (Debian)"; exit 1; }; \
+	  $(APT_INSTALL) $(PG_PACKAGES) || { apt-get update && $(APT_INSTALL) $(PG_PACKAGES); }; }
+	@test -f "$$($(PG_BIN)/pg_config --pkglibdir)/vector.so" || { \
+	  test -f $(PGVECTOR_TARBALL) || { echo "pgvector source missing: $(PGVECTOR_TARBALL)"; exit 1; }; \
+	  rm -rf $(PGVECTOR_BUILD) && mkdir -p $(PGVECTOR_BUILD) && tar xzf $(PGVECTOR_TARBALL) -C $(PGVECTOR_BUILD) --strip-components 1 && \
+	  $(MAKE) -C $(PGVECTOR_BUILD) PG_CONFIG=$(PG_BIN)/pg_config && \
+	  $(MAKE) -C $(PGVECTOR_BUILD) PG_CONFIG=$(PG_BIN)/pg_config install; }
 
 # A picture of simulated photos (generated watches, or CATALOG=path/catalog.csv).
 SHEET ?= docs/simulated-photos.png

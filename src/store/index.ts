@@ -4,3 +4,4 @@
  */
 export * from './catalog/index.js';
 export * from './vector-index/index.js';
+export { type CatalogStore, type CatalogStoreStats, embeddedStore } from './catalog-store.js';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Catalog, catalogIndexSettingsFrom } from '../store/index.js';
+import { Catalog, catalogIndexSettingsFrom, PgCatalogStore } from '../store/index.js';
 import type { TwinlensOptions } from '../config/index.js';
 import { createProcessDecoder, createSharpDecoder, type ImageDecoder, type SharpDecoderOptions } from '../imaging/index.js';
 import type { RestoreReport } from '../store/index.js';
@@ -10,6 +10,7 @@ import { createCatalogViewSource, RecentQueries, TwinlensEngine } from './index.
 import { type AdaptOptions, type AdaptOutcome, EXAMPLE_ADAPT_BUDGET_MINUTES, type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
 import { createWhiteningAdapter } from '../adapt/whitening-adapter.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
+import { FailedPreconditionError } from '../errors/index.js';
 
 /** How long the replaced model stays open after a switch, for calls that started on it. */
 const OLD_MODEL_GRACE_MS = 60_000;
@@ -154,6 +155,7 @@ export async function createEngine(
     : null;
   if (queryCutout) log.info(`query photos are averaged with their product cut-out (queryCutout, mask ${options.queryCutoutModel})`);
   const target = await loadModel(options.modelManifest, options, log, hooks);
+  if (options.store === 'postgres') return createPostgresEngine(options, log, target, queryCutout);
   const active = readActiveVersion(options.dataDir);
   let previous = active && active.modelVersion !== target.manifest.version ? await loadPreviousModel(active, options, log, hooks) : undefined;
   // A version learned over the configured model (adaptation) keeps serving across restarts.
@@ -277,6 +279,57 @@ export async function createEngine(
       stop.abort();
       await switching;
     },
+  };
+}
+
+/**
+ * An engine over the PostgreSQL store: the configured model serves the catalog in the database (an
+ * empty one is bound to it; one bound to another model version refuses the start). Catalog views are
+ * averaged in before an upload is acknowledged (no background refiner: it reads the embedded
+ * catalog); model switches, re-embedding and confirmed examples need store=embedded.
+ */
+async function createPostgresEngine(
+  options: Readonly<TwinlensOptions>,
+  log: Logger,
+  model: LoadedModel,
+  queryCutout: OnnxSalientMask | null,
+): Promise<CreatedEngine> {
+  const store = await PgCatalogStore.open(
+    { url: options.postgresUrl, poolSize: options.postgresPoolSize, efSearch: options.postgresEfSearch },
+    model.manifest.embeddingDim,
+    model.manifest.version,
+    localFeatureLength(model.manifest),
+  ).catch(async (e: unknown) => {
+    await closeModel(model);
+    await queryCutout?.close();
+    throw e;
+  });
+  log.info('catalog in PostgreSQL (store=postgres)', { modelVersion: store.modelVersion, dim: store.dim });
+  const catalogViews = createCatalogViewSource({ views: options.catalogViews, seed: 1, workers: options.catalogViewWorkers });
+  const engine = new TwinlensEngine({
+    decoder: model.decoder,
+    embedder: model.embedder,
+    pairHead: model.pairHead,
+    threshold: model.manifest.threshold,
+    inputSize: model.manifest.input.size,
+    store,
+    maxImagesInProgress: options.maxImagesInProgress,
+    queryMirror: options.queryMirror,
+    queryCutout,
+    maxImagePixels: options.maxImagePixels,
+    catalogViews,
+    recentQueries: new RecentQueries({ retentionMs: options.confirmRetentionMs, maxBytes: options.confirmRetentionBytes }),
+    log: (m, f) => log.info(m, f),
+  });
+  const unsupported = (): never => {
+    throw new FailedPreconditionError('model switches and adaptation need the embedded catalog (option store=embedded)');
+  };
+  return {
+    engine,
+    backgroundReembed: undefined,
+    switchModel: async () => unsupported(),
+    adaptFromExamples: async () => unsupported(),
+    stopBackgroundReembed: async () => undefined,
   };
 }
 

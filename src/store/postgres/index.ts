@@ -1,0 +1,1 @@
+export { PgCatalogStore, type PgCatalogStoreOptions } from './pg-catalog-store.js';

@@ -131,6 +131,15 @@ SCALE_SIZES ?= 3000,1000000
 bench-search-scale: setup
 	flock /tmp/twinlens-cpu.lock node dist/tools/dev.js bench-search-scale --sizes $(SCALE_SIZES) --model $(SCALE_MODEL)
 
+# pgvector beside the embedded store on SCALE_OUT_COUNT clustered synthetic vectors: recall@10 vs exact
+# search, and Search p50/p95 through the service at 1 and 2 store=postgres replicas (a throwaway
+# PostgreSQL cluster; SCALE_OUT_COUNT=1000000 for the 1M figures). The service's default model (256-d)
+# unless SCALE_OUT_MODEL names another. See docs/scale-out.md.
+SCALE_OUT_COUNT ?= 100000
+SCALE_OUT_ARGS ?=
+bench-scale-out: setup setup-postgres
+	flock /tmp/twinlens-cpu.lock node dist/tools/dev.js bench-scale-out --count $(SCALE_OUT_COUNT) $(if $(SCALE_OUT_MODEL),--model $(SCALE_OUT_MODEL)) $(SCALE_OUT_ARGS)
+
 # kill -9 at random points during a 100,000-item bulk ingest, 20 times (precomputed vectors through
 # the catalog API; the CI test runs 4 rounds over 8,000 items).
 crash-test: setup

@@ -301,7 +301,7 @@ export function describeServiceApi(store: 'embedded' | 'postgres', start: () => 
         expect(stats.indexBytes).toBeGreaterThanOrEqual(IDS.length * manifest.embeddingDim * 4);
       } else {
         // The index lives in the database; the data directory is its URL.
-        expect(stats).toMatchObject({ indexKind: expect.stringMatching(/^pgvector hnsw cosine/), dataDir: expect.stringMatching(/^postgresql:\/\//) });
+        expect(stats).toMatchObject({ indexKind: expect.stringMatching(/^pgvector hnsw cosine halfvec/), dataDir: expect.stringMatching(/^postgresql:\/\//) });
         expect(Number(stats.indexBytes)).toBe(0);
       }
       expect(stats.dataBytes).toBeGreaterThan(imageBytes);

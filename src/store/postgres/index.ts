@@ -1,1 +1,1 @@
-export { PgCatalogStore, type PgCatalogStoreOptions } from './pg-catalog-store.js';
+export { hnswIndexSql, PgCatalogStore, type PgCatalogStoreOptions } from './pg-catalog-store.js';

@@ -49,7 +49,7 @@ export interface ScaleOutReport {
   service: {
     embedded: { one: SearchLevelResult; busy: SearchLevelResult };
     postgres1: { one: SearchLevelResult; busy: SearchLevelResult };
-    /** Two replicas, each driven by its own client at concurrency 2; throughput is their sum. */
+    /** Two replicas (one model thread each), each driven by its own client at concurrency 2; throughput is their sum. */
     postgres2: { replicas: SearchLevelResult[]; searchesPerSec: number };
   };
 }
@@ -217,7 +217,7 @@ export async function runScaleOutBench(o: ScaleOutOptions): Promise<ScaleOutRepo
     }
 
     const pgOptions = { store: 'postgres' as const, postgresUrl: url, postgresEfSearch: o.efSearch };
-    const replicaA = await startBenchServer({ ...base, dataDir: path.join(work, 'replica-a') }, pgOptions);
+    let replicaA = await startBenchServer({ ...base, dataDir: path.join(work, 'replica-a') }, pgOptions);
     let pgIndex: IndexStepResult & { kind: string };
     let postgres1: { one: SearchLevelResult; busy: SearchLevelResult };
     let postgres2: { replicas: SearchLevelResult[]; searchesPerSec: number };
@@ -227,7 +227,12 @@ export async function runScaleOutBench(o: ScaleOutOptions): Promise<ScaleOutRepo
       log(`postgres index step (SQL round trip): recall@10 ${pgIndex.recallAt10.toFixed(4)} (2% filter ${pgIndex.filteredRecallAt10.toFixed(4)}), p50 ${pgIndex.p50Ms.toFixed(2)} ms, p95 ${pgIndex.p95Ms.toFixed(2)} ms; index ${postgresIndexMiB.toFixed(0)} MiB`);
       postgres1 = await serviceRun(replicaA);
       line('postgres service, 1 replica', postgres1);
-      const replicaB = await startBenchServer({ ...base, dataDir: path.join(work, 'replica-b') }, pgOptions);
+      // Two replicas on this machine: each gets half the cores (one model thread, one decoder
+      // process), as replicas sharing a host would be configured; the first is restarted so.
+      await replicaA.stop();
+      const half = { ...pgOptions, intraOpThreads: 1, decodeProcesses: 1 };
+      replicaA = await startBenchServer({ ...base, dataDir: path.join(work, 'replica-a') }, half);
+      const replicaB = await startBenchServer({ ...base, dataDir: path.join(work, 'replica-b') }, half);
       try {
         const s = performance.now();
         const replicas = await Promise.all(

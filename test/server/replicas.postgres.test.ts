@@ -112,6 +112,42 @@ describe('when the database goes away', () => {
   });
 });
 
+describe('restarting PostgreSQL under load', () => {
+  test('uploads meanwhile fail UNAVAILABLE (never INTERNAL) and every acknowledged item is there after', async () => {
+    const images = await Promise.all(Array.from({ length: 3 }, (_, i) => patternImage(400 + i)));
+    const acknowledged: string[] = [];
+    const failures: string[] = [];
+    let n = 0;
+    let stop = false;
+    const load = (ts: TestServer) =>
+      (async () => {
+        while (!stop) {
+          const res = await upsertItems(ts.catalog, images.map((image) => ({ itemId: `restart-${n++}`, image })));
+          for (const o of res.outcomes) {
+            if (o.ok) acknowledged.push(o.itemId);
+            else failures.push(o.error?.codeName ?? 'none');
+          }
+        }
+      })();
+    const loads = [load(a), load(b)];
+    try {
+      await eventually(async () => acknowledged.length >= 6);
+      await pg.stop('fast');
+      await eventually(async () => failures.length >= 2);
+      await pg.start();
+      const before = acknowledged.length;
+      await eventually(async () => acknowledged.length >= before + 6);
+    } finally {
+      stop = true;
+      await pg.start().catch(() => undefined); // already running unless a wait above failed
+      await Promise.all(loads);
+    }
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(failures)).toEqual(new Set(['UNAVAILABLE']));
+    for (const itemId of acknowledged) expect((await b.rpc.getItem({ itemId })).item?.itemId).toBe(itemId);
+  });
+});
+
 describe('kill -9 of a replica', () => {
   test('loses no item whose upsert it acknowledged', async () => {
     const dataDir = await makeTempDir();

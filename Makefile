@@ -39,7 +39,7 @@ test-fast: setup setup-postgres
 # Fuzz, SIGTERM under load, crash, bench smoke and the training smoke test (which runs Debian's
 # PyTorch: installed here when missing). They assert no timings, so two run side by side.
 SLOW_WORKERS ?= 2
-test-slow: setup setup-training
+test-slow: setup setup-training setup-postgres
 	$(NODE_BIN)/jest --selectProjects slow --maxWorkers $(SLOW_WORKERS)
 
 # Regenerates the TypeScript types and the descriptor set that reflection serves, from proto/.

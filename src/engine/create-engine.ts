@@ -1,12 +1,12 @@
 import * as path from 'node:path';
-import { Catalog, catalogIndexSettingsFrom, PgCatalogStore } from '../store/index.js';
+import { Catalog, catalogIndexSettingsFrom, type NewCatalogItem, PgCatalogStore, type ReembedRows } from '../store/index.js';
 import type { TwinlensOptions } from '../config/index.js';
 import { createProcessDecoder, createSharpDecoder, type ImageDecoder, type SharpDecoderOptions } from '../imaging/index.js';
 import type { RestoreReport } from '../store/index.js';
 import { readActiveVersion, writeActiveVersion, type ActiveVersion } from './active-version.js';
 import { reembedInBackground } from './reembed-in-background.js';
 import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead, OnnxSalientMask } from '../model/index.js';
-import { createCatalogViewSource, RecentQueries, TwinlensEngine } from './index.js';
+import { createCatalogViewSource, RecentQueries, storeBatch, TwinlensEngine } from './index.js';
 import { type AdaptOptions, type AdaptOutcome, EXAMPLE_ADAPT_BUDGET_MINUTES, type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
 import { createWhiteningAdapter } from '../adapt/whitening-adapter.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
@@ -294,18 +294,33 @@ async function createPostgresEngine(
   model: LoadedModel,
   queryCutout: OnnxSalientMask | null,
 ): Promise<CreatedEngine> {
+  const catalogViews = createCatalogViewSource({ views: options.catalogViews, seed: 1, workers: options.catalogViewWorkers });
+  // A catalog bound to another model is re-embedded with this one before serving (one replica does
+  // it, see PgCatalogStore), the way an upload would embed each image.
+  const reembed: ReembedRows = async (rows) => {
+    const made: NewCatalogItem[] = [];
+    const sink = { upsert: async (items: NewCatalogItem[]) => (made.push(...items), items.map(() => false)) };
+    await storeBatch(model, catalogViews, sink, rows.map((r) => ({ itemId: r.itemId, view: r.view, metadata: r.metadata, loadImage: async () => r.image })), options.queryMirror);
+    return made.map((m) => ({ embedding: m.embedding, local: m.local ?? null, simulatedViews: m.simulatedViews ?? null }));
+  };
   const store = await PgCatalogStore.open(
-    { url: options.postgresUrl, poolSize: options.postgresPoolSize, efSearch: options.postgresEfSearch },
+    {
+      url: options.postgresUrl,
+      poolSize: options.postgresPoolSize,
+      efSearch: options.postgresEfSearch,
+      reembed,
+      log: (m, f) => log.info(m, f),
+    },
     model.manifest.embeddingDim,
     model.manifest.version,
     localFeatureLength(model.manifest),
   ).catch(async (e: unknown) => {
     await closeModel(model);
     await queryCutout?.close();
+    await catalogViews?.close();
     throw e;
   });
   log.info('catalog in PostgreSQL (store=postgres)', { modelVersion: store.modelVersion, dim: store.dim });
-  const catalogViews = createCatalogViewSource({ views: options.catalogViews, seed: 1, workers: options.catalogViewWorkers });
   const engine = new TwinlensEngine({
     decoder: model.decoder,
     embedder: model.embedder,

@@ -200,6 +200,7 @@ function watchStoreHealth(
     if (running) return;
     running = true;
     try {
+      await store.check();
       size = await store.count();
       if (!serving) log.info('the catalog database answers again: SERVING');
       serving = true;

@@ -45,6 +45,11 @@ export interface CatalogStore {
   /** The `k` nearest items (each by its best view), optionally only those matching `filter`. */
   search(query: Float32Array, k: number, filter?: MetadataFilter): Promise<{ hits: IndexHit[]; scanned: number }>;
   stats(): Promise<CatalogStoreStats>;
+  /**
+   * Resolves when the store can serve this replica (Health): the database answers and still holds
+   * this replica's model version. Rejects with ServiceUnavailableError otherwise.
+   */
+  check(): Promise<void>;
   /** Resolves when every write started so far has committed (or failed). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -77,6 +82,7 @@ export function embeddedStore(catalog: Catalog): CatalogStore {
       dataBytes: await catalog.dataBytes(),
       dataDir: catalog.dataDir,
     }),
+    check: async () => undefined,
     flush: () => catalog.flush(),
     close: async () => catalog.close(),
   };

@@ -5,4 +5,4 @@
 export * from './catalog/index.js';
 export * from './vector-index/index.js';
 export { type CatalogStore, type CatalogStoreStats, embeddedStore } from './catalog-store.js';
-export { hnswIndexSql, PgCatalogStore, type PgCatalogStoreOptions } from './postgres/index.js';
+export { hnswIndexSql, PgCatalogStore, type PgCatalogStoreOptions, type ReembedRows, type RowToEmbed } from './postgres/index.js';

@@ -1,1 +1,1 @@
-export { hnswIndexSql, PgCatalogStore, type PgCatalogStoreOptions } from './pg-catalog-store.js';
+export { hnswIndexSql, PgCatalogStore, type PgCatalogStoreOptions, type ReembedRows, type RowToEmbed } from './pg-catalog-store.js';

@@ -67,6 +67,7 @@ export function createWhiteningAdapter(options: WhiteningAdapterOptions): Exampl
     async adapt(engine: TwinlensEngine, run: AdaptOptions): Promise<AdaptOutcome> {
       const started = Date.now();
       const log = run.log ?? (() => undefined);
+      const progress = run.onProgress ?? (() => undefined);
       const overBudget = (): boolean => Date.now() - started > run.budgetMs;
       const catalog = engine.catalog;
       const same = catalog.examples().filter((e) => e.label === 'same' && catalog.has(e.itemId));
@@ -80,9 +81,10 @@ export function createWhiteningAdapter(options: WhiteningAdapterOptions): Exampl
       const baseEmbedder = await OnnxEmbedder.create(base, { providers: o.providers, intraOpThreads: o.intraOpThreads, maxBatchSize: 1, maxBatchWaitMs: 0 });
       try {
         log('adapting to confirmed examples: embedding them with the base model', { examples: same.length, base: base.version });
-        const raw = await vectorsOf(engine, baseEmbedder, same, o.batch, run.signal);
+        const raw = await vectorsOf(engine, baseEmbedder, same, o.batch, progress, run.signal);
         if (overBudget()) return { adapted: false, reason: `budget of ${run.budgetMs} ms spent embedding ${same.length} examples` };
         // The serving model's own vectors, for the comparison: the base's when it serves, else as stored.
+        progress('fitting and measuring on held-out photos', 0, 0);
         const serving = engine.modelVersion === base.version ? raw : storedVectorsOf(engine, same);
         const heldOut = (key: string): boolean => hashOf(key) % o.holdoutEvery === 0;
         const trial = fitWhitening(whiteningGroupsOf(evidenceOf(raw, (id) => !heldOut(id))));
@@ -104,6 +106,7 @@ export function createWhiteningAdapter(options: WhiteningAdapterOptions): Exampl
         if (!(figures.whitenedRecall1 > figures.servingRecall1)) return { adapted: false, reason: `the whitening does not beat the serving model: ${measured}` };
         if (overBudget()) return { adapted: false, reason: `budget of ${run.budgetMs} ms spent before the final fit (${measured})` };
 
+        progress('writing the model', 0, 0);
         const whitening = fitWhitening(whiteningGroupsOf(evidenceOf(raw, () => true)));
         const calibration = verificationMetrics(whitenedHoldout.pairs);
         const version = `${o.learnedOver}+whitened-${same.length}ex-${Date.now().toString(36)}`;
@@ -143,13 +146,21 @@ async function rawBase(manifestPath: string): Promise<LoadedManifest> {
  * as a query (with its mirror when queryMirror is on), the catalog image clean and as each of its
  * simulated views (catalogViews), unaveraged.
  */
-async function vectorsOf(engine: TwinlensEngine, embedder: Embedder, examples: ExampleInfo[], batch: number, signal?: AbortSignal): Promise<ItemVectors[]> {
+async function vectorsOf(
+  engine: TwinlensEngine,
+  embedder: Embedder,
+  examples: ExampleInfo[],
+  batch: number,
+  progress: NonNullable<AdaptOptions['onProgress']>,
+  signal?: AbortSignal,
+): Promise<ItemVectors[]> {
   const byItem = new Map<string, ItemVectors>();
   for (const e of examples) {
     let it = byItem.get(e.itemId);
     if (!it) byItem.set(e.itemId, (it = { itemId: e.itemId, catalog: [], photos: [] }));
   }
   for (let i = 0; i < examples.length; i += batch) {
+    progress('embedding confirmed photos', i, examples.length);
     signal?.throwIfAborted();
     const slice = examples.slice(i, i + batch);
     const decoded = await Promise.all(slice.map(async (e) => engine.decoder.decode(await engine.catalog.imageBySha(e.imageSha256))));
@@ -160,7 +171,9 @@ async function vectorsOf(engine: TwinlensEngine, embedder: Embedder, examples: E
       byItem.get(e.itemId)!.photos.push({ key: `${e.itemId}:${e.imageSha256}`, vector: f.embedding });
     });
   }
+  let items = 0;
   for (const it of byItem.values()) {
+    progress('embedding catalog images', items++, byItem.size);
     signal?.throwIfAborted();
     const image = await engine.catalog.imageBySha(engine.catalog.get(it.itemId).imageSha256);
     const photos = engine.catalogViews ? await engine.catalogViews.photos(image) : [];

@@ -9,6 +9,7 @@ import { compareCommand, searchCommand } from './commands/query.js';
 import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
 import { adaptCommand } from './commands/adapt.js';
+import { adaptExamplesCommand } from './commands/adapt-examples.js';
 import { confirmCommand } from './commands/confirm.js';
 import { addClientSecurityFlags } from './security-flags.js';
 import { addOptionFlags, serviceOptionsFrom } from './option-flags.js';
@@ -79,6 +80,7 @@ addOptionFlags(
     .option('--report <file>', 'HTML report of failed queries and their top 5 (default reports/eval-<model version>.html)')
     .option('--no-report', 'write no HTML report')
     .option('--no-verification', "skip Compare's verification figures")
+    .option('--label-column <name>', "column of both csvs whose value is a class many items share: also report label_match (a hit is right when its label is the query's)", 'label')
     .option('--adapt', "first adapt a copy of the model on the benchmark's catalog images (never its photos), then evaluate with it")
     .option('--adapt-out <dir>', 'where --adapt writes the adapted model (default a temporary folder)')
     .option('--adapt-budget-minutes <m>', 'time budget of --adapt, and of the adapt step after --feedback (default 20)', Number)
@@ -97,6 +99,7 @@ addOptionFlags(
     shortlistK: o.shortlistK,
     report: o.report === false ? false : typeof o.report === 'string' ? o.report : undefined,
     verification: o.verification,
+    labelColumn: o.labelColumn,
     adapt: o.adapt,
     adaptOut: o.adaptOut,
     adaptBudgetMinutes: o.adaptBudgetMinutes,
@@ -144,22 +147,34 @@ program
 
 program
   .command('adapt')
-  .description('fine-tune the twin and its pair head on simulated photos of your catalog; writes a new model version')
-  .requiredOption('--catalog <source>', 'catalog.csv or a folder of catalog images')
+  .description(
+    'with --catalog: fine-tune the twin and its pair head on simulated photos of your catalog (writes a new model version); ' +
+      'with --examples: have a running server learn from its confirmed photos and roll the result in',
+  )
+  .option('--catalog <source>', 'catalog.csv or a folder of catalog images')
+  .option('--examples', "learn from the confirmed examples of the server at --server (StartAdaptation), following its progress")
+  .option('--server <address>', 'server address (--examples)', defaultServer)
+  .option('--no-wait', 'return once the adaptation started (--examples)')
+  .option('--poll-seconds <s>', 'seconds between two progress reads (--examples)', Number, 2)
+  .option('--json', 'print the final status as JSON (--examples)')
   .option('--model <manifest>', 'model to start from (default: the pretrained backbone, models/mobilenet_v2_140)')
   .option('--out <dir>', 'output model folder (default: models/adapted-<UTC time>)')
   .option('--model-version <v>', 'version string of the new model (default: <base>+adapted-<time>)')
-  .option('--budget-minutes <m>', 'budget of the whole run: simulation + training + export', Number, 60)
+  .option('--budget-minutes <m>', 'budget of the whole run: simulation + training + export (default 60; --examples: of the learning, default 20)', Number)
   .option('--views <k>', 'simulated views per item (default: sized to the budget)', int)
   .option('--seed <n>', 'simulation seed', int, 1)
   .option('--workers <n>', 'simulation worker threads (default: one per core)', int)
   .option('--keep-views <dir>', 'keep the simulated views in this folder')
   .option('--generic-items <n>', 'also train on n generic clip-art items (openclipart) as extra classes', int)
   .option('--smoke', 'a few training steps only (tests the path, not a useful model)')
-  .action((o) => adaptCommand(o));
+  .action((o) => {
+    if (o.examples) return adaptExamplesCommand(o);
+    if (!o.catalog) throw new Error('adapt needs --catalog <source> (simulated photos of a catalog) or --examples (a server learns from its confirmed photos)');
+    return adaptCommand({ ...o, budgetMinutes: o.budgetMinutes ?? 60 });
+  });
 
 // Client-side TLS and bearer-token flags (security-flags.ts) on the commands that call a server.
-program.commands.filter((c) => ['index', 'search', 'compare', 'confirm'].includes(c.name())).forEach((c) => addClientSecurityFlags(c));
+program.commands.filter((c) => ['index', 'search', 'compare', 'confirm', 'adapt'].includes(c.name())).forEach((c) => addClientSecurityFlags(c));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e as { details?: string; message?: string };

@@ -9,6 +9,7 @@ import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOption
 import { createCatalogViewSource, RecentQueries, storeBatch, TwinlensEngine } from './index.js';
 import { type AdaptOptions, type AdaptOutcome, EXAMPLE_ADAPT_BUDGET_MINUTES, type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
 import { createWhiteningAdapter } from '../adapt/whitening-adapter.js';
+import { AdaptationJob, ROLL_IN_STAGE } from './adaptation-job.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
 import { FailedPreconditionError } from '../errors/index.js';
 
@@ -110,6 +111,8 @@ export interface CreatedEngine {
    * its outcome once that version serves. One at a time.
    */
   adaptFromExamples(options: AdaptOptions): Promise<AdaptOutcome>;
+  /** The adaptation runner behind adaptFromExamples: StartAdaptation starts one, GetCatalogStats reads its progress. */
+  adaptation: AdaptationJob;
   /** Stops a background re-embedding between batches and waits for it (server shutdown); resolves at once when there is none. */
   stopBackgroundReembed(): Promise<void>;
 }
@@ -252,29 +255,37 @@ export async function createEngine(
     }
     await rollIn(next);
   };
-  let adapting = false;
-  const adaptFromExamples = async (o: AdaptOptions): Promise<AdaptOutcome> => {
-    if (adapting || switching) return { adapted: false, reason: 'an adaptation or model switch is already running' };
-    adapting = true;
-    try {
+  const adaptation = new AdaptationJob({
+    adapt: async (o) => {
       const outcome = await engine.exampleAdapter.adapt(engine, { log: (m, f) => log.info(m, f), signal: stop.signal, ...o });
-      if (outcome.manifestPath) await switchModel(outcome.manifestPath);
+      if (outcome.manifestPath) {
+        o.onProgress?.(ROLL_IN_STAGE, 0, engine.catalog.size);
+        await switchModel(outcome.manifestPath);
+      }
       return outcome;
-    } finally {
-      adapting = false;
-    }
-  };
+    },
+    sameExamples: () => engine.catalog.exampleCounts().same,
+    reembedding: () => engine.catalog.reembedding,
+    busy: () => {
+      if (engine.exampleAdapter === NO_EXAMPLE_ADAPTER) return 'no example adapter is configured (option exampleAdapter is none): examples act through search only';
+      return switching ? 'a model switch is running; wait for it (GetCatalogStats reembedding)' : undefined;
+    },
+  });
+  const adaptFromExamples = (o: AdaptOptions): Promise<AdaptOutcome> => adaptation.run(o, 'request');
 
   let backgroundReembed: Promise<void> | undefined;
   if (previous) {
     backgroundReembed = rollIn(target).catch((e: unknown) => log.error('background re-embedding failed; the old model keeps serving', e));
   }
-  if (options.adaptAfterExamples > 0) adaptWhenExamplesArrive(engine, options.adaptAfterExamples, serving.manifest, adaptFromExamples, log);
+  if (options.adaptAfterExamples > 0) {
+    adaptWhenExamplesArrive(engine, options.adaptAfterExamples, serving.manifest, (o) => adaptation.run(o, 'adaptAfterExamples'), log);
+  }
   return {
     engine,
     backgroundReembed,
     switchModel,
     adaptFromExamples,
+    adaptation,
     async stopBackgroundReembed() {
       stop.abort();
       await switching;
@@ -339,11 +350,19 @@ async function createPostgresEngine(
   const unsupported = (): never => {
     throw new FailedPreconditionError('model switches and adaptation need the embedded catalog (option store=embedded)');
   };
+  // StartAdaptation answers FAILED_PRECONDITION with this reason; GetCatalogStats reports none.
+  const adaptation = new AdaptationJob({
+    adapt: async () => unsupported(),
+    sameExamples: () => 0,
+    reembedding: () => undefined,
+    busy: () => 'adaptation needs the embedded catalog (option store=embedded)',
+  });
   return {
     engine,
     backgroundReembed: undefined,
     switchModel: async () => unsupported(),
     adaptFromExamples: async () => unsupported(),
+    adaptation,
     stopBackgroundReembed: async () => undefined,
   };
 }

@@ -21,6 +21,11 @@ export interface AdaptOptions {
   budgetMs: number;
   signal?: AbortSignal;
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Called as the adaptation moves on: the stage (what it is doing, in words: "embedding confirmed
+   * photos", ...) and, when the stage has a count, how far it is.
+   */
+  onProgress?: (stage: string, done: number, total: number) => void;
 }
 
 /**

@@ -31,5 +31,6 @@ export {
 } from './catalog-views.js';
 export { CatalogRefiner, type CatalogRefinerOptions, type RefinementProgress } from './catalog-refiner.js';
 export { createEngine, type CreatedEngine } from './create-engine.js';
+export { AdaptationJob, type AdaptationState, type AdaptationStatus, type AdaptationTrigger, ROLL_IN_STAGE } from './adaptation-job.js';
 export { readActiveVersion, writeActiveVersion, type ActiveVersion } from './active-version.js';
 export { cutOutProduct, type CutoutOptions, type CutoutBox } from './query-cutout.js';

@@ -94,7 +94,7 @@ export async function writeHtmlReport(run: EvalRun, options: HtmlReportOptions):
     css.push(`.c${i}{background-image:url(${await thumb(it.imagePath, px)})}`);
   }
   const label = (id: string): string => esc(byId.get(id)?.metadata.name ?? id);
-  const failed = run.queries.filter((q) => q.rank !== 1);
+  const failed = run.queries.filter((q) => q.query.itemId && q.rank !== 1);
   const shown = failed.slice(0, options.maxFailures ?? 400);
   const rows: string[] = [];
   for (const q of shown) rows.push(await failureRow(q, px, itemThumbs, label));

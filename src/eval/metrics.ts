@@ -51,6 +51,12 @@ export interface EvalReport {
   by_feedback?: { with: RetrievalMetrics; without: RetrievalMetrics };
   /** With `--learning-curve`: recall at K = 0, 1, 3, 10, all confirmed photos per item. */
   learning_curve?: import('./feedback.js').LearningCurvePoint[];
+  /**
+   * With a `label` column in catalog.csv: the same figures where a hit is right when its item's label
+   * is the query's ("looks alike", for benchmarks where many items share a class). `n` counts the
+   * queries with a label (their own, or their item's); `labels` the distinct catalog labels.
+   */
+  label_match?: Omit<RetrievalMetrics, 'n'> & { n: number; labels: number; by_category: Record<string, RetrievalMetrics> };
   /** The HTML report written, when one was. */
   report_html?: string;
 }

@@ -24,6 +24,8 @@ import {
 export interface RunEvalOptions {
   catalogCsv: string;
   queriesCsv: string;
+  /** The column that holds labels (label_match), in both files. Default `label`. */
+  labelColumn?: string;
   /** Service options (model manifest, providers, ...); dataDir is replaced by a temporary folder. */
   service?: Partial<TwinlensOptions>;
   /** Deepest rank looked at for MRR; a correct item below it counts as not found. Default 100. */
@@ -107,11 +109,15 @@ async function mapConcurrent<T>(n: number, concurrency: number, fn: (i: number) 
  * directory. With a pair head, ranks are taken both after the rerank and in shortlist order.
  */
 export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
-  const items = await readCatalogCsv(options.catalogCsv);
-  const queries = await readQueriesCsv(options.queriesCsv);
+  const items = await readCatalogCsv(options.catalogCsv, options.labelColumn);
+  const queries = await readQueriesCsv(options.queriesCsv, options.labelColumn);
   const known = new Set(items.map((i) => i.itemId));
-  const orphan = queries.find((q) => !known.has(q.itemId));
+  const orphan = queries.find((q) => q.itemId && !known.has(q.itemId));
   if (orphan) throw new Error(`${options.queriesCsv}: item_id '${orphan.itemId}' is not in ${options.catalogCsv}`);
+  // Same-item figures (and Compare's pairs) are over the queries that name their item; label-only
+  // queries count in label_match alone.
+  const itemQueries = queries.filter((q) => q.itemId);
+  const labels = labelMatching(items, queries);
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'twinlens-eval-'));
   // The pair head, when the model has one, is used so that both orders are reported (the service
   // itself leaves it off unless usePairHead is set).
@@ -154,22 +160,27 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
         const at = list.findIndex((h) => h.itemId === q.itemId);
         return at < 0 ? null : at + 1;
       };
-      const rank = rankOf(ranked);
+      const rank = q.itemId ? rankOf(ranked) : null;
       // Shortlist order: the same candidates by cosine (a stable sort keeps the tail's order).
       const shortlistRank = withHead ? rankOf([...ranked].sort((a, b) => b.coarseScore - a.coarseScore)) : rank;
+      const wanted = labels?.wanted(q);
+      const labelAt = wanted ? ranked.findIndex((h) => labels!.of(h.itemId) === wanted) : -1;
       options.onProgress?.('query', ++answered, queries.length);
       return {
-        outcome: { category: q.topCategory, rank, ...(withHead ? { shortlistRank } : {}) } as QueryOutcome,
+        outcome: q.itemId ? ({ category: q.topCategory, rank, ...(withHead ? { shortlistRank } : {}) } as QueryOutcome) : undefined,
+        labelOutcome: wanted ? ({ category: q.topCategory, rank: labelAt < 0 ? null : labelAt + 1 } as QueryOutcome) : undefined,
         detail: { query: q, rank, shortlistRank, top: ranked.slice(0, 5) } as QueryDetail,
         rerank,
-        feature,
+        // Compare's pairs need the photo's own item.
+        feature: q.itemId ? feature : undefined,
       };
     });
-    const outcomes = perQuery.map((p) => p.outcome);
+    const outcomes = perQuery.flatMap((p) => (p.outcome ? [p.outcome] : []));
+    const labelOutcomes = perQuery.flatMap((p) => (p.labelOutcome ? [p.labelOutcome] : []));
     const details = perQuery.map((p) => p.detail);
     const rerankMs = perQuery.flatMap((p) => (p.rerank === undefined ? [] : [p.rerank]));
     const features = perQuery.flatMap((p) => (p.feature ? [p.feature] : []));
-    return { outcomes, details, features, rerankMs };
+    return { outcomes, labelOutcomes, details, features, rerankMs };
     };
     const fb = options.feedback;
     const fed = new Set<string>();
@@ -177,6 +188,8 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     let feedbackReport: FeedbackReport | undefined;
     if (fb) {
       const rows = await readQueriesCsv(fb.csv);
+      const unnamed = rows.findIndex((r) => !r.itemId);
+      if (unnamed >= 0) throw new Error(`${fb.csv}: row ${unnamed + 2} has no item_id (a confirmed photo shows one catalog item)`);
       const stray = rows.find((r) => !known.has(r.itemId));
       if (stray) throw new Error(`${fb.csv}: item_id '${stray.itemId}' is not in ${options.catalogCsv}`);
       const fraction = fb.itemFraction ?? 1;
@@ -216,7 +229,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
             adapted: learnedServes(),
             overall: { n: r.n, ...r.overall },
             by_category: r.by_category,
-            ...(fraction < 1 ? { by_feedback: byFeedbackOf(m.outcomes, queries, fed) } : {}),
+            ...(fraction < 1 ? { by_feedback: byFeedbackOf(m.outcomes, itemQueries, fed) } : {}),
           });
         }
         await engine.catalog.useExampleScoring(service.exampleScoring);
@@ -233,11 +246,15 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
         scoring: service.exampleScoring,
       };
     }
-    const { outcomes, details, features, rerankMs } = await measure(options.verification !== false);
+    const { outcomes, labelOutcomes, details, features, rerankMs } = await measure(options.verification !== false);
     const report = reportOf(outcomes, withHead ? 'pair_head' : 'embedding');
+    if (labels) {
+      const { n, overall, by_category } = reportOf(labelOutcomes, 'embedding');
+      report.label_match = { n, labels: labels.count, ...overall, by_category };
+    }
     if (feedbackReport) {
       report.feedback = feedbackReport;
-      if (feedbackReport.item_fraction < 1) report.by_feedback = byFeedbackOf(outcomes, queries, fed);
+      if (feedbackReport.item_fraction < 1) report.by_feedback = byFeedbackOf(outcomes, itemQueries, fed);
       if (options.feedback?.learningCurve) {
         curve.push({
           per_item: feedbackReport.per_item,
@@ -263,7 +280,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
       };
     }
     if (options.verification !== false) {
-      report.verification = await verifyCompare(engine, items, queries, features, (d, t) => options.onProgress?.('verify', d, t));
+      report.verification = await verifyCompare(engine, items, itemQueries, features, (d, t) => options.onProgress?.('verify', d, t));
     }
     return { report, items, queries: details, ...(curve.length ? { learningCurve: curve } : {}) };
   } finally {
@@ -271,6 +288,22 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     await engine.close();
     await fs.rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * How label matching judges a hit, when catalog.csv has a `label` column: a hit is right when its
+ * item's label is the query's (its own `label`, or else its item's). Undefined without labels.
+ */
+function labelMatching(items: readonly BenchmarkItem[], queries: readonly BenchmarkQuery[]): { of(itemId: string): string; wanted(q: BenchmarkQuery): string; count: number } | undefined {
+  const labelOf = new Map(items.filter((it) => it.label).map((it) => [it.itemId, it.label]));
+  const unlabelled = queries.find((q) => q.label && labelOf.size === 0);
+  if (unlabelled) throw new Error(`a query has label '${unlabelled.label}' but the catalog has no label column to match it against`);
+  if (labelOf.size === 0) return undefined;
+  return {
+    of: (itemId) => labelOf.get(itemId) ?? '',
+    wanted: (q) => q.label || labelOf.get(q.itemId) || '',
+    count: new Set(labelOf.values()).size,
+  };
 }
 
 /**

@@ -33,6 +33,7 @@ export const METHOD_PERMISSIONS: Readonly<Record<string, 'read' | 'write'>> = Ob
   '/twinlens.v1.CatalogService/AddExamples': 'write',
   '/twinlens.v1.CatalogService/DeleteExample': 'write',
   '/twinlens.v1.CatalogService/ConfirmMatch': 'write',
+  '/twinlens.v1.CatalogService/StartAdaptation': 'write',
 });
 
 /**

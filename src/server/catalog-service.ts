@@ -1,14 +1,14 @@
 import type { ServerReadableStream, sendUnaryData } from '@grpc/grpc-js';
 import { validateItemId, validateMetadata, validateView } from '../store/index.js';
-import { InvalidArgumentError } from '../errors/index.js';
-import type { TwinlensEngine } from '../engine/index.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../errors/index.js';
+import { type AdaptationJob, EXAMPLE_ADAPT_BUDGET_MINUTES, type TwinlensEngine } from '../engine/index.js';
 import type {
   CatalogServiceServer,
   UpsertItemsRequest,
   UpsertItemsResponse,
   UpsertOutcome,
 } from '../gen/twinlens/v1/twinlens.js';
-import { catalogItemFrom } from './convert.js';
+import { adaptationProgressFrom, catalogItemFrom } from './convert.js';
 import type { Logger } from '../observability/logger.js';
 import { serviceErrorFrom, statusFromError, statusName } from './status-from-error.js';
 import { requestSignal } from './request-signal.js';
@@ -78,7 +78,7 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMe
  * The CatalogService handlers over an engine. `budget`: the image memory budget the upload
  * messages were charged to (by the image budget admission); each is given back once done with.
  */
-export function createCatalogService(engine: TwinlensEngine, log: Logger, budget?: ImageMemoryBudget): CatalogServiceServer {
+export function createCatalogService(engine: TwinlensEngine, log: Logger, budget?: ImageMemoryBudget, adaptation?: AdaptationJob): CatalogServiceServer {
   const catalog = engine.store;
   return {
     ...createExampleHandlers(engine, log, budget),
@@ -115,7 +115,15 @@ export function createCatalogService(engine: TwinlensEngine, log: Logger, budget
         refinement: engine.refiner?.progress,
         sameExampleCount: embedded?.exampleCounts().same ?? 0,
         differentExampleCount: embedded?.exampleCounts().different ?? 0,
+        adaptation: adaptation?.status && adaptationProgressFrom(adaptation.status),
       };
+    }),
+    startAdaptation: unary(log, async (req) => {
+      if (!adaptation) throw new FailedPreconditionError('this server runs no adaptation');
+      const minutes = req.budgetMinutes;
+      if (!Number.isFinite(minutes) || minutes < 0) throw new InvalidArgumentError('budget_minutes', `${minutes}: must be 0 (the default) or more`);
+      const status = adaptation.start({ budgetMs: (minutes || EXAMPLE_ADAPT_BUDGET_MINUTES) * 60_000 }, 'request');
+      return { adaptation: adaptationProgressFrom(status) };
     }),
   };
 }

@@ -1,7 +1,7 @@
 import type { CatalogItemInfo } from '../store/index.js';
-import type { ImageSource, RankedBy, Timings } from '../engine/index.js';
+import type { AdaptationState as EngineAdaptationState, AdaptationStatus, ImageSource, RankedBy, Timings } from '../engine/index.js';
 import { InvalidArgumentError } from '../errors/index.js';
-import { type CatalogItem, type ImageRef, RankingStage, type StageTimings } from '../gen/twinlens/v1/twinlens.js';
+import { type AdaptationProgress, AdaptationState, type CatalogItem, type ImageRef, RankingStage, type StageTimings } from '../gen/twinlens/v1/twinlens.js';
 
 /** Wire form of a RankedBy. */
 export function rankingStageFrom(rankedBy: RankedBy): RankingStage {
@@ -29,4 +29,16 @@ export function catalogItemFrom(info: CatalogItemInfo): CatalogItem {
     imageBytes: info.imageBytes,
     updatedAtMs: info.updatedAtMs,
   };
+}
+
+const ADAPTATION_STATES: Readonly<Record<EngineAdaptationState, AdaptationState>> = Object.freeze({
+  running: AdaptationState.ADAPTATION_STATE_RUNNING,
+  adapted: AdaptationState.ADAPTATION_STATE_ADAPTED,
+  kept: AdaptationState.ADAPTATION_STATE_KEPT,
+  failed: AdaptationState.ADAPTATION_STATE_FAILED,
+});
+
+/** Wire form of an adaptation's status. */
+export function adaptationProgressFrom(s: AdaptationStatus): AdaptationProgress {
+  return { ...s, state: ADAPTATION_STATES[s.state] };
 }

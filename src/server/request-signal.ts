@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Deadline } from '@grpc/grpc-js';
 import { DeadlineExceededError, RequestCancelledError } from '../errors/index.js';
 
@@ -27,6 +28,10 @@ function deadlineMsOf(call: CancellableCall): number {
  */
 export function requestSignal(call: CancellableCall): RequestSignal {
   const controller = new AbortController();
+  // A stream's signal is shared by every item it has in flight (each waits on the model with its
+  // own abort listener, removed when the item settles): more than Node's default warning level of
+  // 10 is normal, not a leak. The stream's own limits bound how many wait at once.
+  setMaxListeners(0, controller.signal);
   const deadline = deadlineMsOf(call);
   const abortForDeadline = (): void => controller.abort(new DeadlineExceededError());
   const timer = Number.isFinite(deadline) ? setTimeout(abortForDeadline, Math.max(0, deadline - Date.now())) : undefined;

@@ -18,6 +18,8 @@ import { createTwinlensService } from './twinlens-service.js';
 
 /** How often a replica on store=postgres asks the database whether it answers (Health), in ms. */
 const STORE_HEALTH_INTERVAL_MS = 1000;
+/** How often such a replica counts the catalog's items for the `twinlens_catalog_items` gauge, in ms. */
+const STORE_COUNT_INTERVAL_MS = 30_000;
 
 /** Service names reported by grpc.health.v1 ("" is the whole server). */
 export const HEALTH_SERVICES = ['', 'twinlens.v1.TwinlensService', 'twinlens.v1.CatalogService'];
@@ -73,7 +75,7 @@ export async function createTwinlensServer(
     metricsHost: options.metricsHost ?? options.host,
     log,
   });
-  const { engine, backgroundReembed, stopBackgroundReembed, adaptFromExamples } = await createEngine(options, log, { onBatch: observability.onModelRun });
+  const { engine, backgroundReembed, stopBackgroundReembed, adaptFromExamples, adaptation } = await createEngine(options, log, { onBatch: observability.onModelRun });
   if (options.seedDemoCatalog && (await engine.store.count()) === 0) await seedDemoCatalog(engine, options.demoCatalogSize, log);
   const callAdmission = createCallAdmission({ maxCallsInProgress: options.maxImageCallsInProgress });
   const imageAdmission = createImageBudgetAdmission({
@@ -93,7 +95,7 @@ export async function createTwinlensServer(
   });
   // Request maps (Search filter, item metadata) are decoded into objects without a prototype.
   server.addService(withPrototypeFreeMaps(TwinlensServiceService), createTwinlensService(engine, options, log, imageAdmission.budget));
-  server.addService(withPrototypeFreeMaps(CatalogServiceService), createCatalogService(engine, log, imageAdmission.budget));
+  server.addService(withPrototypeFreeMaps(CatalogServiceService), createCatalogService(engine, log, imageAdmission.budget, adaptation));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'SERVING' as const])));
   health.addToServer(server);
   // A store in another process: Health follows whether it answers (NOT_SERVING while it does not).
@@ -172,7 +174,7 @@ export async function createTwinlensServer(
 /**
  * With store=postgres: pings the database every STORE_HEALTH_INTERVAL_MS and reports each change
  * (`onChange(false)` when a ping fails, `true` when one answers again), and keeps the item count for
- * the metrics gauges (read synchronously at each scrape). The embedded store is always serving.
+ * the metrics gauges (read synchronously at each scrape; counted every STORE_COUNT_INTERVAL_MS). The embedded store is always serving.
  */
 function watchStoreHealth(
   engine: TwinlensEngine,
@@ -194,14 +196,19 @@ function watchStoreHealth(
   }
   const store = engine.store;
   let size = 0;
+  let countedAt = 0;
   let serving = true;
   let running = false;
   const check = async (): Promise<void> => {
     if (running) return;
     running = true;
     try {
+      // A cheap read of the model binding each time; the item count (a scan of the rows) now and then.
       await store.check();
-      size = await store.count();
+      if (Date.now() - countedAt >= STORE_COUNT_INTERVAL_MS) {
+        size = await store.count();
+        countedAt = Date.now();
+      }
       if (!serving) log.info('the catalog database answers again: SERVING');
       serving = true;
     } catch (e) {

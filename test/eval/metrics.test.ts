@@ -34,10 +34,11 @@ describe('benchmark csv', () => {
       itemId: '7',
       imagePath: path.join(dir, 'catalog/7.jpg'),
       topCategory: 'Packages',
+      label: '',
       metadata: { name: 'Milk, oat', top_category: 'Packages' },
     });
     const [q] = await readQueriesCsv(path.join(dir, 'queries.csv'));
-    expect(q).toEqual({ imagePath: path.join(dir, 'photos/q.jpg'), itemId: '7', topCategory: 'all' });
+    expect(q).toEqual({ imagePath: path.join(dir, 'photos/q.jpg'), itemId: '7', topCategory: 'all', label: '' });
     fs.writeFileSync(path.join(dir, 'bad.csv'), 'id,img\n1,x\n');
     await expect(readCatalogCsv(path.join(dir, 'bad.csv'))).rejects.toThrow(/missing column\(s\) item_id, image/);
   });

@@ -13,10 +13,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { PACKAGE_ROOT } from '../../src/config/index.js';
-import { AddExamplesRequest, type AddExamplesResponse, type CatalogServiceClient, ExampleLabel } from '../../src/gen/twinlens/v1/twinlens.js';
+import { CLI_ENTRY, PACKAGE_ROOT } from '../../src/config/index.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  AdaptationState,
+  AddExamplesRequest,
+  type AddExamplesResponse,
+  type CatalogServiceClient,
+  ExampleLabel,
+  StartAdaptationRequest,
+  type StartAdaptationResponse,
+} from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage } from '../helpers/images.js';
-import { makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { call, expectStatus, makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
 
 const MODEL = path.join(PACKAGE_ROOT, 'models', 'mobilenet_v2_140', 'manifest.json');
 const ITEMS = 6;
@@ -44,6 +55,9 @@ async function photo(item: number, background: number, shot = 0): Promise<Buffer
     .jpeg({ quality: 90 })
     .toBuffer();
 }
+
+const startAdaptation = (client: CatalogServiceClient, budgetMinutes = 0): Promise<StartAdaptationResponse> =>
+  call(client.startAdaptation.bind(client), StartAdaptationRequest.fromPartial({ budgetMinutes }));
 
 /** How many of `queries` find their item first. */
 async function firstHits(server: TestServer, queries: { item: number; image: Buffer }[]): Promise<number> {
@@ -139,7 +153,39 @@ test('adaptAfterExamples: a server adapts by itself once enough confirmed photos
       version = (await server.rpc.getCatalogStats()).modelVersion;
     }
     expect(version).toContain(`${base}+whitened-36ex-`);
-    expect(await server.rpc.getCatalogStats()).toMatchObject({ itemCount: ITEMS, sameExampleCount: 36 });
+    expect(await server.rpc.getCatalogStats()).toMatchObject({
+      itemCount: ITEMS,
+      sameExampleCount: 36,
+      adaptation: { state: AdaptationState.ADAPTATION_STATE_ADAPTED, trigger: 'adaptAfterExamples', examples: 36, modelVersion: version },
+    });
+  } finally {
+    await server.stop();
+  }
+});
+
+test('twinlens adapt --examples: StartAdaptation runs one adaptation at a time, and its progress and outcome are in GetCatalogStats', async () => {
+  const server = await startTestServer(OPTIONS);
+  try {
+    const base = (await server.rpc.getServiceInfo()).modelVersion;
+    expect((await server.rpc.getCatalogStats()).adaptation).toBeUndefined();
+    await expectStatus(startAdaptation(server.catalog, -1), GrpcStatus.INVALID_ARGUMENT, 'budget_minutes');
+    await fill(server);
+    const cli = promisify(execFile)(process.execPath, [CLI_ENTRY, 'adapt', '--examples', '--server', server.address, '--poll-seconds', '0.2', '--json'], { timeout: 540_000 });
+    // While the CLI's adaptation runs, a second one is refused and the first reports where it is.
+    let running;
+    while (!running) {
+      await new Promise((r) => setTimeout(r, 50));
+      running = (await server.rpc.getCatalogStats()).adaptation;
+    }
+    expect(running).toMatchObject({ state: AdaptationState.ADAPTATION_STATE_RUNNING, trigger: 'request', examples: 36, finishedAtMs: 0 });
+    await expectStatus(startAdaptation(server.catalog), GrpcStatus.FAILED_PRECONDITION, 'an adaptation is already running');
+    const { stdout, stderr } = await cli;
+    expect(stderr).toContain(`adaptation started on ${server.address} with 36 confirmed photos`);
+    const final = JSON.parse(stdout) as { state: string; modelVersion: string; reason: string; finishedAtMs: number; startedAtMs: number };
+    expect(final).toMatchObject({ state: 'ADAPTATION_STATE_ADAPTED', modelVersion: expect.stringContaining(`${base}+whitened-36ex-`), reason: expect.stringMatching(/Recall@1 [\d.]+ whitened vs/) });
+    expect(final.finishedAtMs).toBeGreaterThanOrEqual(final.startedAtMs);
+    // The CLI returns once the learned version serves.
+    expect(await server.rpc.getCatalogStats()).toMatchObject({ modelVersion: final.modelVersion, adaptation: { state: AdaptationState.ADAPTATION_STATE_ADAPTED, modelVersion: final.modelVersion } });
   } finally {
     await server.stop();
   }

@@ -4,6 +4,7 @@ import { status } from '@grpc/grpc-js';
 import sharp from 'sharp';
 import { PACKAGE_ROOT } from '../../src/config/index.js';
 import {
+  AdaptationState,
   AddExamplesRequest,
   type AddExamplesResponse,
   type CatalogServiceClient,
@@ -14,6 +15,8 @@ import {
   ExampleLabel,
   ListExamplesRequest,
   type ListExamplesResponse,
+  StartAdaptationRequest,
+  type StartAdaptationResponse,
 } from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage, randomBytes } from '../helpers/images.js';
 import { call, expectStatus, makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
@@ -36,6 +39,8 @@ const listExamples = (c: CatalogServiceClient, req: Partial<ListExamplesRequest>
   call(c.listExamples.bind(c), ListExamplesRequest.fromPartial(req));
 const deleteExample = (c: CatalogServiceClient, exampleId: string): Promise<DeleteExampleResponse> =>
   call(c.deleteExample.bind(c), DeleteExampleRequest.fromPartial({ exampleId }));
+const startAdaptation = (c: CatalogServiceClient, req: Partial<StartAdaptationRequest>): Promise<StartAdaptationResponse> =>
+  call(c.startAdaptation.bind(c), StartAdaptationRequest.fromPartial(req));
 const confirmMatch = (c: CatalogServiceClient, req: Partial<ConfirmMatchRequest>): Promise<ConfirmMatchResponse> =>
   call(c.confirmMatch.bind(c), ConfirmMatchRequest.fromPartial(req));
 
@@ -161,6 +166,38 @@ describe('query retention for ConfirmMatch', () => {
       const r = await server.rpc.search({ image: await patternImage(2), topK: 1 });
       expect(r.searchId).toBe('');
       await expectStatus(confirmMatch(server.catalog, { searchId: 'anything', itemId: 'a', label: SAME }), status.FAILED_PRECONDITION, 'keeps no query images');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('StartAdaptation', () => {
+  test('with too few confirmed photos the adaptation keeps the serving model, and GetCatalogStats says why', async () => {
+    const server = await startTestServer();
+    try {
+      await server.rpc.upsertItems([{ itemId: 'a', image: await patternImage(1), metadata: {} }]);
+      expect(await addExamples(server.catalog, [{ itemId: 'a', image: await patternImage(2), label: SAME }])).toMatchObject({ added: 1 });
+      const started = await startAdaptation(server.catalog, {});
+      expect(started.adaptation).toMatchObject({ state: AdaptationState.ADAPTATION_STATE_RUNNING, trigger: 'request', examples: 1 });
+      let adaptation = started.adaptation!;
+      while (adaptation.state === AdaptationState.ADAPTATION_STATE_RUNNING) {
+        await new Promise((r) => setTimeout(r, 20));
+        adaptation = (await server.rpc.getCatalogStats()).adaptation!;
+      }
+      expect(adaptation).toMatchObject({ state: AdaptationState.ADAPTATION_STATE_KEPT, reason: expect.stringMatching(/^1 SAME examples; .* at least 20/), modelVersion: '' });
+      expect(adaptation.finishedAtMs).toBeGreaterThanOrEqual(adaptation.startedAtMs);
+      await expectStatus(startAdaptation(server.catalog, { budgetMinutes: Number.NaN }), status.INVALID_ARGUMENT, 'budget_minutes');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('with exampleAdapter none it answers FAILED_PRECONDITION', async () => {
+    const server = await startTestServer({ exampleAdapter: 'none' });
+    try {
+      await expectStatus(startAdaptation(server.catalog, {}), status.FAILED_PRECONDITION, 'no example adapter is configured');
+      expect((await server.rpc.getCatalogStats()).adaptation).toBeUndefined();
     } finally {
       await server.stop();
     }

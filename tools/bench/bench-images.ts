@@ -18,6 +18,8 @@ export interface BenchImageSet {
   ingest: BenchImage[];
   /** Photos sent as Search queries: other degraded views of the same watches. */
   queries: BenchImage[];
+  /** Confirmed photos for the warm-path phase: more views of the same watches, made apart from the queries. */
+  examples: BenchImage[];
   width: number;
   height: number;
   /** Mean JPEG size over all photos, in bytes. */
@@ -34,6 +36,8 @@ export interface BenchImageOptions {
   watches: number;
   ingestImages: number;
   queryImages: number;
+  /** Default 0. */
+  exampleImages?: number;
   seed: number;
   /**
    * `degraded` (default): the demo's `degradeImage` phone photos. `resized`: the studio renders
@@ -77,7 +81,8 @@ export async function makeBenchImages(options: BenchImageOptions): Promise<Bench
     });
   const ingest = await make(options.ingestImages, 1);
   const queries = await make(options.queryImages, 2);
-  const all = [...ingest, ...queries];
+  const examples = await make(options.exampleImages ?? 0, 3);
+  const all = [...ingest, ...queries, ...examples];
   const meta = await sharp(all[0].bytes).metadata();
   if (meta.format !== 'jpeg' || meta.width !== width || meta.height !== height) {
     throw new Error(`bench images: expected ${width}x${height} JPEGs, got ${meta.width}x${meta.height} ${meta.format}`);
@@ -85,6 +90,7 @@ export async function makeBenchImages(options: BenchImageOptions): Promise<Bench
   return {
     ingest,
     queries,
+    examples,
     width,
     height,
     meanBytes: Math.round(all.reduce((s, i) => s + i.bytes.length, 0) / all.length),

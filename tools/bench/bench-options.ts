@@ -43,6 +43,11 @@ export interface BenchOptions {
   catalogSize?: number;
   /** Search: distinct query photos (used round-robin). */
   queryImages?: number;
+  /**
+   * Warm path: confirmed photos streamed through AddExamples (each of a watch's item; one item per
+   * watch), then one adaptation to them. 0 skips the phase.
+   */
+  examplePhotos?: number;
   /** Search: timed searches per (micro-batching mode, concurrency). */
   searchesPerLevel?: number;
   /** Search: untimed searches before each level. */
@@ -84,6 +89,7 @@ export const FULL_BENCH = Object.freeze({
   photos: 'degraded' as 'degraded' | 'resized',
   catalogSize: 3000,
   queryImages: 40,
+  examplePhotos: 300,
   searchesPerLevel: 200,
   searchWarmup: 16,
   concurrencies: [1, 8],
@@ -103,6 +109,7 @@ export const QUICK_BENCH = Object.freeze({
   photos: 'degraded' as 'degraded' | 'resized',
   catalogSize: 100,
   queryImages: 4,
+  examplePhotos: 24,
   searchesPerLevel: 8,
   searchWarmup: 2,
   concurrencies: [1, 8],
@@ -142,7 +149,7 @@ export function resolveBenchSettings(options: BenchOptions = {}): ResolvedBenchS
     const v = s[k] as number;
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`bench option ${k}: expected a positive integer, received ${v}`);
   }
-  for (const k of ['rawWarmupRuns', 'rawMinDurationMs', 'searchWarmup', 'intraOpThreads'] as const) {
+  for (const k of ['rawWarmupRuns', 'rawMinDurationMs', 'searchWarmup', 'intraOpThreads', 'examplePhotos'] as const) {
     if (!Number.isInteger(s[k]) || s[k] < 0) throw new RangeError(`bench option ${k}: expected an integer >= 0, received ${s[k]}`);
   }
   for (const b of s.rawBatchSizes) if (!Number.isInteger(b) || b < 1) throw new RangeError(`bench option rawBatchSizes: bad batch size ${b}`);

@@ -5,6 +5,7 @@ import type { IngestBreakdown } from './ingest-breakdown.js';
 import type { MachineInfo } from './machine-info.js';
 import type { RawModelResult } from './raw-model.js';
 import type { SearchLevelResult } from './search-latency.js';
+import type { WarmPathResult } from './warm-path.js';
 
 /** Ingest must reach this share of raw batch-16 model throughput. */
 export const INGEST_TARGET = 0.75;
@@ -42,7 +43,7 @@ export interface BenchReport {
   settings: ResolvedBenchSettings;
   model: { name: string; version: string; inputSize: number; embeddingDim: number };
   /** The generated photos (not timed). */
-  images: { ingest: number; queries: number; width: number; height: number; meanBytes: number; method: string; elapsedMs: number };
+  images: { ingest: number; queries: number; examples: number; width: number; height: number; meanBytes: number; method: string; elapsedMs: number };
   raw: RawModelResult;
   ingest: IngestResult & {
     /** Warm-up items upserted before the timed streams (first-run costs of a fresh server). */
@@ -83,6 +84,8 @@ export interface BenchReport {
     decodeProcesses: number;
     modelManifest: string;
   };
+  /** The warm path's costs (AddExamples, one adaptation), unless examplePhotos is 0. */
+  warmPath?: WarmPathResult;
   /** The int8 model's raw speed, when its manifest (manifest.int8.json beside the model's) exists. */
   rawInt8?: { manifest: string; result: RawModelResult };
   catalog: CatalogFillResult & { method: string };

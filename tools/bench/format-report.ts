@@ -60,6 +60,12 @@ export function benchSummary(r: BenchReport): Record<string, unknown> {
     raw_b1_ms_alongside_search: r.ratios.rawEmbedPaired ? +r.ratios.rawEmbedMsOn.toFixed(2) : null,
     raw_b16_img_s_alongside_ingest: r.ratios.rawBatch16Paired ? +r.ratios.rawBatch16ImagesPerSec.toFixed(1) : null,
     ratio_search_throughput_on_over_off: +r.ratios.searchThroughputOnOverOff.toFixed(3),
+    warm_examples: r.warmPath?.examples ?? null,
+    warm_examples_per_s: r.warmPath ? +r.warmPath.examplesPerSec.toFixed(1) : null,
+    warm_adapt_outcome: r.warmPath?.outcome ?? null,
+    warm_adapt_learn_s: r.warmPath ? +(r.warmPath.learnMs / 1000).toFixed(1) : null,
+    warm_adapt_learn_s_per_1000_examples: r.warmPath ? +r.warmPath.learnSecondsPer1000Examples.toFixed(1) : null,
+    warm_adapt_roll_in_s: r.warmPath ? +(r.warmPath.rollInMs / 1000).toFixed(1) : null,
     targets_met: r.targets.every((t) => t.met),
     unstable: r.stability.warning !== undefined,
   };
@@ -198,6 +204,24 @@ export function formatBenchReport(r: BenchReport): string {
     out.push('   raw b1 ms: p50 of raw batch-1 model runs timed in blocks of 10 alternating with blocks of these searches.');
   }
   out.push('');
+
+  const w = r.warmPath;
+  if (w) {
+    out.push(`4. Warm path: ${w.examples} confirmed photos of ${w.items} items (one per watch), then one adaptation (the server's exampleAdapter)`);
+    out.push(
+      textTable(
+        ['figure', 'value'],
+        [
+          ['AddExamples, examples/s (decode + embed + commit, one stream)', f1(w.examplesPerSec)],
+          [`adaptation: ${w.outcome}`, w.reason.length > 90 ? `${w.reason.slice(0, 87)}...` : w.reason],
+          ['adaptation, learning s (base-network embedding, fit, held-out check, write)', f1(w.learnMs / 1000)],
+          ['adaptation, learning s per 1,000 examples', f1(w.learnSecondsPer1000Examples)],
+          [`adaptation, roll-in s (background re-embed of ${w.items} items and their examples)`, f1(w.rollInMs / 1000)],
+        ],
+      ),
+    );
+    out.push('');
+  }
 
   out.push('Ratios (all figures from this run)');
   const ra = r.ratios;

@@ -22,6 +22,7 @@ import { measureIngestBreakdown } from './ingest-breakdown.js';
 import { machineInfo } from './machine-info.js';
 import { benchRawModel, openRawRunner, type RawBatchResult, type RawModelResult, type RawRunner } from './raw-model.js';
 import { benchSearch, type SearchLevelResult } from './search-latency.js';
+import { benchWarmPath } from './warm-path.js';
 
 export type { BenchOptions, BenchReport };
 
@@ -319,11 +320,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const machine = machineInfo();
   const manifest = await loadManifest(settings.modelManifest);
 
-  log(`generating ${settings.ingestImages} ingest and ${settings.queryImages} query photos from ${settings.watches} demo watches`);
+  log(
+    `generating ${settings.ingestImages} ingest, ${settings.queryImages} query and ${settings.examplePhotos} confirmed photos ` +
+      `from ${settings.watches} demo watches`,
+  );
   const images = await makeBenchImages({
     watches: settings.watches,
     ingestImages: settings.ingestImages,
     queryImages: settings.queryImages,
+    exampleImages: settings.examplePhotos,
     seed: settings.seed,
     photos: settings.photos,
   });
@@ -346,6 +351,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     };
     const { ingest, catalog, served } = await ingestPhase(base, images, manifest, raw, settings, log);
     const search = await searchPhase(base, images, manifest, settings, log);
+    const warmPath = images.examples.length > 0 ? await benchWarmPath({ ...base, dataDir: path.join(root, 'warm') }, images.ingest, images.examples, log) : undefined;
     const { ratios, targets } = ratiosOf(raw, ingest, search, settings.concurrencies);
     return {
       schema: 1,
@@ -359,6 +365,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       images: {
         ingest: images.ingest.length,
         queries: images.queries.length,
+        examples: images.examples.length,
         width: images.width,
         height: images.height,
         meanBytes: images.meanBytes,
@@ -371,6 +378,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       served,
       catalog,
       search,
+      ...(warmPath ? { warmPath } : {}),
       ratios,
       targets,
       stability: stabilityOf(raw, ratios),

@@ -29,6 +29,12 @@ export function formatReport(r: EvalReport): string {
     const rows = [['overall', String(r.n), ...m3(r.overall)], ...Object.entries(r.by_category).map(([c, m]) => [c, String(m.n), ...m3(m)])];
     lines.push(formatTable(['category', 'n', 'R@1', 'R@5', 'MRR'], rows));
   }
+  const lm = r.label_match;
+  if (lm) {
+    lines.push(`label match (a hit is right when its label is the query's; ${lm.labels} labels in the catalog):`);
+    const rows = [['overall', String(lm.n), ...m3(lm)], ...Object.entries(lm.by_category).map(([c, m]) => [c, String(m.n), ...m3(m)])];
+    lines.push(formatTable(['category', 'n', 'R@1', 'R@5', 'MRR'], rows));
+  }
   const v = r.verification;
   if (v) {
     lines.push(
@@ -72,6 +78,8 @@ export interface EvalCommandOptions {
   report?: string | false;
   /** Skip Compare's verification figures. */
   verification?: boolean;
+  /** The csv column of labels for label_match (default `label`). */
+  labelColumn?: string;
   /** Adapt a copy of the model on the benchmark's catalog images first, then evaluate with it. */
   adapt?: boolean;
   adaptOut?: string;
@@ -106,6 +114,7 @@ export async function evalCommand(opts: EvalCommandOptions): Promise<void> {
   const run = await runEval({
     catalogCsv: opts.catalog,
     queriesCsv: opts.queries,
+    labelColumn: opts.labelColumn,
     service,
     shortlistK: opts.shortlistK,
     verification: opts.verification,

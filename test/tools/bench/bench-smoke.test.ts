@@ -54,6 +54,8 @@ describe('runBench (quick, tiny)', () => {
       ingestImages: 6,
       watches: 3,
       queryImages: 3,
+      // The warm-path phase: 24 confirmed photos (the adapter learns from 20 or more) of 3 items.
+      examplePhotos: 24,
       catalogSize: 40,
       searchesPerLevel: 4,
       searchWarmup: 1,
@@ -75,7 +77,7 @@ describe('runBench (quick, tiny)', () => {
     expect(report.machine.nodeVersion).toMatch(/^v\d+/);
     expect(report.settings.rawBatchSizes).toEqual([1, 16]);
     expect(report.settings.concurrencies).toEqual([1, 3]);
-    expect(report.images).toMatchObject({ ingest: 6, queries: 3, width: 640, height: 480 });
+    expect(report.images).toMatchObject({ ingest: 6, queries: 3, examples: 24, width: 640, height: 480 });
     expect(lines.length).toBeGreaterThan(0);
   });
 
@@ -167,11 +169,24 @@ describe('runBench (quick, tiny)', () => {
     expect(report.stability.cpuPressure === null || report.stability.cpuPressure >= 0).toBe(true);
   });
 
+  it('measures the warm path: confirmed photos through AddExamples, then one adaptation, learning and roll-in apart', () => {
+    const w = report.warmPath!;
+    expect(w).toMatchObject({ items: 3, examples: 24, outcome: expect.stringMatching(/^(adapted|kept)$/), reason: expect.stringMatching(/\S/) });
+    positive(w.examplesPerSec);
+    positive(w.learnMs);
+    // A roll-in happens only when the learned model won on the held-out photos.
+    if (w.outcome === 'adapted') positive(w.rollInMs);
+    else expect(w.rollInMs).toBe(0);
+    expect(w.learnSecondsPer1000Examples).toBeCloseTo(w.learnMs / 24, 6);
+    expect(report.images.examples).toBe(24);
+  });
+
   it('formats a table ending in one JSON line, and serialises to JSON', () => {
     const text = formatBenchReport(report);
     expect(text).toContain('Raw model');
     expect(text).toContain('Ingest over gRPC');
     expect(text).toContain('Search over gRPC');
+    expect(text).toContain('Warm path: 24 confirmed photos of 3 items');
     const last = text.split('\n').at(-1)!;
     expect(last.startsWith('json {')).toBe(true);
     expect(JSON.parse(last.slice('json '.length))).toEqual(JSON.parse(JSON.stringify(benchSummary(report))));

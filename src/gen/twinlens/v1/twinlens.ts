@@ -69,6 +69,60 @@ export function rankingStageToJSON(object: RankingStage): string {
   }
 }
 
+export enum AdaptationState {
+  ADAPTATION_STATE_UNSPECIFIED = 0,
+  ADAPTATION_STATE_RUNNING = 1,
+  /** ADAPTATION_STATE_ADAPTED - A learned model serves (or the roll-in finished switching to it). */
+  ADAPTATION_STATE_ADAPTED = 2,
+  /** ADAPTATION_STATE_KEPT - Nothing learned beat the serving model (or too few examples): it keeps serving. See reason. */
+  ADAPTATION_STATE_KEPT = 3,
+  /** ADAPTATION_STATE_FAILED - An error or shutdown stopped it; the serving model keeps serving. See reason. */
+  ADAPTATION_STATE_FAILED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function adaptationStateFromJSON(object: any): AdaptationState {
+  switch (object) {
+    case 0:
+    case "ADAPTATION_STATE_UNSPECIFIED":
+      return AdaptationState.ADAPTATION_STATE_UNSPECIFIED;
+    case 1:
+    case "ADAPTATION_STATE_RUNNING":
+      return AdaptationState.ADAPTATION_STATE_RUNNING;
+    case 2:
+    case "ADAPTATION_STATE_ADAPTED":
+      return AdaptationState.ADAPTATION_STATE_ADAPTED;
+    case 3:
+    case "ADAPTATION_STATE_KEPT":
+      return AdaptationState.ADAPTATION_STATE_KEPT;
+    case 4:
+    case "ADAPTATION_STATE_FAILED":
+      return AdaptationState.ADAPTATION_STATE_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AdaptationState.UNRECOGNIZED;
+  }
+}
+
+export function adaptationStateToJSON(object: AdaptationState): string {
+  switch (object) {
+    case AdaptationState.ADAPTATION_STATE_UNSPECIFIED:
+      return "ADAPTATION_STATE_UNSPECIFIED";
+    case AdaptationState.ADAPTATION_STATE_RUNNING:
+      return "ADAPTATION_STATE_RUNNING";
+    case AdaptationState.ADAPTATION_STATE_ADAPTED:
+      return "ADAPTATION_STATE_ADAPTED";
+    case AdaptationState.ADAPTATION_STATE_KEPT:
+      return "ADAPTATION_STATE_KEPT";
+    case AdaptationState.ADAPTATION_STATE_FAILED:
+      return "ADAPTATION_STATE_FAILED";
+    case AdaptationState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** What a person said about a photo and an item. */
 export enum ExampleLabel {
   EXAMPLE_LABEL_UNSPECIFIED = 0,
@@ -255,6 +309,40 @@ export interface GetServiceInfoResponse {
   serverVersion: string;
   maxBatchSize: number;
   maxBatchWaitMs: number;
+}
+
+export interface StartAdaptationRequest {
+  /** Wall-clock budget of the learning (not of the roll-in), in minutes; 0 means 20. */
+  budgetMinutes: number;
+}
+
+export interface StartAdaptationResponse {
+  adaptation?: AdaptationProgress | undefined;
+}
+
+/** The latest adaptation (StartAdaptation, or adaptAfterExamples in the background). */
+export interface AdaptationProgress {
+  state: AdaptationState;
+  /**
+   * What it is doing while running: "embedding confirmed photos", "embedding catalog images",
+   * "fitting and measuring on held-out photos", "writing the model", "rolling in" (the
+   * background re-embed of the catalog, also in `reembedding`).
+   */
+  stage: string;
+  /** Progress within the stage, when it has a count. */
+  done: number;
+  total: number;
+  /** Milliseconds since the Unix epoch; finished_at_ms is 0 while running. */
+  startedAtMs: number;
+  finishedAtMs: number;
+  /** SAME examples when it started. */
+  examples: number;
+  /** "request" (StartAdaptation) or "adaptAfterExamples". */
+  trigger: string;
+  /** The held-out figures, or why nothing was learned, or the error. */
+  reason: string;
+  /** The learned version, when one was written. */
+  modelVersion: string;
 }
 
 /** A confirmed example as stored. */
@@ -478,6 +566,8 @@ export interface GetCatalogStatsResponse {
   /** Confirmed examples (AddExamples, ConfirmMatch) by label. */
   sameExampleCount: number;
   differentExampleCount: number;
+  /** The latest adaptation to the confirmed examples since the server started; unset when none ran. */
+  adaptation?: AdaptationProgress | undefined;
 }
 
 /** Progress of a background re-embedding. */
@@ -2565,6 +2655,384 @@ export const GetServiceInfoResponse: MessageFns<GetServiceInfoResponse> = {
     message.serverVersion = object.serverVersion ?? "";
     message.maxBatchSize = object.maxBatchSize ?? 0;
     message.maxBatchWaitMs = object.maxBatchWaitMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseStartAdaptationRequest(): StartAdaptationRequest {
+  return { budgetMinutes: 0 };
+}
+
+export const StartAdaptationRequest: MessageFns<StartAdaptationRequest> = {
+  encode(message: StartAdaptationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.budgetMinutes !== 0) {
+      writer.uint32(9).double(message.budgetMinutes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartAdaptationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartAdaptationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.budgetMinutes = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartAdaptationRequest {
+    return {
+      budgetMinutes: isSet(object.budgetMinutes)
+        ? globalThis.Number(object.budgetMinutes)
+        : isSet(object.budget_minutes)
+        ? globalThis.Number(object.budget_minutes)
+        : 0,
+    };
+  },
+
+  toJSON(message: StartAdaptationRequest): unknown {
+    const obj: any = {};
+    if (message.budgetMinutes !== 0) {
+      obj.budgetMinutes = floatToJson(message.budgetMinutes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StartAdaptationRequest>, I>>(base?: I): StartAdaptationRequest {
+    return StartAdaptationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StartAdaptationRequest>, I>>(object: I): StartAdaptationRequest {
+    const message = createBaseStartAdaptationRequest();
+    message.budgetMinutes = object.budgetMinutes ?? 0;
+    return message;
+  },
+};
+
+function createBaseStartAdaptationResponse(): StartAdaptationResponse {
+  return { adaptation: undefined };
+}
+
+export const StartAdaptationResponse: MessageFns<StartAdaptationResponse> = {
+  encode(message: StartAdaptationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.adaptation !== undefined) {
+      AdaptationProgress.encode(message.adaptation, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartAdaptationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartAdaptationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.adaptation = AdaptationProgress.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartAdaptationResponse {
+    return { adaptation: isSet(object.adaptation) ? AdaptationProgress.fromJSON(object.adaptation) : undefined };
+  },
+
+  toJSON(message: StartAdaptationResponse): unknown {
+    const obj: any = {};
+    if (message.adaptation !== undefined) {
+      obj.adaptation = AdaptationProgress.toJSON(message.adaptation);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StartAdaptationResponse>, I>>(base?: I): StartAdaptationResponse {
+    return StartAdaptationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StartAdaptationResponse>, I>>(object: I): StartAdaptationResponse {
+    const message = createBaseStartAdaptationResponse();
+    message.adaptation = (object.adaptation !== undefined && object.adaptation !== null)
+      ? AdaptationProgress.fromPartial(object.adaptation)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAdaptationProgress(): AdaptationProgress {
+  return {
+    state: 0,
+    stage: "",
+    done: 0,
+    total: 0,
+    startedAtMs: 0,
+    finishedAtMs: 0,
+    examples: 0,
+    trigger: "",
+    reason: "",
+    modelVersion: "",
+  };
+}
+
+export const AdaptationProgress: MessageFns<AdaptationProgress> = {
+  encode(message: AdaptationProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== 0) {
+      writer.uint32(8).int32(message.state);
+    }
+    if (message.stage !== "") {
+      writer.uint32(18).string(message.stage);
+    }
+    if (message.done !== 0) {
+      writer.uint32(24).uint64(message.done);
+    }
+    if (message.total !== 0) {
+      writer.uint32(32).uint64(message.total);
+    }
+    if (message.startedAtMs !== 0) {
+      writer.uint32(40).uint64(message.startedAtMs);
+    }
+    if (message.finishedAtMs !== 0) {
+      writer.uint32(48).uint64(message.finishedAtMs);
+    }
+    if (message.examples !== 0) {
+      writer.uint32(56).uint64(message.examples);
+    }
+    if (message.trigger !== "") {
+      writer.uint32(66).string(message.trigger);
+    }
+    if (message.reason !== "") {
+      writer.uint32(74).string(message.reason);
+    }
+    if (message.modelVersion !== "") {
+      writer.uint32(82).string(message.modelVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdaptationProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdaptationProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.stage = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.done = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.total = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.startedAtMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.finishedAtMs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.examples = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.trigger = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.modelVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdaptationProgress {
+    return {
+      state: isSet(object.state) ? adaptationStateFromJSON(object.state) : 0,
+      stage: isSet(object.stage) ? globalThis.String(object.stage) : "",
+      done: isSet(object.done) ? globalThis.Number(object.done) : 0,
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      startedAtMs: isSet(object.startedAtMs)
+        ? globalThis.Number(object.startedAtMs)
+        : isSet(object.started_at_ms)
+        ? globalThis.Number(object.started_at_ms)
+        : 0,
+      finishedAtMs: isSet(object.finishedAtMs)
+        ? globalThis.Number(object.finishedAtMs)
+        : isSet(object.finished_at_ms)
+        ? globalThis.Number(object.finished_at_ms)
+        : 0,
+      examples: isSet(object.examples) ? globalThis.Number(object.examples) : 0,
+      trigger: isSet(object.trigger) ? globalThis.String(object.trigger) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      modelVersion: isSet(object.modelVersion)
+        ? globalThis.String(object.modelVersion)
+        : isSet(object.model_version)
+        ? globalThis.String(object.model_version)
+        : "",
+    };
+  },
+
+  toJSON(message: AdaptationProgress): unknown {
+    const obj: any = {};
+    if (message.state !== 0) {
+      obj.state = adaptationStateToJSON(message.state);
+    }
+    if (message.stage !== "") {
+      obj.stage = message.stage;
+    }
+    if (message.done !== 0) {
+      obj.done = Math.round(message.done);
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.startedAtMs !== 0) {
+      obj.startedAtMs = Math.round(message.startedAtMs);
+    }
+    if (message.finishedAtMs !== 0) {
+      obj.finishedAtMs = Math.round(message.finishedAtMs);
+    }
+    if (message.examples !== 0) {
+      obj.examples = Math.round(message.examples);
+    }
+    if (message.trigger !== "") {
+      obj.trigger = message.trigger;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.modelVersion !== "") {
+      obj.modelVersion = message.modelVersion;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdaptationProgress>, I>>(base?: I): AdaptationProgress {
+    return AdaptationProgress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdaptationProgress>, I>>(object: I): AdaptationProgress {
+    const message = createBaseAdaptationProgress();
+    message.state = object.state ?? 0;
+    message.stage = object.stage ?? "";
+    message.done = object.done ?? 0;
+    message.total = object.total ?? 0;
+    message.startedAtMs = object.startedAtMs ?? 0;
+    message.finishedAtMs = object.finishedAtMs ?? 0;
+    message.examples = object.examples ?? 0;
+    message.trigger = object.trigger ?? "";
+    message.reason = object.reason ?? "";
+    message.modelVersion = object.modelVersion ?? "";
     return message;
   },
 };
@@ -5448,6 +5916,7 @@ function createBaseGetCatalogStatsResponse(): GetCatalogStatsResponse {
     refinement: undefined,
     sameExampleCount: 0,
     differentExampleCount: 0,
+    adaptation: undefined,
   };
 }
 
@@ -5485,6 +5954,9 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
     }
     if (message.differentExampleCount !== 0) {
       writer.uint32(168).uint64(message.differentExampleCount);
+    }
+    if (message.adaptation !== undefined) {
+      AdaptationProgress.encode(message.adaptation, writer.uint32(178).fork()).join();
     }
     return writer;
   },
@@ -5590,6 +6062,14 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
             message.differentExampleCount = longToNumber(reader.uint64());
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.adaptation = AdaptationProgress.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5651,6 +6131,7 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
         : isSet(object.different_example_count)
         ? globalThis.Number(object.different_example_count)
         : 0,
+      adaptation: isSet(object.adaptation) ? AdaptationProgress.fromJSON(object.adaptation) : undefined,
     };
   },
 
@@ -5689,6 +6170,9 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
     if (message.differentExampleCount !== 0) {
       obj.differentExampleCount = Math.round(message.differentExampleCount);
     }
+    if (message.adaptation !== undefined) {
+      obj.adaptation = AdaptationProgress.toJSON(message.adaptation);
+    }
     return obj;
   },
 
@@ -5712,6 +6196,9 @@ export const GetCatalogStatsResponse: MessageFns<GetCatalogStatsResponse> = {
       : undefined;
     message.sameExampleCount = object.sameExampleCount ?? 0;
     message.differentExampleCount = object.differentExampleCount ?? 0;
+    message.adaptation = (object.adaptation !== undefined && object.adaptation !== null)
+      ? AdaptationProgress.fromPartial(object.adaptation)
+      : undefined;
     return message;
   },
 };
@@ -6320,6 +6807,25 @@ export const CatalogServiceService = {
       Buffer.from(ConfirmMatchResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ConfirmMatchResponse => ConfirmMatchResponse.decode(value),
   },
+  /**
+   * Starts learning from the confirmed examples in the background (the server's exampleAdapter):
+   * the learner holds out a fifth of the SAME photos, and only when its model finds their items
+   * first more often than the serving model does is the learned version written and rolled in
+   * through the background re-embed (the serving model answers meanwhile). Returns at once;
+   * progress and outcome are in GetCatalogStats `adaptation`. FAILED_PRECONDITION when an
+   * adaptation or a model switch is already running, or when no adapter is configured.
+   */
+  startAdaptation: {
+    path: "/twinlens.v1.CatalogService/StartAdaptation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StartAdaptationRequest): Buffer =>
+      Buffer.from(StartAdaptationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartAdaptationRequest => StartAdaptationRequest.decode(value),
+    responseSerialize: (value: StartAdaptationResponse): Buffer =>
+      Buffer.from(StartAdaptationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StartAdaptationResponse => StartAdaptationResponse.decode(value),
+  },
 } as const;
 
 export interface CatalogServiceServer extends UntypedServiceImplementation {
@@ -6358,6 +6864,15 @@ export interface CatalogServiceServer extends UntypedServiceImplementation {
    * DeleteExample or DeleteItem removes it.
    */
   confirmMatch: handleUnaryCall<ConfirmMatchRequest, ConfirmMatchResponse>;
+  /**
+   * Starts learning from the confirmed examples in the background (the server's exampleAdapter):
+   * the learner holds out a fifth of the SAME photos, and only when its model finds their items
+   * first more often than the serving model does is the learned version written and rolled in
+   * through the background re-embed (the serving model answers meanwhile). Returns at once;
+   * progress and outcome are in GetCatalogStats `adaptation`. FAILED_PRECONDITION when an
+   * adaptation or a model switch is already running, or when no adapter is configured.
+   */
+  startAdaptation: handleUnaryCall<StartAdaptationRequest, StartAdaptationResponse>;
 }
 
 export interface CatalogServiceClient extends Client {
@@ -6523,6 +7038,29 @@ export interface CatalogServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ConfirmMatchResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Starts learning from the confirmed examples in the background (the server's exampleAdapter):
+   * the learner holds out a fifth of the SAME photos, and only when its model finds their items
+   * first more often than the serving model does is the learned version written and rolled in
+   * through the background re-embed (the serving model answers meanwhile). Returns at once;
+   * progress and outcome are in GetCatalogStats `adaptation`. FAILED_PRECONDITION when an
+   * adaptation or a model switch is already running, or when no adapter is configured.
+   */
+  startAdaptation(
+    request: StartAdaptationRequest,
+    callback: (error: ServiceError | null, response: StartAdaptationResponse) => void,
+  ): ClientUnaryCall;
+  startAdaptation(
+    request: StartAdaptationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StartAdaptationResponse) => void,
+  ): ClientUnaryCall;
+  startAdaptation(
+    request: StartAdaptationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StartAdaptationResponse) => void,
   ): ClientUnaryCall;
 }
 

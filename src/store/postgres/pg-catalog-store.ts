@@ -601,6 +601,9 @@ async function embedInto(c: pg.PoolClient, target: Binding, rows: Awaited<Return
  */
 async function switchCatalog(pool: pg.Pool, target: Binding, reembed: ReembedRows, log: (m: string, f?: Record<string, unknown>) => void): Promise<void> {
   const lock = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (e: Error): void => void (broken = e);
+  lock.on('error', onError);
   try {
     for (let waited = false; ; waited = true) {
       const bound = (await lock.query<Binding>('select model_version, dim, local_length from twinlens_catalog')).rows[0];
@@ -623,7 +626,8 @@ async function switchCatalog(pool: pg.Pool, target: Binding, reembed: ReembedRow
       await lock.query('select pg_advisory_unlock($1)', [SWITCH_LOCK]).catch(() => undefined);
     }
   } finally {
-    lock.release();
+    lock.off('error', onError);
+    lock.release(broken);
   }
 }
 
@@ -677,12 +681,18 @@ async function reembedAndSwap(pool: pg.Pool, target: Binding, reembed: ReembedRo
 async function withClient<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
   let broken: Error | undefined;
+  // The server may end the connection between two queries of `fn` (a PostgreSQL restart): the
+  // client then emits 'error', which would crash the process without a listener. The next query
+  // fails and `fn` sees that.
+  const onError = (e: Error): void => void (broken = e);
+  c.on('error', onError);
   try {
     return await fn(c);
   } catch (e) {
     if (isUnreachable(e)) broken = e as Error;
     throw e;
   } finally {
+    c.off('error', onError);
     // A connection that failed mid-transaction is dropped, not reused.
     c.release(broken);
   }

@@ -8,7 +8,7 @@ DATA ?= ../shared/data/grocery-dev
 PORT ?= 50051
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: docs setup build run test test-fast test-slow proto lint model calibrate eval eval-scale bench fuzz loadtest clean bench-index crash-test bench-search-scale setup-training simulate-sheet adapt
+.PHONY: docs setup build run test test-fast test-slow proto lint model calibrate eval eval-scale bench fuzz loadtest clean bench-index crash-test bench-search-scale setup-training setup-postgres bench-scale-out simulate-sheet adapt
 
 # npm ci only when the lock file changed since the last install.
 node_modules/.installed: package-lock.json
@@ -27,19 +27,19 @@ run: setup
 # the tools' tests and *.slow.test.ts). Each tier runs two files side by side: no test asserts a
 # timing, and on this 2-core machine one file at a time leaves a core idle while jest starts files.
 # Both tiers run even when the first fails; the exit status is the first failure's.
-test: setup setup-training
+test: setup setup-training setup-postgres
 	@fast=0; $(NODE_BIN)/jest --selectProjects fast --maxWorkers $(FAST_WORKERS) || fast=$$?; \
 	  $(NODE_BIN)/jest --selectProjects slow --maxWorkers $(SLOW_WORKERS) || exit $$?; exit $$fast
 
 # Unit and real-server API tests: no PyTorch needed.
 FAST_WORKERS ?= 2
-test-fast: setup
+test-fast: setup setup-postgres
 	$(NODE_BIN)/jest --selectProjects fast --maxWorkers $(FAST_WORKERS)
 
 # Fuzz, SIGTERM under load, crash, bench smoke and the training smoke test (which runs Debian's
 # PyTorch: installed here when missing). They assert no timings, so two run side by side.
 SLOW_WORKERS ?= 2
-test-slow: setup setup-training
+test-slow: setup setup-training setup-postgres
 	$(NODE_BIN)/jest --selectProjects slow --maxWorkers $(SLOW_WORKERS)
 
 # Regenerates the TypeScript types and the descriptor set that reflection serves, from proto/.
@@ -73,6 +73,23 @@ setup-training:
 	@$(TRAINING_PY) -c 'import torch, torchvision, onnx' 2>/dev/null || { \
 	  command -v apt-get >/dev/null || { echo "training needs: $(TRAINING_PACKAGES) (Debian)"; exit 1; }; \
 	  $(APT_INSTALL) $(TRAINING_PACKAGES) || { apt-get update && $(APT_INSTALL) $(TRAINING_PACKAGES); }; }
+
+# PostgreSQL 15 + pgvector for the store=postgres backend and its tests (test/helpers/postgres.ts
+# starts a throwaway cluster per suite). Debian's server and headers when missing (no recommends),
+# then pgvector built from the vendored source when PostgreSQL has no vector.so. Needs root.
+PG_BIN := /usr/lib/postgresql/15/bin
+PG_PACKAGES := postgresql-15 postgresql-server-dev-15
+PGVECTOR_TARBALL ?= ../shared/vendor/pgvector-0.8.6.tar.gz
+PGVECTOR_BUILD := .tmp/pgvector-build
+setup-postgres:
+	@test -x $(PG_BIN)/initdb -a -f /usr/include/postgresql/15/server/postgres.h || { \
+	  command -v apt-get >/dev/null || { echo "PostgreSQL needs: $(PG_PACKAGES) (Debian)"; exit 1; }; \
+	  $(APT_INSTALL) $(PG_PACKAGES) || { apt-get update && $(APT_INSTALL) $(PG_PACKAGES); }; }
+	@test -f "$$($(PG_BIN)/pg_config --pkglibdir)/vector.so" || { \
+	  test -f $(PGVECTOR_TARBALL) || { echo "pgvector source missing: $(PGVECTOR_TARBALL)"; exit 1; }; \
+	  rm -rf $(PGVECTOR_BUILD) && mkdir -p $(PGVECTOR_BUILD) && tar xzf $(PGVECTOR_TARBALL) -C $(PGVECTOR_BUILD) --strip-components 1 && \
+	  $(MAKE) -C $(PGVECTOR_BUILD) PG_CONFIG=$(PG_BIN)/pg_config && \
+	  $(MAKE) -C $(PGVECTOR_BUILD) PG_CONFIG=$(PG_BIN)/pg_config install; }
 
 # A picture of simulated photos (generated watches, or CATALOG=path/catalog.csv).
 SHEET ?= docs/simulated-photos.png
@@ -113,6 +130,15 @@ SCALE_MODEL ?= models/mobilenet_v2_140/manifest.json
 SCALE_SIZES ?= 3000,1000000
 bench-search-scale: setup
 	flock /tmp/twinlens-cpu.lock node dist/tools/dev.js bench-search-scale --sizes $(SCALE_SIZES) --model $(SCALE_MODEL)
+
+# pgvector beside the embedded store on SCALE_OUT_COUNT clustered synthetic vectors: recall@10 vs exact
+# search, and Search p50/p95 through the service at 1 and 2 store=postgres replicas (a throwaway
+# PostgreSQL cluster; SCALE_OUT_COUNT=1000000 for the 1M figures). The service's default model (256-d)
+# unless SCALE_OUT_MODEL names another. See docs/scale-out.md.
+SCALE_OUT_COUNT ?= 100000
+SCALE_OUT_ARGS ?=
+bench-scale-out: setup setup-postgres
+	flock /tmp/twinlens-cpu.lock node dist/tools/dev.js bench-scale-out --count $(SCALE_OUT_COUNT) $(if $(SCALE_OUT_MODEL),--model $(SCALE_OUT_MODEL)) $(SCALE_OUT_ARGS)
 
 # kill -9 at random points during a 100,000-item bulk ingest, 20 times (precomputed vectors through
 # the catalog API; the CI test runs 4 rounds over 8,000 items).

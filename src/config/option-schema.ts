@@ -540,6 +540,42 @@ export const OPTION_SCHEMA = {
     flag: { flags: '--index-snapshot-interval-ms <ms>' },
     doc: 'least time between two saves of the HNSW graph (after writes; also on shutdown), ms',
   }),
+  /**
+   * `embedded` (LanceDB + in-memory index in this process) for one machine; `postgres` puts items,
+   * images and vectors in PostgreSQL + pgvector so several replicas serve one catalog (docs/scale-out.md).
+   */
+  store: enumOption(['embedded', 'postgres'] as const, {
+    default: 'embedded',
+    env: 'TWINLENS_STORE',
+    flag: { flags: '--store <kind>' },
+    doc: 'catalog store: embedded (this process) or postgres (shared by replicas; needs postgresUrl)',
+  }),
+  postgresUrl: stringOption({
+    default: '',
+    env: 'TWINLENS_POSTGRES_URL',
+    flag: { flags: '--postgres-url <url>' },
+    doc: 'PostgreSQL URL of the catalog with store=postgres, e.g. postgresql://twinlens@db:5432/twinlens',
+  }),
+  /** A search holds one connection for one query; 8 covers 2-8 cores of model work per replica. */
+  postgresPoolSize: intOption({
+    default: 8,
+    min: 1,
+    max: 1000,
+    env: 'TWINLENS_POSTGRES_POOL_SIZE',
+    readme: false,
+    flag: { flags: '--postgres-pool-size <n>' },
+    doc: 'connections each replica keeps to PostgreSQL',
+  }),
+  /** pgvector's default is 40; 100 keeps recall@10 high on clustered catalogs (docs/scale-out.md). */
+  postgresEfSearch: intOption({
+    default: 100,
+    min: 1,
+    max: 1000,
+    env: 'TWINLENS_POSTGRES_EF_SEARCH',
+    readme: false,
+    flag: { flags: '--postgres-ef-search <n>' },
+    doc: "pgvector's hnsw.ef_search: HNSW candidates per query (recall against latency)",
+  }),
 };
 
 /** A token entry: well-formed, and never echoed. */

@@ -48,6 +48,8 @@ export interface OptionSpec<V> {
   flag: FlagSpec;
   /** One line: what it does (help, README). */
   doc: string;
+  /** false: left out of the README's compact table (tuning of a non-default setup; docs/configuration.md has it). */
+  readme?: false;
   /** The value of the text of its variable or flag; throws TypeError naming `source` when the text is not of the kind. */
   parse(text: string, source: string): V;
   /**
@@ -65,6 +67,7 @@ interface Common<V> {
   env: `TWINLENS_${string}`;
   flag: FlagSpec;
   doc: string;
+  readme?: false;
 }
 
 /** A value as a message shows it: numbers bare (NaN stays NaN), anything else as JSON. */

@@ -36,6 +36,12 @@ export const SERVE_DEFAULTS: Readonly<Partial<TwinlensOptions>> = Object.freeze(
 
 /** Checks that need more than one option: the TLS files come in pairs. */
 function checkCombinations(o: TwinlensOptions): void {
+  if (o.store === 'postgres' && !o.postgresUrl) {
+    throw new RangeError('option postgresUrl: store=postgres needs the URL of its database');
+  }
+  if (o.store === 'postgres' && o.adaptAfterExamples > 0) {
+    throw new RangeError('option adaptAfterExamples: confirmed examples need store=embedded (set it to 0 with store=postgres)');
+  }
   if (Boolean(o.tlsCertFile) !== Boolean(o.tlsKeyFile)) {
     throw new RangeError('options tlsCertFile and tlsKeyFile: set both (TLS) or neither (plaintext)');
   }

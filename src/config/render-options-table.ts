@@ -55,13 +55,14 @@ function compactDefaultCell(spec: OptionSpec<unknown>): string {
 /**
  * The configuration table of the option schema, in markdown. `full` (docs/configuration.md): option,
  * flag of `twinlens serve`, environment variable, default, doc; `compact` (README.md): flag, variable
- * and default (`serve`'s where it differs). Both files hold it between the options markers
+ * and default (`serve`'s where it differs), without the options marked `readme: false`. Both files
+ * hold it between the options markers
  * (`make docs` regenerates both).
  */
 export function renderOptionsTable(style: OptionsTableStyle = 'full'): string {
   if (style === 'compact') {
     const lines = [row(['flag of `serve`', 'environment variable', 'default']), '| --- | --- | --- |'];
-    for (const [, spec] of optionEntries()) lines.push(row([compactFlagCell(spec), code(spec.env), compactDefaultCell(spec)]));
+    for (const [, spec] of optionEntries()) if (spec.readme !== false) lines.push(row([compactFlagCell(spec), code(spec.env), compactDefaultCell(spec)]));
     return lines.join('\n');
   }
   const lines = [row(['option', 'flag', 'environment variable', 'default', 'what']), '| --- | --- | --- | --- | --- |'];

@@ -1,16 +1,17 @@
 import * as path from 'node:path';
-import { Catalog, catalogIndexSettingsFrom } from '../store/index.js';
+import { Catalog, catalogIndexSettingsFrom, type NewCatalogItem, PgCatalogStore, type ReembedRows } from '../store/index.js';
 import type { TwinlensOptions } from '../config/index.js';
 import { createProcessDecoder, createSharpDecoder, type ImageDecoder, type SharpDecoderOptions } from '../imaging/index.js';
 import type { RestoreReport } from '../store/index.js';
 import { readActiveVersion, writeActiveVersion, type ActiveVersion } from './active-version.js';
 import { reembedInBackground } from './reembed-in-background.js';
 import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOptions, OnnxPairHead, OnnxSalientMask } from '../model/index.js';
-import { createCatalogViewSource, RecentQueries, TwinlensEngine } from './index.js';
+import { createCatalogViewSource, RecentQueries, storeBatch, TwinlensEngine } from './index.js';
 import { type AdaptOptions, type AdaptOutcome, EXAMPLE_ADAPT_BUDGET_MINUTES, type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
 import { createWhiteningAdapter } from '../adapt/whitening-adapter.js';
 import { AdaptationJob, ROLL_IN_STAGE } from './adaptation-job.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
+import { FailedPreconditionError } from '../errors/index.js';
 
 /** How long the replaced model stays open after a switch, for calls that started on it. */
 const OLD_MODEL_GRACE_MS = 60_000;
@@ -157,6 +158,7 @@ export async function createEngine(
     : null;
   if (queryCutout) log.info(`query photos are averaged with their product cut-out (queryCutout, mask ${options.queryCutoutModel})`);
   const target = await loadModel(options.modelManifest, options, log, hooks);
+  if (options.store === 'postgres') return createPostgresEngine(options, log, target, queryCutout);
   const active = readActiveVersion(options.dataDir);
   let previous = active && active.modelVersion !== target.manifest.version ? await loadPreviousModel(active, options, log, hooks) : undefined;
   // A version learned over the configured model (adaptation) keeps serving across restarts.
@@ -288,6 +290,80 @@ export async function createEngine(
       stop.abort();
       await switching;
     },
+  };
+}
+
+/**
+ * An engine over the PostgreSQL store: the configured model serves the catalog in the database (an
+ * empty one is bound to it; one bound to another model version refuses the start). Catalog views are
+ * averaged in before an upload is acknowledged (no background refiner: it reads the embedded
+ * catalog); model switches, re-embedding and confirmed examples need store=embedded.
+ */
+async function createPostgresEngine(
+  options: Readonly<TwinlensOptions>,
+  log: Logger,
+  model: LoadedModel,
+  queryCutout: OnnxSalientMask | null,
+): Promise<CreatedEngine> {
+  const catalogViews = createCatalogViewSource({ views: options.catalogViews, seed: 1, workers: options.catalogViewWorkers });
+  // A catalog bound to another model is re-embedded with this one before serving (one replica does
+  // it, see PgCatalogStore), the way an upload would embed each image.
+  const reembed: ReembedRows = async (rows) => {
+    const made: NewCatalogItem[] = [];
+    const sink = { upsert: async (items: NewCatalogItem[]) => (made.push(...items), items.map(() => false)) };
+    await storeBatch(model, catalogViews, sink, rows.map((r) => ({ itemId: r.itemId, view: r.view, metadata: r.metadata, loadImage: async () => r.image })), options.queryMirror);
+    return made.map((m) => ({ embedding: m.embedding, local: m.local ?? null, simulatedViews: m.simulatedViews ?? null }));
+  };
+  const store = await PgCatalogStore.open(
+    {
+      url: options.postgresUrl,
+      poolSize: options.postgresPoolSize,
+      efSearch: options.postgresEfSearch,
+      reembed,
+      log: (m, f) => log.info(m, f),
+    },
+    model.manifest.embeddingDim,
+    model.manifest.version,
+    localFeatureLength(model.manifest),
+  ).catch(async (e: unknown) => {
+    await closeModel(model);
+    await queryCutout?.close();
+    await catalogViews?.close();
+    throw e;
+  });
+  log.info('catalog in PostgreSQL (store=postgres)', { modelVersion: store.modelVersion, dim: store.dim });
+  const engine = new TwinlensEngine({
+    decoder: model.decoder,
+    embedder: model.embedder,
+    pairHead: model.pairHead,
+    threshold: model.manifest.threshold,
+    inputSize: model.manifest.input.size,
+    store,
+    maxImagesInProgress: options.maxImagesInProgress,
+    queryMirror: options.queryMirror,
+    queryCutout,
+    maxImagePixels: options.maxImagePixels,
+    catalogViews,
+    recentQueries: new RecentQueries({ retentionMs: options.confirmRetentionMs, maxBytes: options.confirmRetentionBytes }),
+    log: (m, f) => log.info(m, f),
+  });
+  const unsupported = (): never => {
+    throw new FailedPreconditionError('model switches and adaptation need the embedded catalog (option store=embedded)');
+  };
+  // StartAdaptation answers FAILED_PRECONDITION with this reason; GetCatalogStats reports none.
+  const adaptation = new AdaptationJob({
+    adapt: async () => unsupported(),
+    sameExamples: () => 0,
+    reembedding: () => undefined,
+    busy: () => 'adaptation needs the embedded catalog (option store=embedded)',
+  });
+  return {
+    engine,
+    backgroundReembed: undefined,
+    switchModel: async () => unsupported(),
+    adaptFromExamples: async () => unsupported(),
+    adaptation,
+    stopBackgroundReembed: async () => undefined,
   };
 }
 

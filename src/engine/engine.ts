@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { type Catalog, type CatalogRow, isExampleView, splitRowKey } from '../store/index.js';
-import { InvalidArgumentError, InvalidImageError } from '../errors/index.js';
+import { type Catalog, type CatalogRow, type CatalogStore, embeddedStore, isExampleView, splitRowKey } from '../store/index.js';
+import { FailedPreconditionError, InvalidArgumentError, InvalidImageError } from '../errors/index.js';
 import type { DecodedImage, ImageDecoder } from '../imaging/index.js';
 import type { Embedder, PairHead, SalientMask, TwinFeatures } from '../model/index.js';
 import { AdmissionGate } from './admission-gate.js';
@@ -103,7 +103,7 @@ export function dot(a: Float32Array, b: Float32Array): number {
 export async function storeBatch(
   model: { decoder: ImageDecoder; embedder: Embedder },
   catalogViews: CatalogViewSource | null,
-  catalog: Catalog,
+  catalog: Pick<CatalogStore, 'upsert'>,
   items: IngestItem[],
   queryMirror = false,
 ): Promise<void> {
@@ -144,7 +144,15 @@ export interface ServingModel {
 
 /** Everything a {@link TwinlensEngine} is built from; createEngine fills it from the service options. */
 export interface TwinlensEngineOptions extends ServingModel {
-  catalog: Catalog;
+  /**
+   * The embedded catalog (LanceDB + in-memory index): everything works on it. Set this or `store`.
+   */
+  catalog?: Catalog;
+  /**
+   * Another store (PostgreSQL): items, views, Search and Compare only; confirmed examples, background
+   * refinement and re-embedding need the embedded catalog (`catalog` then throws FailedPreconditionError).
+   */
+  store?: CatalogStore;
   /** Most images in progress at once; unary requests beyond it get RESOURCE_EXHAUSTED. Default 64. */
   maxImagesInProgress?: number;
   /** Embed each query photo with its mirror image and average the two (option queryMirror). Default false. */
@@ -179,7 +187,9 @@ export interface TwinlensEngineOptions extends ServingModel {
 export class TwinlensEngine {
   /** Images in progress (decoding, queued, in the model), bounded. */
   readonly gate: AdmissionGate;
-  readonly catalog: Catalog;
+  /** What the request path reads and writes: the embedded catalog, or PostgreSQL. */
+  readonly store: CatalogStore;
+  private readonly embedded: Catalog | null;
   /** Simulated views averaged into every catalog vector (null: the clean image alone). */
   readonly catalogViews: CatalogViewSource | null;
   /** Embed each query photo with its mirror image and average the two. */
@@ -200,7 +210,9 @@ export class TwinlensEngine {
   readonly exampleAdapter: ExampleAdapter;
 
   constructor(o: TwinlensEngineOptions) {
-    this.catalog = o.catalog;
+    if (!o.catalog === !o.store) throw new Error('TwinlensEngine: set either catalog (embedded) or store');
+    this.embedded = o.catalog ?? null;
+    this.store = o.store ?? embeddedStore(o.catalog!);
     this.model = { decoder: o.decoder, embedder: o.embedder, threshold: o.threshold, inputSize: o.inputSize, pairHead: o.pairHead };
     this.gate = new AdmissionGate(o.maxImagesInProgress ?? 64);
     this.queryMirror = o.queryMirror ?? false;
@@ -210,9 +222,20 @@ export class TwinlensEngine {
     this.recentQueries = o.recentQueries ?? new RecentQueries({ retentionMs: 0, maxBytes: 0 });
     this.exampleAdapter = o.exampleAdapter ?? NO_EXAMPLE_ADAPTER;
     this.refiner =
-      this.catalogViews && o.catalogViewsInBackground
+      this.catalogViews && o.catalogViewsInBackground && o.catalog
         ? CatalogRefiner.start({ catalog: o.catalog, model: () => this.model, views: this.catalogViews, log: o.log })
         : null;
+  }
+
+  /**
+   * The embedded catalog, for what only it does (confirmed examples, refinement, re-embedding,
+   * evaluation). With another store: FailedPreconditionError (FAILED_PRECONDITION at the edge).
+   */
+  get catalog(): Catalog {
+    if (!this.embedded) {
+      throw new FailedPreconditionError(`this needs the embedded catalog (option store=embedded); this server runs on store=${this.store.kind}`);
+    }
+    return this.embedded;
   }
 
   get decoder(): ImageDecoder {
@@ -250,8 +273,8 @@ export class TwinlensEngine {
    */
   switchModel(model: ServingModel, adoptCatalog: () => void): void {
     adoptCatalog();
-    if (this.catalog.modelVersion !== model.embedder.modelVersion) {
-      throw new Error(`catalog now holds ${this.catalog.modelVersion} vectors, the model is ${model.embedder.modelVersion}`);
+    if (this.store.modelVersion !== model.embedder.modelVersion) {
+      throw new Error(`catalog now holds ${this.store.modelVersion} vectors, the model is ${model.embedder.modelVersion}`);
     }
     const { decoder, embedder, threshold, inputSize, pairHead } = model;
     this.model = { decoder, embedder, threshold, inputSize, pairHead };
@@ -344,7 +367,7 @@ export class TwinlensEngine {
     const timings = zeroTimings();
     const { value: query, version } = await this.underOneVersion(() => this.embedQuery(bytes, timings, ctx), 'search');
     const t0 = performance.now();
-    const { hits, scanned } = this.catalog.search(query.embedding, shortlistK, params.filter);
+    const { hits, scanned } = await this.store.search(query.embedding, shortlistK, params.filter);
     timings.shortlistMs = performance.now() - t0;
     const searchId = this.recentQueries.put(bytes);
     const shortlist = hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata, view: h.view }));
@@ -357,7 +380,7 @@ export class TwinlensEngine {
     const t1 = performance.now();
     const probabilities = await this.pairHead.scoreCandidates(
       localOrFail(query, 'query'),
-      shortlist.map((h) => this.storedLocal(h.itemId)),
+      await Promise.all(shortlist.map((h) => this.storedLocal(h.itemId))),
       Float32Array.from(shortlist, (h) => h.coarseScore),
     );
     shortlist.forEach((h, i) => (h.score = probabilities[i]));
@@ -375,17 +398,17 @@ export class TwinlensEngine {
   private async underOneVersion<T>(embed: () => Promise<T>, what: string): Promise<{ value: T; version: string }> {
     let version = this.modelVersion;
     let value = await embed();
-    if (this.catalog.modelVersion !== version) {
+    if (this.store.modelVersion !== version) {
       version = this.modelVersion;
       value = await embed();
-      if (this.catalog.modelVersion !== version) throw new Error(`the model switched twice during one ${what}`);
+      if (this.store.modelVersion !== version) throw new Error(`the model switched twice during one ${what}`);
     }
     return { value, version };
   }
 
   /** A catalog item's local feature map; a model with a head stores one for every item (stale rows are re-embedded at open). */
-  private storedLocal(itemId: string): Float32Array {
-    const local = this.catalog.localOf(itemId);
+  private async storedLocal(itemId: string): Promise<Float32Array> {
+    const local = await this.store.localOf(itemId);
     if (!local) throw new Error(`catalog item '${itemId}' has no local features for the pair head`);
     return local;
   }
@@ -428,7 +451,8 @@ export class TwinlensEngine {
 
   private async featuresOf(source: ImageSource, field: string, t: Timings, ctx: RequestContext): Promise<TwinFeatures> {
     if ('itemId' in source) {
-      return { embedding: this.catalog.embeddingOf(source.itemId), local: this.catalog.localOf(source.itemId) };
+      const [embedding, local] = await Promise.all([this.store.embeddingOf(source.itemId), this.store.localOf(source.itemId)]);
+      return { embedding, local };
     }
     if (!source.image || source.image.length === 0) {
       throw new InvalidArgumentError(field, 'set either image (non-empty bytes) or item_id');
@@ -448,7 +472,7 @@ export class TwinlensEngine {
    */
   async close(): Promise<void> {
     await this.refiner?.stop();
-    this.catalog.close();
+    await this.store.close();
     await this.embedder.close();
     await this.pairHead?.close();
     await this.decoder.close?.();
@@ -465,7 +489,7 @@ export class TwinlensEngine {
   async ingest(items: IngestItem[], onProgress?: (done: number, total: number) => void): Promise<void> {
     const batch = 16;
     for (let i = 0; i < items.length; i += batch) {
-      await storeBatch(this, this.refiner ? null : this.catalogViews, this.catalog, items.slice(i, i + batch), this.queryMirror);
+      await storeBatch(this, this.refiner ? null : this.catalogViews, this.store, items.slice(i, i + batch), this.queryMirror);
       onProgress?.(Math.min(i + batch, items.length), items.length);
     }
   }

@@ -36,7 +36,7 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMe
       outcomes[index] = { itemId, ok: false, replaced: false, error: { code: s.code, codeName: statusName(s.code), message: s.details } };
     };
     const commits = createUploadCommits<UpsertItemsRequest>({
-      catalog: engine.catalog,
+      catalog: engine.store,
       budget,
       onCommitted: (index, item, replaced) => (outcomes[index] = { itemId: item.itemId, ok: true, replaced }),
       onFailed: (index, item, e) => failWith(index, item.itemId, e),
@@ -47,7 +47,7 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMe
         validateItemId(req.itemId);
         validateView(req.view);
         // A view belongs to an item: its main image comes first (earlier in this call is enough).
-        if (req.view && !engine.catalog.has(req.itemId) && !mainsInCall.has(req.itemId)) {
+        if (req.view && !mainsInCall.has(req.itemId) && !(await engine.store.has(req.itemId))) {
           throw new InvalidArgumentError('view', `item '${req.itemId}' has no main image yet: upsert it without a view first`);
         }
         if (!req.view) mainsInCall.add(req.itemId);
@@ -79,16 +79,16 @@ function handleUpsertItems(engine: TwinlensEngine, log: Logger, budget?: ImageMe
  * messages were charged to (by the image budget admission); each is given back once done with.
  */
 export function createCatalogService(engine: TwinlensEngine, log: Logger, budget?: ImageMemoryBudget, adaptation?: AdaptationJob): CatalogServiceServer {
-  const catalog = engine.catalog;
+  const catalog = engine.store;
   return {
     ...createExampleHandlers(engine, log, budget),
     upsertItems: handleUpsertItems(engine, log, budget),
     deleteItem: unary(log, async (req) => ({ deleted: await catalog.delete(req.itemId, req.view ?? '') })),
     getItem: unary(log, async (req) => {
-      const info = catalog.get(req.itemId);
+      const info = await catalog.get(req.itemId);
       return {
         item: catalogItemFrom(info),
-        embedding: req.includeEmbedding ? Array.from(catalog.embeddingOf(req.itemId)) : [],
+        embedding: req.includeEmbedding ? Array.from(await catalog.embeddingOf(req.itemId)) : [],
         image: req.includeImage ? await catalog.imageOf(req.itemId) : Buffer.alloc(0),
       };
     }),
@@ -96,27 +96,28 @@ export function createCatalogService(engine: TwinlensEngine, log: Logger, budget
       const pageSize = req.pageSize || 100;
       if (pageSize > MAX_PAGE_SIZE) throw new InvalidArgumentError('page_size', `expected 0..${MAX_PAGE_SIZE}, received ${pageSize}`);
       const afterId = req.pageToken ? pageTokenDecode(req.pageToken) : '';
-      const { items, more } = catalog.list(afterId, pageSize);
+      const [{ items, more }, totalCount] = await Promise.all([catalog.list(afterId, pageSize), catalog.count()]);
       return {
         items: items.map(catalogItemFrom),
         nextPageToken: more ? pageTokenEncode(items[items.length - 1].itemId) : '',
-        totalCount: catalog.size,
+        totalCount,
       };
     }),
-    getCatalogStats: unary(log, async () => ({
-      itemCount: catalog.size,
-      modelVersion: catalog.modelVersion,
-      embeddingDim: catalog.dim,
-      indexBytes: catalog.indexBytes,
-      indexKind: catalog.indexKind,
-      reembedding: catalog.reembedding,
-      refinement: engine.refiner?.progress,
-      dataBytes: await catalog.dataBytes(),
-      dataDir: catalog.dataDir,
-      sameExampleCount: catalog.exampleCounts().same,
-      differentExampleCount: catalog.exampleCounts().different,
-      adaptation: adaptation?.status && adaptationProgressFrom(adaptation.status),
-    })),
+    getCatalogStats: unary(log, async () => {
+      const stats = await catalog.stats();
+      // Confirmed examples and re-embedding live in the embedded catalog only.
+      const embedded = catalog.kind === 'embedded' ? engine.catalog : null;
+      return {
+        ...stats,
+        modelVersion: catalog.modelVersion,
+        embeddingDim: catalog.dim,
+        reembedding: embedded?.reembedding,
+        refinement: engine.refiner?.progress,
+        sameExampleCount: embedded?.exampleCounts().same ?? 0,
+        differentExampleCount: embedded?.exampleCounts().different ?? 0,
+        adaptation: adaptation?.status && adaptationProgressFrom(adaptation.status),
+      };
+    }),
     startAdaptation: unary(log, async (req) => {
       if (!adaptation) throw new FailedPreconditionError('this server runs no adaptation');
       const minutes = req.budgetMinutes;

@@ -1,4 +1,4 @@
-import type { Catalog, NewCatalogItem } from '../store/index.js';
+import type { CatalogStore, NewCatalogItem } from '../store/index.js';
 import type { ImageMemoryBudget } from './image-memory-budget.js';
 
 /** Images (items or examples) embedded concurrently during an upload stream; reading pauses beyond it. */
@@ -37,7 +37,7 @@ export async function drainUploads<T extends object>(messages: AsyncIterable<T>,
 
 /** What {@link createUploadCommits} writes to and reports to. */
 export interface UploadCommitsOptions {
-  catalog: Pick<Catalog, 'upsert'>;
+  catalog: Pick<CatalogStore, 'upsert'>;
   /** The image memory budget the stream's messages were charged to (none: nothing to give back). */
   budget?: ImageMemoryBudget;
   /** A row is durable; `replaced`: it replaced a stored row. */

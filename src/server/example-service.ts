@@ -53,7 +53,8 @@ function handleAddExamples(engine: TwinlensEngine, log: Logger, budget?: ImageMe
       outcomes[index] = { itemId, ok: false, exampleId: '', error: { code: s.code, codeName: statusName(s.code), message: s.details } };
     };
     const commits = createUploadCommits<AddExamplesRequest>({
-      catalog: engine.catalog,
+      // engine.catalog at commit time: on another store it fails each example, not the handler.
+      catalog: { upsert: (items) => engine.catalog.upsert(items) },
       budget,
       onCommitted: (index, item) => (outcomes[index] = { itemId: item.itemId, ok: true, exampleId: exampleIdOf(item) }),
       onFailed: (index, item, e) => failWith(index, item.itemId, e),
@@ -91,28 +92,29 @@ export function createExampleHandlers(
   log: Logger,
   budget?: ImageMemoryBudget,
 ): Pick<CatalogServiceServer, 'addExamples' | 'listExamples' | 'deleteExample' | 'confirmMatch'> {
-  const catalog = engine.catalog;
+  // Read at each call: a server on another store answers these with FAILED_PRECONDITION.
+  const catalog = () => engine.catalog;
   return {
     addExamples: handleAddExamples(engine, log, budget),
     listExamples: unary(log, async (req) => {
       const pageSize = req.pageSize || 100;
       if (pageSize > MAX_PAGE_SIZE) throw new InvalidArgumentError('page_size', `expected 0..${MAX_PAGE_SIZE}, received ${pageSize}`);
       const afterId = req.pageToken ? pageTokenDecode(req.pageToken) : '';
-      const { examples, more, total } = catalog.listExamples(req.itemId, afterId, pageSize);
+      const { examples, more, total } = catalog().listExamples(req.itemId, afterId, pageSize);
       return {
         examples: examples.map(exampleFrom),
         nextPageToken: more ? pageTokenEncode(examples[examples.length - 1].exampleId) : '',
         totalCount: total,
       };
     }),
-    deleteExample: unary(log, async (req) => ({ deleted: await catalog.deleteExample(req.exampleId) })),
+    deleteExample: unary(log, async (req) => ({ deleted: await catalog().deleteExample(req.exampleId) })),
     confirmMatch: unary(log, async (req, signal) => {
       const exampleId = await confirmMatch(
         engine,
         { searchId: req.searchId, itemId: req.itemId, label: exampleLabelFrom(req.label), metadata: req.metadata },
         { signal },
       );
-      return { example: exampleFrom(catalog.example(exampleId)!) };
+      return { example: exampleFrom(catalog().example(exampleId)!) };
     }),
   };
 }

@@ -16,6 +16,11 @@ import { withPrototypeFreeMaps } from './prototype-free-maps.js';
 import { seedDemoCatalog } from '../demo/seed-demo-catalog.js';
 import { createTwinlensService } from './twinlens-service.js';
 
+/** How often a replica on store=postgres asks the database whether it answers (Health), in ms. */
+const STORE_HEALTH_INTERVAL_MS = 1000;
+/** How often such a replica counts the catalog's items for the `twinlens_catalog_items` gauge, in ms. */
+const STORE_COUNT_INTERVAL_MS = 30_000;
+
 /** Service names reported by grpc.health.v1 ("" is the whole server). */
 export const HEALTH_SERVICES = ['', 'twinlens.v1.TwinlensService', 'twinlens.v1.CatalogService'];
 
@@ -71,7 +76,7 @@ export async function createTwinlensServer(
     log,
   });
   const { engine, backgroundReembed, stopBackgroundReembed, adaptFromExamples, adaptation } = await createEngine(options, log, { onBatch: observability.onModelRun });
-  if (options.seedDemoCatalog && engine.catalog.size === 0) await seedDemoCatalog(engine, options.demoCatalogSize, log);
+  if (options.seedDemoCatalog && (await engine.store.count()) === 0) await seedDemoCatalog(engine, options.demoCatalogSize, log);
   const callAdmission = createCallAdmission({ maxCallsInProgress: options.maxImageCallsInProgress });
   const imageAdmission = createImageBudgetAdmission({
     budget: createImageMemoryBudget(options.maxImageBytesInFlight),
@@ -93,6 +98,11 @@ export async function createTwinlensServer(
   server.addService(withPrototypeFreeMaps(CatalogServiceService), createCatalogService(engine, log, imageAdmission.budget, adaptation));
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'SERVING' as const])));
   health.addToServer(server);
+  // A store in another process: Health follows whether it answers (NOT_SERVING while it does not).
+  let closing = false;
+  const storeHealth = watchStoreHealth(engine, log, (serving) => {
+    if (!closing) HEALTH_SERVICES.forEach((s) => health.setStatus(s, serving ? 'SERVING' : 'NOT_SERVING'));
+  });
   addReflection(server);
 
   const port = await new Promise<number>((resolve, reject) =>
@@ -103,9 +113,7 @@ export async function createTwinlensServer(
     get embedder() {
       return engine.embedder;
     },
-    get catalog() {
-      return engine.catalog;
-    },
+    catalog: storeHealth.gauges,
     imageBudget: imageAdmission.budget,
   }).catch(async (e: unknown) => {
     // The metrics port is taken (or the like): release what started, then fail.
@@ -115,7 +123,7 @@ export async function createTwinlensServer(
   });
   log.info('serving', {
     address,
-    catalogItems: engine.catalog.size,
+    catalogItems: await engine.store.count(),
     dataDir: options.dataDir,
     metrics: metrics?.url ?? null,
   });
@@ -135,6 +143,8 @@ export async function createTwinlensServer(
     metricsPort: metrics?.port ?? null,
     close() {
       closed ??= (async () => {
+        closing = true;
+        storeHealth.stop();
         HEALTH_SERVICES.forEach((s) => health.setStatus(s, 'NOT_SERVING'));
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => {
@@ -151,12 +161,74 @@ export async function createTwinlensServer(
         // Stop a background re-embedding before the catalog and models it uses are closed.
         await stopBackgroundReembed();
         // A cancelled upload may still be committing: let the catalog's write queue drain.
-        await engine.catalog.flush();
+        await engine.store.flush();
         // Save the ANN graph if it changed, so the next start loads it instead of rebuilding.
-        await engine.catalog.saveIndex().catch((e: unknown) => log.error('saving the search index failed', e));
+        if (engine.store.kind === 'embedded') await engine.catalog.saveIndex().catch((e: unknown) => log.error('saving the search index failed', e));
         await engine.close();
       })();
       return closed;
     },
+  };
+}
+
+/**
+ * With store=postgres: pings the database every STORE_HEALTH_INTERVAL_MS and reports each change
+ * (`onChange(false)` when a ping fails, `true` when one answers again), and keeps the item count for
+ * the metrics gauges (read synchronously at each scrape; counted every STORE_COUNT_INTERVAL_MS). The embedded store is always serving.
+ */
+function watchStoreHealth(
+  engine: TwinlensEngine,
+  log: Logger,
+  onChange: (serving: boolean) => void,
+): { gauges: { readonly size: number; readonly indexBytes: number }; stop(): void } {
+  if (engine.store.kind === 'embedded') {
+    return {
+      gauges: {
+        get size() {
+          return engine.catalog.size;
+        },
+        get indexBytes() {
+          return engine.catalog.indexBytes;
+        },
+      },
+      stop: () => undefined,
+    };
+  }
+  const store = engine.store;
+  let size = 0;
+  let countedAt = 0;
+  let serving = true;
+  let running = false;
+  const check = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    try {
+      // A cheap read of the model binding each time; the item count (a scan of the rows) now and then.
+      await store.check();
+      if (Date.now() - countedAt >= STORE_COUNT_INTERVAL_MS) {
+        size = await store.count();
+        countedAt = Date.now();
+      }
+      if (!serving) log.info('the catalog database answers again: SERVING');
+      serving = true;
+    } catch (e) {
+      if (serving) log.error('the catalog database does not answer: NOT_SERVING until it does', e);
+      serving = false;
+    } finally {
+      running = false;
+    }
+    onChange(serving);
+  };
+  const timer = setInterval(() => void check(), STORE_HEALTH_INTERVAL_MS);
+  timer.unref();
+  void check();
+  return {
+    gauges: {
+      get size() {
+        return size;
+      },
+      indexBytes: 0,
+    },
+    stop: () => clearInterval(timer),
   };
 }

@@ -4,3 +4,5 @@
  */
 export * from './catalog/index.js';
 export * from './vector-index/index.js';
+export { type CatalogStore, type CatalogStoreStats, embeddedStore } from './catalog-store.js';
+export { hnswIndexSql, PgCatalogStore, type PgCatalogStoreOptions, type ReembedRows, type RowToEmbed } from './postgres/index.js';

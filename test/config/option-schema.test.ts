@@ -92,6 +92,10 @@ describe('the table', () => {
       hnswExpansionAdd: 128,
       hnswExpansionSearch: 128,
       indexSnapshotIntervalMs: 600_000,
+      store: 'embedded',
+      postgresUrl: '',
+      postgresPoolSize: 8,
+      postgresEfSearch: 100,
     });
     expect(validateOptions({})).toEqual(DEFAULT_OPTIONS);
   });
@@ -119,6 +123,13 @@ describe('validateOptions', () => {
     ['an unknown provider', { executionProviders: ['cpu', 'tpu'] }, RangeError, 'option executionProviders: entry 1 is "tpu", expected one of cuda, cpu'],
     ['an empty host', { host: '' }, TypeError, 'option host: expected a non-empty string, received ""'],
     ['an unknown option', { prot: 6000 }, RangeError, 'option prot: not a twinlens option'],
+    ['store=postgres without its URL', { store: 'postgres' }, RangeError, 'option postgresUrl: store=postgres needs the URL of its database'],
+    [
+      'store=postgres with background adaptation',
+      { store: 'postgres', postgresUrl: 'postgresql://db/twinlens', adaptAfterExamples: 10 },
+      RangeError,
+      'option adaptAfterExamples: confirmed examples need store=embedded',
+    ],
   ])('refuses %s', (_what, partial, kind, message) => {
     expect(() => validateOptions(partial as Partial<TwinlensOptions>)).toThrow(kind);
     expect(() => validateOptions(partial as Partial<TwinlensOptions>)).toThrow(message);

@@ -21,10 +21,15 @@ test.each([
   }
 });
 
-test('the compact table has one row per option, with its flag, variable and default', () => {
+test('the compact table has one row per option but those marked readme: false, with its flag, variable and default', () => {
   const lines = renderOptionsTable('compact').split('\n');
-  expect(lines.length).toBe(2 + optionEntries().length);
+  const hidden = optionEntries().filter(([, spec]) => spec.readme === false);
+  expect(hidden.map(([name]) => name)).toEqual(['postgresPoolSize', 'postgresEfSearch']);
+  expect(lines.length).toBe(2 + optionEntries().length - hidden.length);
   expect(lines).toContain('| `--port` | `TWINLENS_PORT` | `50051` |');
+  expect(lines.some((l) => l.includes('TWINLENS_POSTGRES_POOL_SIZE'))).toBe(false);
+  // The full table (docs/configuration.md) has every option.
+  expect(renderOptionsTable('full')).toContain('TWINLENS_POSTGRES_POOL_SIZE');
 });
 
 test('the table has one row per option, with its flag, variable and default', () => {

@@ -144,5 +144,48 @@ export function indexCommands(): Command[] {
         }
       }
     });
-  return [bench, crash, child, scale];
+  const scaleOut = new Command('bench-scale-out')
+    .description('pgvector beside the embedded store: recall@10 vs exact and Search p50/p95 through the service at 1 and 2 replicas (throwaway PostgreSQL)')
+    .option('--count <n>', 'catalog size', int, 100_000)
+    .option('--queries <n>', 'queries whose recall@10 is measured', int, 500)
+    .option('--searches <n>', 'timed Search calls through the service per setting', int, 200)
+    .option('--ef-search <n>', 'pgvector hnsw.ef_search', int, 100)
+    .option('--model <manifest>', 'model manifest (256-d; run embedding-only)')
+    .option('--vector-index', "also build and measure a full-precision vector HNSW index (the store's is halfvec)")
+    .option('--json', 'print one JSON object')
+    .action(async (o) => {
+      const { runScaleOutBench } = await import('./scale-out-bench.js');
+      const { DEFAULT_OPTIONS } = await import('../../src/config/index.js');
+      const r = await runScaleOutBench({
+        count: o.count,
+        queries: o.queries,
+        searches: o.searches,
+        efSearch: o.efSearch,
+        model: o.model ?? DEFAULT_OPTIONS.modelManifest,
+        vectorIndex: Boolean(o.vectorIndex),
+        log,
+      });
+      if (o.json) {
+        console.log(JSON.stringify(r));
+        return;
+      }
+      const f = (n: number, d = 1): string => n.toFixed(d);
+      console.log(`${r.count.toLocaleString('en')} items x ${r.dim}-d | recall@10 | 2% filter recall@10 | index step p50 / p95 ms | Search p50 / p95 ms (1 client) | searches/s (4 clients)`);
+      const s = r.service;
+      console.log(
+        `embedded (${r.index.embedded.kind}) | ${f(r.index.embedded.recallAt10, 4)} | ${f(r.index.embedded.filteredRecallAt10, 4)} | ${f(r.index.embedded.p50Ms, 2)} / ${f(r.index.embedded.p95Ms, 2)} | ${f(s.embedded.one.p50Ms)} / ${f(s.embedded.one.p95Ms)} | ${f(s.embedded.busy.searchesPerSec)}`,
+      );
+      console.log(
+        `postgres, 1 replica (${r.index.postgres.kind}) | ${f(r.index.postgres.recallAt10, 4)} | ${f(r.index.postgres.filteredRecallAt10, 4)} | ${f(r.index.postgres.p50Ms, 2)} / ${f(r.index.postgres.p95Ms, 2)} | ${f(s.postgres1.one.p50Ms)} / ${f(s.postgres1.one.p95Ms)} | ${f(s.postgres1.busy.searchesPerSec)}`,
+      );
+      console.log(
+        `postgres, 2 replicas (2 clients each) | | | | ${s.postgres2.replicas.map((x) => `${f(x.p50Ms)} / ${f(x.p95Ms)}`).join(', ')} | ${f(s.postgres2.searchesPerSec)}`,
+      );
+      if (r.index.vector) {
+        const h = r.index.vector;
+        console.log(`postgres full-precision vector index (${f(h.indexMiB, 0)} MiB vs halfvec ${f(r.postgresIndexMiB, 0)} MiB) | ${f(h.recallAt10, 4)} | ${f(h.filteredRecallAt10, 4)} | ${f(h.p50Ms, 2)} / ${f(h.p95Ms, 2)} | |`);
+      }
+      console.log(`fill: embedded ${f(r.fillS.embedded)} s; postgres ${f(r.fillS.postgres)} s + HNSW build ${f(r.fillS.postgresIndex)} s (index ${f(r.postgresIndexMiB, 0)} MiB)`);
+    });
+  return [bench, crash, child, scale, scaleOut];
 }

@@ -10,6 +10,9 @@ import {
   validateMetadata,
   validateView,
   parseExampleView,
+  validateExampleId,
+  exampleViewOf,
+  type ExampleInfo,
 } from '../catalog/index.js';
 import { fromFloat16, toFloat16 } from '../catalog/float16.js';
 import type { CatalogStore, CatalogStoreStats } from '../catalog-store.js';
@@ -115,6 +118,9 @@ function rowsTableSql(table: string, dim: number): string[] {
     `create index if not exists ${table}_item on ${table} (item_id)`,
     `create index if not exists ${table}_image on ${table} (image_sha256)`,
     `create index if not exists ${table}_metadata on ${table} using gin (metadata jsonb_path_ops)`,
+    // Confirmed examples (views '@same.<id>' / '@different.<id>'): by id, and counted by label. The
+    // queries repeat the predicate `view like '@%'` so the planner can use it.
+    `create index if not exists ${table}_examples on ${table} (view collate "C") where view like '@%'`,
   ];
 }
 
@@ -180,6 +186,28 @@ function infoFrom(r: RowRecord): CatalogItemInfo {
 
 const INFO_COLUMNS = 'row_key, metadata, model_version, image_sha256, image_bytes, updated_at_ms, simulated_views';
 
+/** The two view names an example id may be stored under. */
+function exampleViews(exampleId: string): string[] {
+  return [exampleViewOf('same', exampleId), exampleViewOf('different', exampleId)];
+}
+
+/** The example id of an example's view name, in SQL (the part after the first '.'). */
+const EXAMPLE_ID_SQL = `substr(view, strpos(view, '.') + 1) collate "C"`;
+
+function exampleFrom(r: RowRecord & { item_id: string; view: string }): ExampleInfo | undefined {
+  const example = parseExampleView(r.view);
+  if (!example) return undefined;
+  return {
+    ...example,
+    itemId: r.item_id,
+    metadata: r.metadata,
+    modelVersion: r.model_version,
+    imageSha256: r.image_sha256,
+    imageBytes: Number(r.image_bytes),
+    createdAtMs: Number(r.updated_at_ms),
+  };
+}
+
 /**
  * The vector index: HNSW over the vectors cast to halfvec (2 bytes a value), cosine (rows are unit
  * vectors); the table keeps them in full precision and Search rescores the candidates with those.
@@ -211,8 +239,9 @@ interface Binding {
  * writes once they are acknowledged (committed). Filtered searches use pgvector's iterative index
  * scans (`hnsw.iterative_scan = relaxed_order`), so a rare filter still fills k hits.
  *
- * Not built on this store: confirmed examples, background refinement and re-embedding for a new
- * model version (a server refuses to start when the database is bound to another model version).
+ * Confirmed examples are rows of their item under an example view, as in the embedded catalog;
+ * SAME ones are searched as views of their item (best-view scoring), DIFFERENT ones never are.
+ * Not built on this store: background refinement, and the fold scoring of examples.
  */
 export class PgCatalogStore implements CatalogStore {
   readonly kind = 'postgres' as const;
@@ -323,8 +352,7 @@ export class PgCatalogStore implements CatalogStore {
   upsert(items: NewCatalogItem[]): Promise<boolean[]> {
     for (const item of items) {
       validateItemId(item.itemId);
-      if (parseExampleView(item.view ?? '')) throw new FailedPreconditionError('confirmed examples need the embedded catalog (option store=embedded)');
-      validateView(item.view);
+      if (!parseExampleView(item.view ?? '')) validateView(item.view);
       validateMetadata(item.metadata);
       if (item.embedding.length !== this.dim) {
         throw new RangeError(`embedding of '${item.itemId}' has ${item.embedding.length} dims, the catalog ${this.dim}`);
@@ -369,6 +397,16 @@ export class PgCatalogStore implements CatalogStore {
             simulatedViews: item.simulatedViews ?? null,
           }));
           const replaced = await writeRows(c, 'twinlens_rows', rows);
+          // An example's item must exist. The key-share lock on its main row makes a concurrent
+          // DeleteItem (which locks that row for update first) wait for this commit and then delete
+          // the example too, or makes this write find the item gone: no example outlives its item.
+          const exampleItems = [...new Set([...byKey.values()].filter((i) => parseExampleView(i.view ?? '')).map((i) => i.itemId))];
+          if (exampleItems.length > 0) {
+            const found = await c.query<{ row_key: string }>('select row_key from twinlens_rows where row_key = any($1::text[]) for key share', [exampleItems]);
+            const present = new Set(found.rows.map((r) => r.row_key));
+            const missing = exampleItems.find((id) => !present.has(id));
+            if (missing !== undefined) throw new ItemNotFoundError(missing);
+          }
           await c.query('commit');
           return replaced;
         } catch (e) {
@@ -389,15 +427,32 @@ export class PgCatalogStore implements CatalogStore {
   delete(itemId: string, view = ''): Promise<boolean> {
     validateItemId(itemId);
     validateView(view);
+    return view
+      ? this.deleteRows('delete from twinlens_rows where row_key = $1 returning image_sha256', [rowKeyOf(itemId, view)])
+      : this.deleteRows('delete from twinlens_rows where item_id = $1 returning image_sha256', [itemId], itemId);
+  }
+
+  /** Deletes one example by id (either label); false when there was none. */
+  deleteExample(exampleId: string): Promise<boolean> {
+    validateExampleId(exampleId);
+    return this.deleteRows(`delete from twinlens_rows where view like '@%' and view = any($1::text[]) returning image_sha256`, [exampleViews(exampleId)]);
+  }
+
+  /**
+   * Runs the delete statement `sql` (returning image_sha256) in a transaction that holds the binding
+   * for share, then removes images no row references any more; false when it deleted nothing. With
+   * `lockItem`, that item's main row is locked for update first, so an example written concurrently
+   * (which key-share locks it) is either committed before the delete reads the rows, or finds the item gone.
+   */
+  private deleteRows(sql: string, params: unknown[], lockItem?: string): Promise<boolean> {
     return this.q(async (pool) => {
       const res = await withClient(pool, async (c) => {
         await c.query('begin');
         try {
           const bound = await this.boundVersion(c, 'for share');
           if (bound !== this.modelVersion) throw this.switchedAway(bound);
-          const r = view
-            ? await c.query<{ image_sha256: string }>('delete from twinlens_rows where row_key = $1 returning image_sha256', [rowKeyOf(itemId, view)])
-            : await c.query<{ image_sha256: string }>('delete from twinlens_rows where item_id = $1 returning image_sha256', [itemId]);
+          if (lockItem !== undefined) await c.query('select 1 from twinlens_rows where row_key = $1 for update', [lockItem]);
+          const r = await c.query<{ image_sha256: string }>(sql, params);
           await c.query('commit');
           return r;
         } catch (e) {
@@ -485,29 +540,43 @@ export class PgCatalogStore implements CatalogStore {
    */
   async search(query: Float32Array, k: number, filter?: MetadataFilter): Promise<{ hits: IndexHit[]; scanned: number }> {
     if (query.length !== this.dim) throw new RangeError(`query has ${query.length} dims, the catalog ${this.dim}`);
+    const filtered = !!filter && Object.keys(filter).length > 0;
     // Only this model's rows: after another replica switched the catalog, none match (checked below).
-    const where = `where model_version = $3${filter && Object.keys(filter).length > 0 ? ' and metadata @> $4::jsonb' : ''}`;
+    // Confirmed examples are scored best-view: a SAME example is another view of its item, with the
+    // item's metadata (filters and hits see the item); DIFFERENT examples never take part. With a
+    // filter, catalog rows are filtered on their own metadata here and SAME examples by their item's
+    // in a second, exact query (below), so a rare filter still answers from the GIN index.
+    const where = filtered
+      ? `where model_version = $3 and view not like '@%' and metadata @> $4::jsonb`
+      : `where model_version = $3 and view not like '@different.%'`;
+    const metadataOf = `case when view like '@%' then (select m.metadata from twinlens_rows m where m.row_key = r.item_id) else r.metadata end`;
     let limit = Math.max(k * 2, k + 8);
     for (;;) {
       const params: unknown[] = [vectorText(query), limit, this.modelVersion];
-      if (filter && Object.keys(filter).length > 0) params.push(JSON.stringify(filter));
-      const rows = await this.q(
-        async (pool) =>
-          (
-            await pool.query<{ item_id: string; view: string; metadata: Record<string, string>; d: number }>(
-              // Candidates in the halfvec index's order; `d` is the full-precision distance (rescore).
-              `select item_id, view, metadata, embedding <=> $1::vector as d from twinlens_rows ${where}
-               order by embedding::halfvec(${this.dim}) <=> $1::halfvec(${this.dim}) limit $2`,
-              params,
-            ).catch(async (e: unknown) => {
-              // A switch to a model of another dimension makes the query vector unfit for the column.
-              await this.check();
-              throw e;
-            })
-          ).rows,
-      );
+      if (filtered) params.push(JSON.stringify(filter));
+      const { rows, short } = await this.q(async (pool) => {
+        const run = (sql: string) =>
+          pool.query<{ item_id: string; view: string; metadata: Record<string, string> | null; d: number }>(sql, params).catch(async (e: unknown) => {
+            // A switch to a model of another dimension makes the query vector unfit for the column.
+            await this.check();
+            throw e;
+          });
+        // Candidates in the halfvec index's order; `d` is the full-precision distance (rescore).
+        const found = await run(
+          `select item_id, view, ${metadataOf} as metadata, embedding <=> $1::vector as d from twinlens_rows r ${where}
+           order by embedding::halfvec(${this.dim}) <=> $1::halfvec(${this.dim}) limit $2`,
+        );
+        if (!filtered) return { rows: found.rows, short: found.rows.length < limit };
+        const examples = await run(
+          `select e.item_id, e.view, m.metadata, e.embedding <=> $1::vector as d
+           from twinlens_rows m join twinlens_rows e on e.item_id = m.item_id and e.view like '@same.%'
+           where m.view = '' and m.metadata @> $4::jsonb and e.model_version = $3
+           order by d limit $2`,
+        );
+        return { rows: [...found.rows, ...examples.rows], short: found.rows.length < limit && examples.rows.length < limit };
+      });
       // A short answer may mean the catalog switched to another model: say so rather than answer less.
-      if (rows.length < limit) await this.check();
+      if (short) await this.check();
       // Rescored (and relaxed_order may return rows slightly out of order): sort by the full-precision
       // distance, then keep each item's best view.
       rows.sort((a, b) => a.d - b.d);
@@ -516,12 +585,58 @@ export class PgCatalogStore implements CatalogStore {
       for (const r of rows) {
         if (seen.has(r.item_id)) continue;
         seen.add(r.item_id);
-        hits.push({ itemId: r.item_id, score: 1 - r.d, metadata: r.metadata, view: r.view });
+        hits.push({ itemId: r.item_id, score: 1 - r.d, metadata: r.metadata ?? {}, view: r.view });
         if (hits.length === k) break;
       }
-      if (hits.length === k || rows.length < limit) return { hits, scanned: rows.length };
+      if (hits.length === k || short) return { hits, scanned: rows.length };
       limit *= 4;
     }
+  }
+
+  async listExamples(itemId: string, afterId: string, limit: number): Promise<{ examples: ExampleInfo[]; more: boolean; total: number }> {
+    validateItemId(itemId);
+    const [rows, total] = await this.q(async (pool) => {
+      const [item, page, n] = await Promise.all([
+        pool.query('select 1 from twinlens_rows where row_key = $1', [itemId]),
+        pool.query<RowRecord & { item_id: string; view: string }>(
+          `select item_id, view, ${INFO_COLUMNS} from twinlens_rows
+           where item_id = $1 and view like '@%' and ${EXAMPLE_ID_SQL} > $2 order by ${EXAMPLE_ID_SQL} limit $3`,
+          [itemId, afterId, limit + 1],
+        ),
+        pool.query<{ n: string }>(`select count(*) as n from twinlens_rows where item_id = $1 and view like '@%'`, [itemId]),
+      ]);
+      if (item.rowCount === 0) throw new ItemNotFoundError(itemId);
+      return [page.rows, Number(n.rows[0].n)] as const;
+    });
+    const examples = rows.map(exampleFrom).filter((e): e is ExampleInfo => e !== undefined);
+    return { examples: examples.slice(0, limit), more: rows.length > limit, total };
+  }
+
+  async example(exampleId: string): Promise<ExampleInfo | undefined> {
+    validateExampleId(exampleId);
+    const rows = await this.q(
+      async (pool) =>
+        (
+          await pool.query<RowRecord & { item_id: string; view: string }>(
+            `select item_id, view, ${INFO_COLUMNS} from twinlens_rows where view like '@%' and view = any($1::text[])`,
+            [exampleViews(exampleId)],
+          )
+        ).rows,
+    );
+    return rows.length === 0 ? undefined : exampleFrom(rows[0]);
+  }
+
+  async exampleCounts(): Promise<{ same: number; different: number }> {
+    const r = await this.q(
+      async (pool) =>
+        (
+          await pool.query<{ same: string; different: string }>(
+            `select count(*) filter (where view like '@same.%') as same, count(*) filter (where view like '@different.%') as different
+             from twinlens_rows where view like '@%'`,
+          )
+        ).rows[0],
+    );
+    return { same: Number(r.same), different: Number(r.different) };
   }
 
   async stats(): Promise<CatalogStoreStats> {
@@ -666,7 +781,7 @@ async function reembedAndSwap(pool: pg.Pool, target: Binding, reembed: ReembedRo
       await c.query(`delete from ${NEXT} n where not exists (select 1 from twinlens_rows o where o.row_key = n.row_key)`);
       await c.query('drop table twinlens_rows');
       await c.query(`alter table ${NEXT} rename to twinlens_rows`);
-      for (const suffix of ['pkey', 'item', 'image', 'metadata', 'hnsw']) await c.query(`alter index ${NEXT}_${suffix} rename to twinlens_rows_${suffix}`);
+      for (const suffix of ['pkey', 'item', 'image', 'metadata', 'examples', 'hnsw']) await c.query(`alter index ${NEXT}_${suffix} rename to twinlens_rows_${suffix}`);
       await c.query(`alter table twinlens_rows rename constraint ${NEXT}_image_sha256_fkey to twinlens_rows_image_sha256_fkey`);
       await c.query('update twinlens_catalog set model_version = $1, dim = $2, local_length = $3', [target.model_version, dim, target.local_length]);
       await c.query('commit');

@@ -295,9 +295,10 @@ export async function createEngine(
 
 /**
  * An engine over the PostgreSQL store: the configured model serves the catalog in the database (an
- * empty one is bound to it; one bound to another model version refuses the start). Catalog views are
- * averaged in before an upload is acknowledged (no background refiner: it reads the embedded
- * catalog); model switches, re-embedding and confirmed examples need store=embedded.
+ * empty one is bound to it; one bound to another model version is re-embedded before serving,
+ * confirmed examples as queries are). Catalog views are averaged in before an upload is acknowledged
+ * (no background refiner: it reads the embedded catalog). Confirmed examples are scored best-view;
+ * model switches at run time and adaptation need store=embedded.
  */
 async function createPostgresEngine(
   options: Readonly<TwinlensOptions>,
@@ -332,6 +333,10 @@ async function createPostgresEngine(
     throw e;
   });
   log.info('catalog in PostgreSQL (store=postgres)', { modelVersion: store.modelVersion, dim: store.dim });
+  if (options.exampleScoring === 'fold') {
+    // The fold is not built on this store (docs/scale-out.md): SAME examples are searched as views.
+    log.info('store=postgres scores confirmed SAME examples best-view (each is another view of its item); exampleScoring=fold needs store=embedded');
+  }
   const engine = new TwinlensEngine({
     decoder: model.decoder,
     embedder: model.embedder,

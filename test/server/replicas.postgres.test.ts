@@ -7,7 +7,15 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { credentials, status } from '@grpc/grpc-js';
-import { CatalogServiceClient, ListExamplesRequest, type ListExamplesResponse } from '../../src/gen/twinlens/v1/twinlens.js';
+import {
+  AddExamplesRequest,
+  type AddExamplesResponse,
+  CatalogServiceClient,
+  DeleteExampleRequest,
+  ExampleLabel,
+  ListExamplesRequest,
+  type ListExamplesResponse,
+} from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage } from '../helpers/images.js';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { call, expectStatus, makeTempDir, startTestServer, type TestServer, upsertItems } from '../helpers/server.js';
@@ -81,9 +89,27 @@ describe('two replicas on one database', () => {
     expect(Buffer.from(got.image).equals(main)).toBe(true);
   });
 
-  test('confirmed examples need the embedded catalog: FAILED_PRECONDITION, not a half-working feature', async () => {
-    const list = call<ListExamplesRequest, ListExamplesResponse>(a.catalog.listExamples.bind(a.catalog), ListExamplesRequest.fromPartial({ itemId: 'ryw-0' }));
-    await expectStatus(list, status.FAILED_PRECONDITION, 'store=embedded');
+  test('an example added through one replica is listed, counted and searched through the other once acknowledged', async () => {
+    await a.rpc.upsertItems(await Promise.all([0, 1, 2, 3].map(async (i) => ({ itemId: `rex-${i}`, image: await patternImage(260 + i) }))));
+    const photo = await patternImage(270);
+    // Before: the photo finds some other item first (else the check below proves nothing).
+    const target = (await b.rpc.search({ image: photo, topK: 100 })).hits.filter((h) => h.itemId.startsWith('rex-')).pop()!.itemId;
+    expect((await b.rpc.search({ image: photo, topK: 1 })).hits[0].itemId).not.toBe(target);
+    const added = await new Promise<AddExamplesResponse>((resolve, reject) => {
+      const stream = a.catalog.addExamples((e, r) => (e ? reject(e) : resolve(r)));
+      stream.write(AddExamplesRequest.fromPartial({ itemId: target, image: photo, label: ExampleLabel.EXAMPLE_LABEL_SAME }));
+      stream.end();
+    });
+    expect(added).toMatchObject({ added: 1, failed: 0 });
+    const exampleId = added.outcomes[0].exampleId;
+    const listed = await call<ListExamplesRequest, ListExamplesResponse>(b.catalog.listExamples.bind(b.catalog), ListExamplesRequest.fromPartial({ itemId: target }));
+    expect(listed.examples.map((e) => e.exampleId)).toEqual([exampleId]);
+    expect((await b.rpc.getCatalogStats()).sameExampleCount).toBeGreaterThanOrEqual(1);
+    const hit = (await b.rpc.search({ image: photo, topK: 1 })).hits[0];
+    expect(hit).toMatchObject({ itemId: target, view: `@same.${exampleId}` });
+    // Deleted through the second, gone from the first's searches.
+    expect(await call(b.catalog.deleteExample.bind(b.catalog), DeleteExampleRequest.fromPartial({ exampleId }))).toEqual({ deleted: true });
+    expect((await a.rpc.search({ image: photo, topK: 1 })).hits[0].itemId).not.toBe(target);
   });
 });
 

@@ -417,8 +417,7 @@ export const OPTION_SCHEMA = {
    * fold: the item's vector is the normalised sum of its catalog vector and its confirmed photos'
    * vectors (measured better than best-view on grocery-dev, docs/warm-path.md); best-view: each
    * confirmed photo is another view of the item and the item scores by its best view. With
-   * store=postgres examples are always scored best-view (the fold is not built there; the server
-   * logs it when this says fold): docs/scale-out.md.
+   * store=postgres the catalog is bound to one way, which every replica must share (docs/scale-out.md).
    */
   exampleScoring: enumOption(['fold', 'best-view'] as const, {
     default: 'fold',

@@ -297,8 +297,9 @@ export async function createEngine(
  * An engine over the PostgreSQL store: the configured model serves the catalog in the database (an
  * empty one is bound to it; one bound to another model version is re-embedded before serving,
  * confirmed examples as queries are). Catalog views are averaged in before an upload is acknowledged
- * (no background refiner: it reads the embedded catalog). Confirmed examples are scored best-view;
- * model switches at run time and adaptation need store=embedded.
+ * (no background refiner: it reads the embedded catalog). Confirmed examples are scored as
+ * exampleScoring says (the catalog is bound to one way); model switches at run time and adaptation
+ * need store=embedded.
  */
 async function createPostgresEngine(
   options: Readonly<TwinlensOptions>,
@@ -322,6 +323,7 @@ async function createPostgresEngine(
       efSearch: options.postgresEfSearch,
       reembed,
       log: (m, f) => log.info(m, f),
+      exampleScoring: options.exampleScoring,
     },
     model.manifest.embeddingDim,
     model.manifest.version,
@@ -333,10 +335,6 @@ async function createPostgresEngine(
     throw e;
   });
   log.info('catalog in PostgreSQL (store=postgres)', { modelVersion: store.modelVersion, dim: store.dim });
-  if (options.exampleScoring === 'fold') {
-    // The fold is not built on this store (docs/scale-out.md): SAME examples are searched as views.
-    log.info('store=postgres scores confirmed SAME examples best-view (each is another view of its item); exampleScoring=fold needs store=embedded');
-  }
   const engine = new TwinlensEngine({
     decoder: model.decoder,
     embedder: model.embedder,

@@ -149,7 +149,7 @@ export interface TwinlensEngineOptions extends ServingModel {
    */
   catalog?: Catalog;
   /**
-   * Another store (PostgreSQL): items, views, confirmed examples (scored best-view), Search and
+   * Another store (PostgreSQL): items, views, confirmed examples, Search and
    * Compare; background refinement, run-time model switches and adaptation need the embedded catalog
    * (`catalog` then throws FailedPreconditionError).
    */

@@ -13,6 +13,7 @@ import {
   validateExampleId,
   exampleViewOf,
   type ExampleInfo,
+  type ExampleScoring,
 } from '../catalog/index.js';
 import { fromFloat16, toFloat16 } from '../catalog/float16.js';
 import type { CatalogStore, CatalogStoreStats } from '../catalog-store.js';
@@ -35,6 +36,11 @@ export interface PgCatalogStoreOptions {
   reembed?: ReembedRows;
   /** Progress of a switch. */
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * How SAME examples take part in search (option exampleScoring). Default `fold`. The catalog is
+   * bound to one way (its rows are maintained that way): see {@link PgCatalogStore.open}.
+   */
+  exampleScoring?: ExampleScoring;
 }
 
 /** A stored row to embed again, with its source image. */
@@ -93,7 +99,7 @@ async function writeRows(c: pg.PoolClient, table: string, rows: PgRow[]): Promis
      values ${values.join(', ')}
      on conflict (row_key) do update set metadata = excluded.metadata, embedding = excluded.embedding, local = excluded.local,
        model_version = excluded.model_version, image_sha256 = excluded.image_sha256, image_bytes = excluded.image_bytes,
-       updated_at_ms = excluded.updated_at_ms, simulated_views = excluded.simulated_views
+       updated_at_ms = excluded.updated_at_ms, simulated_views = excluded.simulated_views, catalog_embedding = null
      returning row_key, (xmax = 0) as inserted`,
     params,
   );
@@ -121,7 +127,36 @@ function rowsTableSql(table: string, dim: number): string[] {
     // Confirmed examples (views '@same.<id>' / '@different.<id>'): by id, and counted by label. The
     // queries repeat the predicate `view like '@%'` so the planner can use it.
     `create index if not exists ${table}_examples on ${table} (view collate "C") where view like '@%'`,
+    // With exampleScoring fold: an item's catalog vector while `embedding` holds the fold of it and
+    // its SAME examples' vectors (null when nothing is folded). Added to tables made before it.
+    `alter table ${table} add column if not exists catalog_embedding vector(${dim})`,
   ];
+}
+
+/**
+ * Recomputes the fold of `itemIds` in `table` (exampleScoring fold, inside the caller's
+ * transaction): an item with SAME examples is searched by the normalised sum of its catalog vector
+ * (kept in catalog_embedding) and theirs, each photo weighing as much as the catalog image, as the
+ * embedded catalog does; an item without any gets its catalog vector back. All items when `itemIds` is null.
+ */
+async function refold(c: pg.PoolClient, table: string, itemIds: string[] | null): Promise<void> {
+  if (itemIds !== null && itemIds.length === 0) return;
+  const only = itemIds === null ? '' : 'and item_id = any($1::text[])';
+  const onlyMain = itemIds === null ? '' : 'and m.row_key = any($1::text[])';
+  const params = itemIds === null ? [] : [itemIds];
+  await c.query(
+    `update ${table} m set catalog_embedding = coalesce(m.catalog_embedding, m.embedding),
+       embedding = l2_normalize(coalesce(m.catalog_embedding, m.embedding) + s.total)
+     from (select item_id, sum(embedding) as total from ${table} where view like '@same.%' ${only} group by item_id) s
+     where m.row_key = s.item_id and m.view = ''`,
+    params,
+  );
+  await c.query(
+    `update ${table} m set embedding = m.catalog_embedding, catalog_embedding = null
+     where m.catalog_embedding is not null ${onlyMain}
+       and not exists (select 1 from ${table} e where e.item_id = m.row_key and e.view like '@same.%')`,
+    params,
+  );
 }
 
 /** Rows re-embedded per model run batch during a switch. */
@@ -240,8 +275,8 @@ interface Binding {
  * scans (`hnsw.iterative_scan = relaxed_order`), so a rare filter still fills k hits.
  *
  * Confirmed examples are rows of their item under an example view, as in the embedded catalog;
- * SAME ones are searched as views of their item (best-view scoring), DIFFERENT ones never are.
- * Not built on this store: background refinement, and the fold scoring of examples.
+ * SAME ones are folded into their item's vector or searched as views of it (exampleScoring, bound
+ * in `twinlens_catalog`), DIFFERENT ones never take part. Not built on this store: background refinement.
  */
 export class PgCatalogStore implements CatalogStore {
   readonly kind = 'postgres' as const;
@@ -253,6 +288,8 @@ export class PgCatalogStore implements CatalogStore {
     readonly localLength: number,
     private readonly url: string,
     private readonly efSearch: number,
+    /** How SAME examples take part in search; the catalog is bound to it. */
+    readonly exampleScoring: ExampleScoring,
   ) {}
 
   /**
@@ -272,6 +309,7 @@ export class PgCatalogStore implements CatalogStore {
     // An idle connection that the server dropped (restart) must not crash the process.
     pool.on('error', () => undefined);
     const target: Binding = { model_version: modelVersion, dim, local_length: localLength };
+    const scoring = o.exampleScoring ?? 'fold';
     try {
       const needsSwitch = await withClient(pool, async (c) => {
         await c.query('begin');
@@ -284,6 +322,20 @@ export class PgCatalogStore implements CatalogStore {
           const b = (await c.query<Binding>('select model_version, dim, local_length from twinlens_catalog')).rows[0];
           const rowsExist = (await c.query(`select to_regclass('twinlens_rows') is not null as t`)).rows[0].t as boolean;
           const held = rowsExist ? ((await c.query('select exists (select 1 from twinlens_rows) as e')).rows[0].e as boolean) : false;
+          // The example scoring is bound like the model: the rows are kept one way (fold: the item's
+          // vector is the fold), so every replica must agree. It may change while no SAME example exists.
+          await c.query('alter table twinlens_catalog add column if not exists example_scoring text');
+          const boundScoring = (await c.query<{ s: string | null }>('select example_scoring as s from twinlens_catalog')).rows[0]?.s ?? null;
+          if (boundScoring !== null && boundScoring !== scoring) {
+            const same = held && ((await c.query(`select exists (select 1 from twinlens_rows where view like '@same.%') as e`)).rows[0].e as boolean);
+            if (same) {
+              throw new FailedPreconditionError(
+                `the PostgreSQL catalog scores confirmed examples ${boundScoring} and holds SAME examples kept that way; this server is configured ` +
+                  `exampleScoring=${scoring}: configure ${boundScoring} (every replica of one catalog scores examples the same way)`,
+              );
+            }
+          }
+          if (b !== undefined && boundScoring !== scoring) await c.query('update twinlens_catalog set example_scoring = $1', [scoring]);
           const mismatch = b !== undefined && !sameBinding(b, target);
           if (mismatch && held) {
             if (!o.reembed) {
@@ -297,9 +349,10 @@ export class PgCatalogStore implements CatalogStore {
           }
           if (mismatch) await c.query('drop table if exists twinlens_rows');
           await c.query(
-            `insert into twinlens_catalog (id, model_version, dim, local_length) values (1, $1, $2, $3)
-             on conflict (id) do update set model_version = excluded.model_version, dim = excluded.dim, local_length = excluded.local_length`,
-            [modelVersion, dim, localLength],
+            `insert into twinlens_catalog (id, model_version, dim, local_length, example_scoring) values (1, $1, $2, $3, $4)
+             on conflict (id) do update set model_version = excluded.model_version, dim = excluded.dim, local_length = excluded.local_length,
+               example_scoring = excluded.example_scoring`,
+            [modelVersion, dim, localLength, scoring],
           );
           for (const sql of rowsTableSql('twinlens_rows', dim)) await c.query(sql);
           await c.query(hnswIndexSql(dim));
@@ -315,7 +368,7 @@ export class PgCatalogStore implements CatalogStore {
       await pool.end().catch(() => undefined);
       throw e;
     }
-    return new PgCatalogStore(pool, modelVersion, dim, localLength, o.url, efSearch);
+    return new PgCatalogStore(pool, modelVersion, dim, localLength, o.url, efSearch, scoring);
   }
 
   /** What a replica whose model the catalog no longer holds is told (UNAVAILABLE: retry on another replica). */
@@ -325,18 +378,26 @@ export class PgCatalogStore implements CatalogStore {
     );
   }
 
-  /** The model version the catalog is bound to now. */
-  private async boundVersion(c: pg.Pool | pg.PoolClient, lock = ''): Promise<string> {
-    return (await c.query<{ model_version: string }>(`select model_version from twinlens_catalog ${lock}`)).rows[0].model_version;
+  /**
+   * Throws ServiceUnavailableError unless the catalog is bound to this replica's model version and
+   * example scoring (another replica may have switched either since this one started).
+   */
+  private async assertBound(c: pg.Pool | pg.PoolClient, lock = ''): Promise<void> {
+    const b = (await c.query<{ model_version: string; s: string | null }>(`select model_version, example_scoring as s from twinlens_catalog ${lock}`)).rows[0];
+    if (b.model_version !== this.modelVersion) throw this.switchedAway(b.model_version);
+    if ((b.s ?? this.exampleScoring) !== this.exampleScoring) {
+      throw new ServiceUnavailableError(
+        `the catalog now scores confirmed examples ${b.s}; this replica is configured exampleScoring=${this.exampleScoring}: restart it with ${b.s}`,
+      );
+    }
   }
 
   /**
    * Throws ServiceUnavailableError unless the database answers and the catalog is still bound to
-   * this replica's model version (Health).
+   * this replica's model version and example scoring (Health).
    */
   async check(): Promise<void> {
-    const bound = await this.q((p) => this.boundVersion(p));
-    if (bound !== this.modelVersion) throw this.switchedAway(bound);
+    await this.q((p) => this.assertBound(p));
   }
 
   /** Runs `fn` on the pool, answering UNAVAILABLE when the database cannot be reached. */
@@ -378,8 +439,7 @@ export class PgCatalogStore implements CatalogStore {
         try {
           // Shares the binding row with other writers; a model switch's final step locks it for
           // update, so no write lands in the old table after that step copied it.
-          const bound = await this.boundVersion(c, 'for share');
-          if (bound !== this.modelVersion) throw this.switchedAway(bound);
+          await this.assertBound(c, 'for share');
           const shas = [...images.keys()];
           await c.query(
             `insert into twinlens_images (sha256, bytes) select * from unnest($1::text[], $2::bytea[]) on conflict (sha256) do nothing`,
@@ -397,15 +457,27 @@ export class PgCatalogStore implements CatalogStore {
             simulatedViews: item.simulatedViews ?? null,
           }));
           const replaced = await writeRows(c, 'twinlens_rows', rows);
-          // An example's item must exist. The key-share lock on its main row makes a concurrent
-          // DeleteItem (which locks that row for update first) wait for this commit and then delete
-          // the example too, or makes this write find the item gone: no example outlives its item.
+          // An example's item must exist. The lock on its main row makes a concurrent DeleteItem
+          // (which locks that row for update first) wait for this commit and then delete the example
+          // too, or makes this write find the item gone: no example outlives its item. With fold the
+          // lock is exclusive, so two writes of one item's examples fold one after the other (the
+          // second's refold statement, run once it holds the lock, sees the first's example).
           const exampleItems = [...new Set([...byKey.values()].filter((i) => parseExampleView(i.view ?? '')).map((i) => i.itemId))];
           if (exampleItems.length > 0) {
-            const found = await c.query<{ row_key: string }>('select row_key from twinlens_rows where row_key = any($1::text[]) for key share', [exampleItems]);
+            const lock = this.exampleScoring === 'fold' ? 'for no key update' : 'for key share';
+            const found = await c.query<{ row_key: string }>(`select row_key from twinlens_rows where row_key = any($1::text[]) order by row_key ${lock}`, [exampleItems]);
             const present = new Set(found.rows.map((r) => r.row_key));
             const missing = exampleItems.find((id) => !present.has(id));
             if (missing !== undefined) throw new ItemNotFoundError(missing);
+          }
+          if (this.exampleScoring === 'fold') {
+            // The items whose fold this write changes: a new SAME example's, or a replaced main
+            // image's (writeRows put its new catalog vector in `embedding`).
+            const touched = new Set<string>();
+            for (const [key, item] of byKey) {
+              if (parseExampleView(item.view ?? '')?.label === 'same' || (!item.view && replaced.has(key))) touched.add(item.itemId);
+            }
+            await refold(c, 'twinlens_rows', [...touched]);
           }
           await c.query('commit');
           return replaced;
@@ -435,7 +507,7 @@ export class PgCatalogStore implements CatalogStore {
   /** Deletes one example by id (either label); false when there was none. */
   deleteExample(exampleId: string): Promise<boolean> {
     validateExampleId(exampleId);
-    return this.deleteRows(`delete from twinlens_rows where view like '@%' and view = any($1::text[]) returning image_sha256`, [exampleViews(exampleId)]);
+    return this.deleteRows(`delete from twinlens_rows where view like '@%' and view = any($1::text[]) returning image_sha256, item_id`, [exampleViews(exampleId)], undefined, true);
   }
 
   /**
@@ -443,16 +515,23 @@ export class PgCatalogStore implements CatalogStore {
    * for share, then removes images no row references any more; false when it deleted nothing. With
    * `lockItem`, that item's main row is locked for update first, so an example written concurrently
    * (which key-share locks it) is either committed before the delete reads the rows, or finds the item gone.
+   * With `refolds` (the statement also returns item_id), the items' folds are redone in the transaction.
    */
-  private deleteRows(sql: string, params: unknown[], lockItem?: string): Promise<boolean> {
+  private deleteRows(sql: string, params: unknown[], lockItem?: string, refolds = false): Promise<boolean> {
     return this.q(async (pool) => {
       const res = await withClient(pool, async (c) => {
         await c.query('begin');
         try {
-          const bound = await this.boundVersion(c, 'for share');
-          if (bound !== this.modelVersion) throw this.switchedAway(bound);
+          await this.assertBound(c, 'for share');
           if (lockItem !== undefined) await c.query('select 1 from twinlens_rows where row_key = $1 for update', [lockItem]);
-          const r = await c.query<{ image_sha256: string }>(sql, params);
+          const r = await c.query<{ image_sha256: string; item_id?: string }>(sql, params);
+          if (refolds && this.exampleScoring === 'fold' && r.rows.length > 0) {
+            // A deleted SAME example leaves the fold of its item: lock the item's row first, so the
+            // refold (a new statement, hence snapshot) sees any example committed meanwhile.
+            const items = [...new Set(r.rows.map((row) => row.item_id!))].sort();
+            await c.query('select 1 from twinlens_rows where row_key = any($1::text[]) order by row_key for no key update', [items]);
+            await refold(c, 'twinlens_rows', items);
+          }
           await c.query('commit');
           return r;
         } catch (e) {
@@ -546,9 +625,11 @@ export class PgCatalogStore implements CatalogStore {
     // item's metadata (filters and hits see the item); DIFFERENT examples never take part. With a
     // filter, catalog rows are filtered on their own metadata here and SAME examples by their item's
     // in a second, exact query (below), so a rare filter still answers from the GIN index.
+    // With fold, example rows never take part: their vectors are in their item's.
+    const bestView = this.exampleScoring === 'best-view';
     const where = filtered
       ? `where model_version = $3 and view not like '@%' and metadata @> $4::jsonb`
-      : `where model_version = $3 and view not like '@different.%'`;
+      : `where model_version = $3 and view not like ${bestView ? `'@different.%'` : `'@%'`}`;
     const metadataOf = `case when view like '@%' then (select m.metadata from twinlens_rows m where m.row_key = r.item_id) else r.metadata end`;
     let limit = Math.max(k * 2, k + 8);
     for (;;) {
@@ -566,7 +647,7 @@ export class PgCatalogStore implements CatalogStore {
           `select item_id, view, ${metadataOf} as metadata, embedding <=> $1::vector as d from twinlens_rows r ${where}
            order by embedding::halfvec(${this.dim}) <=> $1::halfvec(${this.dim}) limit $2`,
         );
-        if (!filtered) return { rows: found.rows, short: found.rows.length < limit };
+        if (!filtered || !bestView) return { rows: found.rows, short: found.rows.length < limit };
         const examples = await run(
           `select e.item_id, e.view, m.metadata, e.embedding <=> $1::vector as d
            from twinlens_rows m join twinlens_rows e on e.item_id = m.item_id and e.view like '@same.%'
@@ -779,6 +860,8 @@ async function reembedAndSwap(pool: pg.Pool, target: Binding, reembed: ReembedRo
       await c.query('select 1 from twinlens_catalog for update');
       await embedInto(c, target, await pendingRows(c, 1_000_000), reembed);
       await c.query(`delete from ${NEXT} n where not exists (select 1 from twinlens_rows o where o.row_key = n.row_key)`);
+      // The new table holds catalog vectors only: fold the SAME examples' new vectors in again.
+      if ((await c.query<{ s: string | null }>('select example_scoring as s from twinlens_catalog')).rows[0].s === 'fold') await refold(c, NEXT, null);
       await c.query('drop table twinlens_rows');
       await c.query(`alter table ${NEXT} rename to twinlens_rows`);
       for (const suffix of ['pkey', 'item', 'image', 'metadata', 'examples', 'hnsw']) await c.query(`alter index ${NEXT}_${suffix} rename to twinlens_rows_${suffix}`);

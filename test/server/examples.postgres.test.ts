@@ -1,8 +1,9 @@
 /**
  * Confirmed examples (the warm path) on store=postgres, with the real server over a throwaway
  * PostgreSQL 15 + pgvector cluster: the same examples API as the embedded store (examples.test.ts),
- * SAME examples searched best-view, DIFFERENT ones never, and examples re-embedded as queries are
- * when the catalog switches model. Two replicas over one database: replicas.postgres.test.ts.
+ * SAME examples scored fold or best-view, DIFFERENT ones never, the catalog bound to one scoring, and
+ * examples re-embedded as queries are (folds redone) when the catalog switches model. Two replicas
+ * over one database: replicas.postgres.test.ts.
  * Fails when PostgreSQL is missing.
  */
 import * as path from 'node:path';
@@ -69,10 +70,26 @@ async function serve(url: string, more: Parameters<typeof startTestServer>[0] = 
   return s;
 }
 
-describe('confirmed examples on PostgreSQL', () => {
+/** The unit vector along `v`. */
+function unit(v: ArrayLike<number>): number[] {
+  const n = Math.hypot(...Array.from(v));
+  return Array.from(v, (x) => x / n);
+}
+
+/** The fold of a catalog vector and example vectors, as the embedded catalog computes it. */
+function fold(catalogVector: ArrayLike<number>, ...examples: ArrayLike<number>[]): number[] {
+  return unit(Array.from(catalogVector, (x, i) => x + examples.reduce((sum, e) => sum + e[i], 0)));
+}
+
+function expectVectorClose(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
+  expect(actual.length).toBe(expected.length);
+  expect(dot(actual, expected)).toBeGreaterThan(0.99999);
+}
+
+describe.each(['fold', 'best-view'] as const)('confirmed examples on PostgreSQL, exampleScoring %s', (exampleScoring) => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await serve(await cluster.createDatabase('examples'));
+    server = await serve(await cluster.createDatabase(`examples_${exampleScoring.replace('-', '_')}`), { exampleScoring });
     const up = await server.rpc.upsertItems(
       await Promise.all([0, 1, 2, 3].map(async (i) => ({ itemId: `it-${i}`, image: await patternImage(i), metadata: { shelf: i % 2 ? 'odd' : 'even' } }))),
     );
@@ -144,18 +161,47 @@ describe('confirmed examples on PostgreSQL', () => {
     expect(withDifferent.hits.map((h) => [h.itemId, h.view])).toEqual(before.hits.map((h) => [h.itemId, h.view]));
     withDifferent.hits.forEach((h, i) => expect(h.score).toBeCloseTo(before.hits[i].score, 5));
 
+    const catalogVector = (await server.rpc.getItem({ itemId: target, includeEmbedding: true })).embedding;
     const same = await addExamples(server.catalog, [{ itemId: target, image: photo, label: SAME }]);
     expect(same).toMatchObject({ added: 1, failed: 0 });
+    const view = exampleScoring === 'best-view' ? `@same.${same.outcomes[0].exampleId}` : '';
     const hit = (await server.rpc.search({ image: photo, topK: 1 })).hits[0];
-    expect(hit).toMatchObject({ itemId: target, view: `@same.${same.outcomes[0].exampleId}` });
-    expect(hit.score).toBeGreaterThan(0.99);
+    expect({ itemId: hit.itemId, view: hit.view ?? '' }).toEqual({ itemId: target, view });
+    const photoVector = (await server.rpc.embed({ image: photo })).embedding;
+    if (exampleScoring === 'best-view') expect(hit.score).toBeGreaterThan(0.99);
+    else {
+      // The item's vector is the fold of its catalog vector and the photo's, as on the embedded store.
+      const folded = fold(catalogVector, photoVector);
+      expectVectorClose((await server.rpc.getItem({ itemId: target, includeEmbedding: true })).embedding, folded);
+      expect(hit.score).toBeCloseTo(dot(photoVector, folded), 4);
+    }
     // The example carries its item's metadata in Search: filters and hits see the item.
     const shelf = Number(target.slice(3)) % 2 ? 'odd' : 'even';
     const filtered = (await server.rpc.search({ image: photo, topK: 1, filter: { shelf } })).hits[0];
-    expect(filtered).toMatchObject({ itemId: target, view: `@same.${same.outcomes[0].exampleId}`, metadata: { shelf } });
+    expect({ itemId: filtered.itemId, view: filtered.view ?? '', metadata: filtered.metadata }).toEqual({ itemId: target, view, metadata: { shelf } });
     const other = (await server.rpc.search({ image: photo, topK: 5, filter: { shelf: shelf === 'odd' ? 'even' : 'odd' } })).hits;
     expect(other.map((h) => h.itemId)).not.toContain(target);
     expect(other.length).toBeGreaterThan(0);
+
+    // Deleting the example gives the item its catalog vector back.
+    expect((await deleteExample(server.catalog, same.outcomes[0].exampleId)).deleted).toBe(true);
+    expectVectorClose((await server.rpc.getItem({ itemId: target, includeEmbedding: true })).embedding, catalogVector);
+    const afterDelete = await server.rpc.search({ image: photo, topK: 3 });
+    expect(afterDelete.hits.map((h) => [h.itemId, h.view])).toEqual(before.hits.map((h) => [h.itemId, h.view]));
+  });
+
+  test('a replaced catalog image keeps its SAME examples in the search', async () => {
+    const item = 'it-1';
+    const photo = await patternImage(610);
+    const added = await addExamples(server.catalog, [{ itemId: item, image: photo, label: SAME }]);
+    expect(added).toMatchObject({ added: 1, failed: 0 });
+    const replacement = await patternImage(611);
+    expect((await server.rpc.upsertItems([{ itemId: item, image: replacement, metadata: { shelf: 'odd' } }])).outcomes[0]).toMatchObject({ ok: true });
+    const stored = (await server.rpc.getItem({ itemId: item, includeEmbedding: true })).embedding;
+    const replacementVector = (await server.rpc.embed({ image: replacement })).embedding;
+    const photoVector = (await server.rpc.embed({ image: photo })).embedding;
+    expectVectorClose(stored, exampleScoring === 'fold' ? fold(replacementVector, photoVector) : replacementVector);
+    expect((await server.rpc.search({ image: photo, topK: 1 })).hits[0].itemId).toBe(item);
   });
 
   test('StartAdaptation stays refused: the whitening adapter reads the embedded catalog', async () => {
@@ -163,8 +209,8 @@ describe('confirmed examples on PostgreSQL', () => {
   });
 });
 
-test('ConfirmMatch: a query photo confirmed as SAME brings its item first for a near-duplicate of it (exampleScoring fold falls back to best-view)', async () => {
-  const server = await serve(await cluster.createDatabase('confirm'), { exampleScoring: 'fold' });
+test.each(['fold', 'best-view'] as const)('ConfirmMatch with exampleScoring %s: a query photo confirmed as SAME brings its item first for a near-duplicate of it', async (exampleScoring) => {
+  const server = await serve(await cluster.createDatabase(`confirm_${exampleScoring.replace('-', '_')}`), { exampleScoring });
   await server.rpc.upsertItems(await Promise.all(Array.from({ length: 8 }, async (_, i) => ({ itemId: `c-${i}`, image: await patternImage(i), metadata: {} }))));
   const photo = await patternImage(500);
   const twin = await nearDuplicate(photo);
@@ -176,15 +222,15 @@ test('ConfirmMatch: a query photo confirmed as SAME brings its item first for a 
   const confirmed = await confirmMatch(server.catalog, { searchId: before.searchId, itemId: target, label: SAME });
   expect(confirmed.example).toMatchObject({ itemId: target, label: SAME, modelVersion: before.modelVersion });
   const hit = (await server.rpc.search({ image: twin, topK: 1 })).hits[0];
-  expect(hit).toMatchObject({ itemId: target, view: `@same.${confirmed.example!.exampleId}` });
+  expect({ itemId: hit.itemId, view: hit.view ?? '' }).toEqual({ itemId: target, view: exampleScoring === 'best-view' ? `@same.${confirmed.example!.exampleId}` : '' });
   await expectStatus(confirmMatch(server.catalog, { searchId: before.searchId, itemId: 'no-such-item', label: SAME }), status.NOT_FOUND, 'no-such-item');
 });
 
-test('a model switch re-embeds examples the way examples are embedded (as a query, with its mirror), not as catalog images', async () => {
-  const url = await cluster.createDatabase('switch_examples');
+test.each(['fold', 'best-view'] as const)('exampleScoring %s: a model switch re-embeds examples the way examples are embedded (as a query, with its mirror), not as catalog images', async (exampleScoring) => {
+  const url = await cluster.createDatabase(`switch_examples_${exampleScoring.replace('-', '_')}`);
   // A catalog image is averaged with 2 simulated views (crops, lighting); an example photo is
   // embedded as a query is (with its mirror), never with simulated views.
-  const old = await serve(url, { queryMirror: true, catalogViews: 2 });
+  const old = await serve(url, { queryMirror: true, catalogViews: 2, exampleScoring });
   await old.rpc.upsertItems(await Promise.all([0, 1, 2].map(async (i) => ({ itemId: `s-${i}`, image: await patternImage(i), metadata: {} }))));
   const photo = await patternImage(700);
   const added = await addExamples(old.catalog, [
@@ -194,7 +240,7 @@ test('a model switch re-embeds examples the way examples are embedded (as a quer
   expect(added).toMatchObject({ added: 2, failed: 0 });
   await old.stop();
 
-  const next = await serve(url, { queryMirror: true, catalogViews: 2, modelManifest: V2 });
+  const next = await serve(url, { queryMirror: true, catalogViews: 2, modelManifest: V2, exampleScoring });
   expect(await next.rpc.getCatalogStats()).toMatchObject({ modelVersion: V2_VERSION, sameExampleCount: 1, differentExampleCount: 1, itemCount: 3 });
   const listed = [...(await listExamples(next.catalog, { itemId: 's-1' })).examples, ...(await listExamples(next.catalog, { itemId: 's-2' })).examples];
   expect(listed.map((e) => e.exampleId)).toEqual(added.outcomes.map((o) => o.exampleId));
@@ -216,6 +262,50 @@ test('a model switch re-embeds examples the way examples are embedded (as a quer
   } finally {
     await client.end();
   }
-  // And it acts on Search under the new model.
-  expect((await next.rpc.search({ image: photo, topK: 1 })).hits[0]).toMatchObject({ itemId: 's-1', view: `@same.${added.outcomes[0].exampleId}` });
+  // And it acts on Search under the new model: as a view, or folded into its item's new vector.
+  if (exampleScoring === 'best-view') {
+    expect((await next.rpc.search({ image: photo, topK: 1 })).hits[0]).toMatchObject({ itemId: 's-1', view: `@same.${added.outcomes[0].exampleId}` });
+  } else {
+    const catalogVector = (await engine.embedCatalogImage(await patternImage(1))).embedding;
+    const stored = (await next.rpc.getItem({ itemId: 's-1', includeEmbedding: true })).embedding;
+    expectVectorClose(stored, fold(catalogVector, asQuery));
+    expect(dot(stored, catalogVector)).toBeLessThan(0.9999);
+    // An item without SAME examples keeps its catalog vector.
+    expectVectorClose((await next.rpc.getItem({ itemId: 's-2', includeEmbedding: true })).embedding, (await engine.embedCatalogImage(await patternImage(2))).embedding);
+  }
+});
+
+test('the catalog is bound to one example scoring: a replica configured the other way is refused while SAME examples exist', async () => {
+  const url = await cluster.createDatabase('scoring_binding');
+  const first = await serve(url, { exampleScoring: 'fold' });
+  await first.rpc.upsertItems([{ itemId: 'b-0', image: await patternImage(0), metadata: {} }]);
+  // No SAME example yet: a replica may still change it (here: to best-view and back).
+  const other = await serve(url, { exampleScoring: 'best-view' });
+  await other.stop();
+  // The first replica, configured fold, now finds the catalog bound to best-view: NOT_SERVING, UNAVAILABLE.
+  const refused = await addExamples(first.catalog, [{ itemId: 'b-0', image: await patternImage(1), label: SAME }]);
+  expect(refused.outcomes[0]).toMatchObject({ ok: false, error: { codeName: 'UNAVAILABLE' } });
+  expect(refused.outcomes[0].error!.message).toContain('exampleScoring');
+  await first.stop();
+  const again = await serve(url, { exampleScoring: 'fold' });
+  expect(await addExamples(again.catalog, [{ itemId: 'b-0', image: await patternImage(1), label: SAME }])).toMatchObject({ added: 1 });
+  await expect(startTestServer({ store: 'postgres', postgresUrl: url, exampleScoring: 'best-view' })).rejects.toThrow(
+    /scores confirmed examples fold .*exampleScoring=best-view/,
+  );
+});
+
+test('exampleScoring fold: examples of one item written at once through two replicas all end up in its fold', async () => {
+  const url = await cluster.createDatabase('fold_concurrent');
+  const [a, b] = [await serve(url, { exampleScoring: 'fold' }), await serve(url, { exampleScoring: 'fold' })];
+  await a.rpc.upsertItems([{ itemId: 'f-0', image: await patternImage(0), metadata: {} }]);
+  const catalogVector = (await a.rpc.getItem({ itemId: 'f-0', includeEmbedding: true })).embedding;
+  const photos = await Promise.all(Array.from({ length: 8 }, (_, i) => patternImage(800 + i)));
+  const results = await Promise.all(photos.map((image, i) => addExamples((i % 2 ? b : a).catalog, [{ itemId: 'f-0', image, label: SAME }])));
+  expect(results.map((r) => r.added)).toEqual(photos.map(() => 1));
+  const vectors = await Promise.all(photos.map(async (image) => (await a.rpc.embed({ image })).embedding));
+  expectVectorClose((await b.rpc.getItem({ itemId: 'f-0', includeEmbedding: true })).embedding, fold(catalogVector, ...vectors));
+  // Deleted at once through both: the item gets its catalog vector back.
+  const deleted = await Promise.all(results.map((r, i) => deleteExample((i % 2 ? a : b).catalog, r.outcomes[0].exampleId)));
+  expect(deleted.every((d) => d.deleted)).toBe(true);
+  expectVectorClose((await a.rpc.getItem({ itemId: 'f-0', includeEmbedding: true })).embedding, catalogVector);
 });

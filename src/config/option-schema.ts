@@ -416,7 +416,8 @@ export const OPTION_SCHEMA = {
   /**
    * fold: the item's vector is the normalised sum of its catalog vector and its confirmed photos'
    * vectors (measured better than best-view on grocery-dev, docs/warm-path.md); best-view: each
-   * confirmed photo is another view of the item and the item scores by its best view.
+   * confirmed photo is another view of the item and the item scores by its best view. With
+   * store=postgres the catalog is bound to one way, which every replica must share (docs/scale-out.md).
    */
   exampleScoring: enumOption(['fold', 'best-view'] as const, {
     default: 'fold',

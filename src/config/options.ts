@@ -40,7 +40,7 @@ function checkCombinations(o: TwinlensOptions): void {
     throw new RangeError('option postgresUrl: store=postgres needs the URL of its database');
   }
   if (o.store === 'postgres' && o.adaptAfterExamples > 0) {
-    throw new RangeError('option adaptAfterExamples: confirmed examples need store=embedded (set it to 0 with store=postgres)');
+    throw new RangeError('option adaptAfterExamples: adaptation needs store=embedded (the whitening adapter reads the embedded catalog); set it to 0 with store=postgres');
   }
   if (Boolean(o.tlsCertFile) !== Boolean(o.tlsKeyFile)) {
     throw new RangeError('options tlsCertFile and tlsKeyFile: set both (TLS) or neither (plaintext)');

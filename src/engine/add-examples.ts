@@ -24,7 +24,7 @@ export type ExampleResult = { ok: true; itemId: string; exampleId: string } | { 
 
 /**
  * Validates an example and embeds its photo as Search embeds a query (same decoder, model and
- * mirror), ready for `engine.catalog.upsert`. Throws InvalidArgumentError or InvalidImageError for
+ * mirror), ready for `engine.store.upsert` (either store). Throws InvalidArgumentError or InvalidImageError for
  * a bad example, ItemNotFoundError when its item is not in the catalog.
  */
 export async function prepareExample(engine: TwinlensEngine, example: NewExample, ctx: RequestContext = {}): Promise<NewCatalogItem> {
@@ -36,7 +36,7 @@ export async function prepareExample(engine: TwinlensEngine, example: NewExample
   }
   const metadata = example.metadata ?? {};
   validateMetadata(metadata);
-  if (!engine.catalog.has(example.itemId)) throw new ItemNotFoundError(example.itemId);
+  if (!(await engine.store.has(example.itemId))) throw new ItemNotFoundError(example.itemId);
   if (!example.image?.length) throw new InvalidArgumentError('image', 'empty: every example needs its photo');
   const { embedding, local } = await engine.embedQuery(example.image, undefined, ctx);
   return { itemId: example.itemId, metadata, image: example.image, embedding, local, view: exampleViewOf(example.label, exampleId) };
@@ -77,7 +77,7 @@ export async function addExamples(
     await Promise.all(Array.from({ length: Math.min(concurrency, chunk.length) }, worker));
     prepared.sort((a, b) => a.index - b.index);
     try {
-      await engine.catalog.upsert(prepared.map((p) => p.item));
+      await engine.store.upsert(prepared.map((p) => p.item));
       for (const p of prepared) results[p.index] = { ok: true, itemId: p.item.itemId, exampleId: exampleIdOf(p.item) };
     } catch (error) {
       for (const p of prepared) results[p.index] = { ok: false, itemId: p.item.itemId, error };
@@ -100,6 +100,6 @@ export async function confirmMatch(
   if (!request.searchId) throw new InvalidArgumentError('search_id', 'empty: pass SearchResponse.search_id');
   const image = engine.recentQueries.get(request.searchId);
   const item = await prepareExample(engine, { itemId: request.itemId, image, label: request.label, metadata: request.metadata }, ctx);
-  await engine.catalog.upsert([item]);
+  await engine.store.upsert([item]);
   return exampleIdOf(item);
 }

@@ -295,9 +295,11 @@ export async function createEngine(
 
 /**
  * An engine over the PostgreSQL store: the configured model serves the catalog in the database (an
- * empty one is bound to it; one bound to another model version refuses the start). Catalog views are
- * averaged in before an upload is acknowledged (no background refiner: it reads the embedded
- * catalog); model switches, re-embedding and confirmed examples need store=embedded.
+ * empty one is bound to it; one bound to another model version is re-embedded before serving,
+ * confirmed examples as queries are). Catalog views are averaged in before an upload is acknowledged
+ * (no background refiner: it reads the embedded catalog). Confirmed examples are scored as
+ * exampleScoring says (the catalog is bound to one way); model switches at run time and adaptation
+ * need store=embedded.
  */
 async function createPostgresEngine(
   options: Readonly<TwinlensOptions>,
@@ -321,6 +323,7 @@ async function createPostgresEngine(
       efSearch: options.postgresEfSearch,
       reembed,
       log: (m, f) => log.info(m, f),
+      exampleScoring: options.exampleScoring,
     },
     model.manifest.embeddingDim,
     model.manifest.version,

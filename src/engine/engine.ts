@@ -149,8 +149,9 @@ export interface TwinlensEngineOptions extends ServingModel {
    */
   catalog?: Catalog;
   /**
-   * Another store (PostgreSQL): items, views, Search and Compare only; confirmed examples, background
-   * refinement and re-embedding need the embedded catalog (`catalog` then throws FailedPreconditionError).
+   * Another store (PostgreSQL): items, views, confirmed examples, Search and
+   * Compare; background refinement, run-time model switches and adaptation need the embedded catalog
+   * (`catalog` then throws FailedPreconditionError).
    */
   store?: CatalogStore;
   /** Most images in progress at once; unary requests beyond it get RESOURCE_EXHAUSTED. Default 64. */
@@ -228,8 +229,7 @@ export class TwinlensEngine {
   }
 
   /**
-   * The embedded catalog, for what only it does (confirmed examples, refinement, re-embedding,
-   * evaluation). With another store: FailedPreconditionError (FAILED_PRECONDITION at the edge).
+   * The embedded catalog, for what only it does (refinement, re-embedding, adaptation, evaluation). With another store: FailedPreconditionError (FAILED_PRECONDITION at the edge).
    */
   get catalog(): Catalog {
     if (!this.embedded) {

@@ -104,8 +104,8 @@ export function createCatalogService(engine: TwinlensEngine, log: Logger, budget
       };
     }),
     getCatalogStats: unary(log, async () => {
-      const stats = await catalog.stats();
-      // Confirmed examples and re-embedding live in the embedded catalog only.
+      const [stats, examples] = await Promise.all([catalog.stats(), catalog.exampleCounts()]);
+      // The background re-embed lives in the embedded catalog only.
       const embedded = catalog.kind === 'embedded' ? engine.catalog : null;
       return {
         ...stats,
@@ -113,8 +113,8 @@ export function createCatalogService(engine: TwinlensEngine, log: Logger, budget
         embeddingDim: catalog.dim,
         reembedding: embedded?.reembedding,
         refinement: engine.refiner?.progress,
-        sameExampleCount: embedded?.exampleCounts().same ?? 0,
-        differentExampleCount: embedded?.exampleCounts().different ?? 0,
+        sameExampleCount: examples.same,
+        differentExampleCount: examples.different,
         adaptation: adaptation?.status && adaptationProgressFrom(adaptation.status),
       };
     }),

@@ -1,7 +1,7 @@
 import type { ServerReadableStream, sendUnaryData } from '@grpc/grpc-js';
 import { confirmMatch, exampleIdOf, prepareExample, type TwinlensEngine } from '../engine/index.js';
 import type { ExampleInfo, ExampleLabel } from '../store/index.js';
-import { InvalidArgumentError } from '../errors/index.js';
+import { InvalidArgumentError, ItemNotFoundError } from '../errors/index.js';
 import {
   type AddExamplesRequest,
   type AddExamplesResponse,
@@ -53,8 +53,7 @@ function handleAddExamples(engine: TwinlensEngine, log: Logger, budget?: ImageMe
       outcomes[index] = { itemId, ok: false, exampleId: '', error: { code: s.code, codeName: statusName(s.code), message: s.details } };
     };
     const commits = createUploadCommits<AddExamplesRequest>({
-      // engine.catalog at commit time: on another store it fails each example, not the handler.
-      catalog: { upsert: (items) => engine.catalog.upsert(items) },
+      catalog: engine.store,
       budget,
       onCommitted: (index, item) => (outcomes[index] = { itemId: item.itemId, ok: true, exampleId: exampleIdOf(item) }),
       onFailed: (index, item, e) => failWith(index, item.itemId, e),
@@ -92,29 +91,32 @@ export function createExampleHandlers(
   log: Logger,
   budget?: ImageMemoryBudget,
 ): Pick<CatalogServiceServer, 'addExamples' | 'listExamples' | 'deleteExample' | 'confirmMatch'> {
-  // Read at each call: a server on another store answers these with FAILED_PRECONDITION.
-  const catalog = () => engine.catalog;
+  // Either store: the embedded catalog or PostgreSQL.
+  const store = engine.store;
   return {
     addExamples: handleAddExamples(engine, log, budget),
     listExamples: unary(log, async (req) => {
       const pageSize = req.pageSize || 100;
       if (pageSize > MAX_PAGE_SIZE) throw new InvalidArgumentError('page_size', `expected 0..${MAX_PAGE_SIZE}, received ${pageSize}`);
       const afterId = req.pageToken ? pageTokenDecode(req.pageToken) : '';
-      const { examples, more, total } = catalog().listExamples(req.itemId, afterId, pageSize);
+      const { examples, more, total } = await store.listExamples(req.itemId, afterId, pageSize);
       return {
         examples: examples.map(exampleFrom),
         nextPageToken: more ? pageTokenEncode(examples[examples.length - 1].exampleId) : '',
         totalCount: total,
       };
     }),
-    deleteExample: unary(log, async (req) => ({ deleted: await catalog().deleteExample(req.exampleId) })),
+    deleteExample: unary(log, async (req) => ({ deleted: await store.deleteExample(req.exampleId) })),
     confirmMatch: unary(log, async (req, signal) => {
       const exampleId = await confirmMatch(
         engine,
         { searchId: req.searchId, itemId: req.itemId, label: exampleLabelFrom(req.label), metadata: req.metadata },
         { signal },
       );
-      return { example: exampleFrom(catalog().example(exampleId)!) };
+      const example = await store.example(exampleId);
+      // Deleted (with its item, by another call or replica) between the write and this read.
+      if (!example) throw new ItemNotFoundError(req.itemId);
+      return { example: exampleFrom(example) };
     }),
   };
 }

@@ -1,4 +1,4 @@
-import type { Catalog, CatalogItemInfo, NewCatalogItem } from './catalog/index.js';
+import type { Catalog, CatalogItemInfo, ExampleInfo, NewCatalogItem } from './catalog/index.js';
 import type { IndexHit, MetadataFilter } from './vector-index/index.js';
 
 /** Figures of a store for GetCatalogStats. */
@@ -45,6 +45,21 @@ export interface CatalogStore {
   /** The `k` nearest items (each by its best view), optionally only those matching `filter`. */
   search(query: Float32Array, k: number, filter?: MetadataFilter): Promise<{ hits: IndexHit[]; scanned: number }>;
   stats(): Promise<CatalogStoreStats>;
+  /*
+   * Confirmed examples (the warm path) are written with `upsert` (rows under an example view,
+   * src/store/catalog/examples.ts; their item must exist) and deleted with their item by `delete`.
+   */
+  /**
+   * The item's examples (both labels) with ids greater than `afterId`, oldest first, at most
+   * `limit`, and how many it has; ItemNotFoundError when no item.
+   */
+  listExamples(itemId: string, afterId: string, limit: number): Promise<{ examples: ExampleInfo[]; more: boolean; total: number }>;
+  /** Deletes one example by id; false when there was none. */
+  deleteExample(exampleId: string): Promise<boolean>;
+  /** A stored example, or undefined. */
+  example(exampleId: string): Promise<ExampleInfo | undefined>;
+  /** Examples in the catalog by label. */
+  exampleCounts(): Promise<{ same: number; different: number }>;
   /**
    * Resolves when the store can serve this replica (Health): the database answers and still holds
    * this replica's model version. Rejects with ServiceUnavailableError otherwise.
@@ -82,6 +97,10 @@ export function embeddedStore(catalog: Catalog): CatalogStore {
       dataBytes: await catalog.dataBytes(),
       dataDir: catalog.dataDir,
     }),
+    listExamples: async (itemId, afterId, limit) => catalog.listExamples(itemId, afterId, limit),
+    deleteExample: (exampleId) => catalog.deleteExample(exampleId),
+    example: async (exampleId) => catalog.example(exampleId),
+    exampleCounts: async () => catalog.exampleCounts(),
     check: async () => undefined,
     flush: () => catalog.flush(),
     close: async () => catalog.close(),

@@ -128,7 +128,7 @@ describe('validateOptions', () => {
       'store=postgres with background adaptation',
       { store: 'postgres', postgresUrl: 'postgresql://db/twinlens', adaptAfterExamples: 10 },
       RangeError,
-      'option adaptAfterExamples: confirmed examples need store=embedded',
+      'option adaptAfterExamples: adaptation needs store=embedded',
     ],
   ])('refuses %s', (_what, partial, kind, message) => {
     expect(() => validateOptions(partial as Partial<TwinlensOptions>)).toThrow(kind);

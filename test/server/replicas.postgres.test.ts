@@ -7,10 +7,18 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { credentials, status } from '@grpc/grpc-js';
-import { CatalogServiceClient, ListExamplesRequest, type ListExamplesResponse } from '../../src/gen/twinlens/v1/twinlens.js';
+import {
+  AddExamplesRequest,
+  type AddExamplesResponse,
+  CatalogServiceClient,
+  DeleteExampleRequest,
+  ExampleLabel,
+  ListExamplesRequest,
+  type ListExamplesResponse,
+} from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage } from '../helpers/images.js';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
-import { call, expectStatus, makeTempDir, startTestServer, type TestServer, upsertItems } from '../helpers/server.js';
+import { call, dot, expectStatus, makeTempDir, startTestServer, type TestServer, upsertItems } from '../helpers/server.js';
 import { startServerProcess } from '../../tools/loadtest/server-process.js';
 
 let pg: PostgresCluster;
@@ -81,9 +89,33 @@ describe('two replicas on one database', () => {
     expect(Buffer.from(got.image).equals(main)).toBe(true);
   });
 
-  test('confirmed examples need the embedded catalog: FAILED_PRECONDITION, not a half-working feature', async () => {
-    const list = call<ListExamplesRequest, ListExamplesResponse>(a.catalog.listExamples.bind(a.catalog), ListExamplesRequest.fromPartial({ itemId: 'ryw-0' }));
-    await expectStatus(list, status.FAILED_PRECONDITION, 'store=embedded');
+  test('an example added through one replica is listed, counted and searched through the other once acknowledged', async () => {
+    await a.rpc.upsertItems(await Promise.all([0, 1, 2, 3].map(async (i) => ({ itemId: `rex-${i}`, image: await patternImage(260 + i) }))));
+    const photo = await patternImage(270);
+    // The item to confirm: the one of these the photo is least like (else the check proves little).
+    const scoreOf = async (r: TestServer, itemId: string) => (await r.rpc.search({ image: photo, topK: 100 })).hits.find((h) => h.itemId === itemId)!.score;
+    const target = (await b.rpc.search({ image: photo, topK: 100 })).hits.filter((h) => h.itemId.startsWith('rex-')).pop()!.itemId;
+    const before = await scoreOf(b, target);
+    const embeddingBefore = (await b.rpc.getItem({ itemId: target, includeEmbedding: true })).embedding;
+    const added = await new Promise<AddExamplesResponse>((resolve, reject) => {
+      const stream = a.catalog.addExamples((e, r) => (e ? reject(e) : resolve(r)));
+      stream.write(AddExamplesRequest.fromPartial({ itemId: target, image: photo, label: ExampleLabel.EXAMPLE_LABEL_SAME }));
+      stream.end();
+    });
+    expect(added).toMatchObject({ added: 1, failed: 0 });
+    const exampleId = added.outcomes[0].exampleId;
+    // No wait and no retry: B reads the database for every call.
+    const listed = await call<ListExamplesRequest, ListExamplesResponse>(b.catalog.listExamples.bind(b.catalog), ListExamplesRequest.fromPartial({ itemId: target }));
+    expect(listed.examples.map((e) => e.exampleId)).toEqual([exampleId]);
+    expect((await b.rpc.getCatalogStats()).sameExampleCount).toBeGreaterThanOrEqual(1);
+    // The default scoring (fold): B searches the item by its vector folded with the photo's.
+    const photoVector = (await b.rpc.embed({ image: photo })).embedding;
+    const folded = (await b.rpc.getItem({ itemId: target, includeEmbedding: true })).embedding;
+    expect(dot(folded, photoVector)).toBeGreaterThan(dot(embeddingBefore, photoVector) + 0.01);
+    expect(await scoreOf(b, target)).toBeGreaterThan(before + 0.01);
+    // Deleted through B, gone from A's searches.
+    expect(await call(b.catalog.deleteExample.bind(b.catalog), DeleteExampleRequest.fromPartial({ exampleId }))).toEqual({ deleted: true });
+    expect(await scoreOf(a, target)).toBeCloseTo(before, 4);
   });
 });
 

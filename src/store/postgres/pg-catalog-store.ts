@@ -10,6 +10,10 @@ import {
   validateMetadata,
   validateView,
   parseExampleView,
+  validateExampleId,
+  exampleViewOf,
+  type ExampleInfo,
+  type ExampleScoring,
 } from '../catalog/index.js';
 import { fromFloat16, toFloat16 } from '../catalog/float16.js';
 import type { CatalogStore, CatalogStoreStats } from '../catalog-store.js';
@@ -32,6 +36,11 @@ export interface PgCatalogStoreOptions {
   reembed?: ReembedRows;
   /** Progress of a switch. */
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * How SAME examples take part in search (option exampleScoring). Default `fold`. The catalog is
+   * bound to one way (its rows are maintained that way): see {@link PgCatalogStore.open}.
+   */
+  exampleScoring?: ExampleScoring;
 }
 
 /** A stored row to embed again, with its source image. */
@@ -90,7 +99,7 @@ async function writeRows(c: pg.PoolClient, table: string, rows: PgRow[]): Promis
      values ${values.join(', ')}
      on conflict (row_key) do update set metadata = excluded.metadata, embedding = excluded.embedding, local = excluded.local,
        model_version = excluded.model_version, image_sha256 = excluded.image_sha256, image_bytes = excluded.image_bytes,
-       updated_at_ms = excluded.updated_at_ms, simulated_views = excluded.simulated_views
+       updated_at_ms = excluded.updated_at_ms, simulated_views = excluded.simulated_views, catalog_embedding = null
      returning row_key, (xmax = 0) as inserted`,
     params,
   );
@@ -115,7 +124,39 @@ function rowsTableSql(table: string, dim: number): string[] {
     `create index if not exists ${table}_item on ${table} (item_id)`,
     `create index if not exists ${table}_image on ${table} (image_sha256)`,
     `create index if not exists ${table}_metadata on ${table} using gin (metadata jsonb_path_ops)`,
+    // Confirmed examples (views '@same.<id>' / '@different.<id>'): by id, and counted by label. The
+    // queries repeat the predicate `view like '@%'` so the planner can use it.
+    `create index if not exists ${table}_examples on ${table} (view collate "C") where view like '@%'`,
+    // With exampleScoring fold: an item's catalog vector while `embedding` holds the fold of it and
+    // its SAME examples' vectors (null when nothing is folded). Added to tables made before it.
+    `alter table ${table} add column if not exists catalog_embedding vector(${dim})`,
   ];
+}
+
+/**
+ * Recomputes the fold of `itemIds` in `table` (exampleScoring fold, inside the caller's
+ * transaction): an item with SAME examples is searched by the normalised sum of its catalog vector
+ * (kept in catalog_embedding) and theirs, each photo weighing as much as the catalog image, as the
+ * embedded catalog does; an item without any gets its catalog vector back. All items when `itemIds` is null.
+ */
+async function refold(c: pg.PoolClient, table: string, itemIds: string[] | null): Promise<void> {
+  if (itemIds !== null && itemIds.length === 0) return;
+  const only = itemIds === null ? '' : 'and item_id = any($1::text[])';
+  const onlyMain = itemIds === null ? '' : 'and m.row_key = any($1::text[])';
+  const params = itemIds === null ? [] : [itemIds];
+  await c.query(
+    `update ${table} m set catalog_embedding = coalesce(m.catalog_embedding, m.embedding),
+       embedding = l2_normalize(coalesce(m.catalog_embedding, m.embedding) + s.total)
+     from (select item_id, sum(embedding) as total from ${table} where view like '@same.%' ${only} group by item_id) s
+     where m.row_key = s.item_id and m.view = ''`,
+    params,
+  );
+  await c.query(
+    `update ${table} m set embedding = m.catalog_embedding, catalog_embedding = null
+     where m.catalog_embedding is not null ${onlyMain}
+       and not exists (select 1 from ${table} e where e.item_id = m.row_key and e.view like '@same.%')`,
+    params,
+  );
 }
 
 /** Rows re-embedded per model run batch during a switch. */
@@ -180,6 +221,28 @@ function infoFrom(r: RowRecord): CatalogItemInfo {
 
 const INFO_COLUMNS = 'row_key, metadata, model_version, image_sha256, image_bytes, updated_at_ms, simulated_views';
 
+/** The two view names an example id may be stored under. */
+function exampleViews(exampleId: string): string[] {
+  return [exampleViewOf('same', exampleId), exampleViewOf('different', exampleId)];
+}
+
+/** The example id of an example's view name, in SQL (the part after the first '.'). */
+const EXAMPLE_ID_SQL = `substr(view, strpos(view, '.') + 1) collate "C"`;
+
+function exampleFrom(r: RowRecord & { item_id: string; view: string }): ExampleInfo | undefined {
+  const example = parseExampleView(r.view);
+  if (!example) return undefined;
+  return {
+    ...example,
+    itemId: r.item_id,
+    metadata: r.metadata,
+    modelVersion: r.model_version,
+    imageSha256: r.image_sha256,
+    imageBytes: Number(r.image_bytes),
+    createdAtMs: Number(r.updated_at_ms),
+  };
+}
+
 /**
  * The vector index: HNSW over the vectors cast to halfvec (2 bytes a value), cosine (rows are unit
  * vectors); the table keeps them in full precision and Search rescores the candidates with those.
@@ -211,8 +274,9 @@ interface Binding {
  * writes once they are acknowledged (committed). Filtered searches use pgvector's iterative index
  * scans (`hnsw.iterative_scan = relaxed_order`), so a rare filter still fills k hits.
  *
- * Not built on this store: confirmed examples, background refinement and re-embedding for a new
- * model version (a server refuses to start when the database is bound to another model version).
+ * Confirmed examples are rows of their item under an example view, as in the embedded catalog;
+ * SAME ones are folded into their item's vector or searched as views of it (exampleScoring, bound
+ * in `twinlens_catalog`), DIFFERENT ones never take part. Not built on this store: background refinement.
  */
 export class PgCatalogStore implements CatalogStore {
   readonly kind = 'postgres' as const;
@@ -224,6 +288,8 @@ export class PgCatalogStore implements CatalogStore {
     readonly localLength: number,
     private readonly url: string,
     private readonly efSearch: number,
+    /** How SAME examples take part in search; the catalog is bound to it. */
+    readonly exampleScoring: ExampleScoring,
   ) {}
 
   /**
@@ -243,6 +309,7 @@ export class PgCatalogStore implements CatalogStore {
     // An idle connection that the server dropped (restart) must not crash the process.
     pool.on('error', () => undefined);
     const target: Binding = { model_version: modelVersion, dim, local_length: localLength };
+    const scoring = o.exampleScoring ?? 'fold';
     try {
       const needsSwitch = await withClient(pool, async (c) => {
         await c.query('begin');
@@ -255,6 +322,20 @@ export class PgCatalogStore implements CatalogStore {
           const b = (await c.query<Binding>('select model_version, dim, local_length from twinlens_catalog')).rows[0];
           const rowsExist = (await c.query(`select to_regclass('twinlens_rows') is not null as t`)).rows[0].t as boolean;
           const held = rowsExist ? ((await c.query('select exists (select 1 from twinlens_rows) as e')).rows[0].e as boolean) : false;
+          // The example scoring is bound like the model: the rows are kept one way (fold: the item's
+          // vector is the fold), so every replica must agree. It may change while no SAME example exists.
+          await c.query('alter table twinlens_catalog add column if not exists example_scoring text');
+          const boundScoring = (await c.query<{ s: string | null }>('select example_scoring as s from twinlens_catalog')).rows[0]?.s ?? null;
+          if (boundScoring !== null && boundScoring !== scoring) {
+            const same = held && ((await c.query(`select exists (select 1 from twinlens_rows where view like '@same.%') as e`)).rows[0].e as boolean);
+            if (same) {
+              throw new FailedPreconditionError(
+                `the PostgreSQL catalog scores confirmed examples ${boundScoring} and holds SAME examples kept that way; this server is configured ` +
+                  `exampleScoring=${scoring}: configure ${boundScoring} (every replica of one catalog scores examples the same way)`,
+              );
+            }
+          }
+          if (b !== undefined && boundScoring !== scoring) await c.query('update twinlens_catalog set example_scoring = $1', [scoring]);
           const mismatch = b !== undefined && !sameBinding(b, target);
           if (mismatch && held) {
             if (!o.reembed) {
@@ -268,9 +349,10 @@ export class PgCatalogStore implements CatalogStore {
           }
           if (mismatch) await c.query('drop table if exists twinlens_rows');
           await c.query(
-            `insert into twinlens_catalog (id, model_version, dim, local_length) values (1, $1, $2, $3)
-             on conflict (id) do update set model_version = excluded.model_version, dim = excluded.dim, local_length = excluded.local_length`,
-            [modelVersion, dim, localLength],
+            `insert into twinlens_catalog (id, model_version, dim, local_length, example_scoring) values (1, $1, $2, $3, $4)
+             on conflict (id) do update set model_version = excluded.model_version, dim = excluded.dim, local_length = excluded.local_length,
+               example_scoring = excluded.example_scoring`,
+            [modelVersion, dim, localLength, scoring],
           );
           for (const sql of rowsTableSql('twinlens_rows', dim)) await c.query(sql);
           await c.query(hnswIndexSql(dim));
@@ -286,7 +368,7 @@ export class PgCatalogStore implements CatalogStore {
       await pool.end().catch(() => undefined);
       throw e;
     }
-    return new PgCatalogStore(pool, modelVersion, dim, localLength, o.url, efSearch);
+    return new PgCatalogStore(pool, modelVersion, dim, localLength, o.url, efSearch, scoring);
   }
 
   /** What a replica whose model the catalog no longer holds is told (UNAVAILABLE: retry on another replica). */
@@ -296,18 +378,26 @@ export class PgCatalogStore implements CatalogStore {
     );
   }
 
-  /** The model version the catalog is bound to now. */
-  private async boundVersion(c: pg.Pool | pg.PoolClient, lock = ''): Promise<string> {
-    return (await c.query<{ model_version: string }>(`select model_version from twinlens_catalog ${lock}`)).rows[0].model_version;
+  /**
+   * Throws ServiceUnavailableError unless the catalog is bound to this replica's model version and
+   * example scoring (another replica may have switched either since this one started).
+   */
+  private async assertBound(c: pg.Pool | pg.PoolClient, lock = ''): Promise<void> {
+    const b = (await c.query<{ model_version: string; s: string | null }>(`select model_version, example_scoring as s from twinlens_catalog ${lock}`)).rows[0];
+    if (b.model_version !== this.modelVersion) throw this.switchedAway(b.model_version);
+    if ((b.s ?? this.exampleScoring) !== this.exampleScoring) {
+      throw new ServiceUnavailableError(
+        `the catalog now scores confirmed examples ${b.s}; this replica is configured exampleScoring=${this.exampleScoring}: restart it with ${b.s}`,
+      );
+    }
   }
 
   /**
    * Throws ServiceUnavailableError unless the database answers and the catalog is still bound to
-   * this replica's model version (Health).
+   * this replica's model version and example scoring (Health).
    */
   async check(): Promise<void> {
-    const bound = await this.q((p) => this.boundVersion(p));
-    if (bound !== this.modelVersion) throw this.switchedAway(bound);
+    await this.q((p) => this.assertBound(p));
   }
 
   /** Runs `fn` on the pool, answering UNAVAILABLE when the database cannot be reached. */
@@ -323,8 +413,7 @@ export class PgCatalogStore implements CatalogStore {
   upsert(items: NewCatalogItem[]): Promise<boolean[]> {
     for (const item of items) {
       validateItemId(item.itemId);
-      if (parseExampleView(item.view ?? '')) throw new FailedPreconditionError('confirmed examples need the embedded catalog (option store=embedded)');
-      validateView(item.view);
+      if (!parseExampleView(item.view ?? '')) validateView(item.view);
       validateMetadata(item.metadata);
       if (item.embedding.length !== this.dim) {
         throw new RangeError(`embedding of '${item.itemId}' has ${item.embedding.length} dims, the catalog ${this.dim}`);
@@ -350,8 +439,7 @@ export class PgCatalogStore implements CatalogStore {
         try {
           // Shares the binding row with other writers; a model switch's final step locks it for
           // update, so no write lands in the old table after that step copied it.
-          const bound = await this.boundVersion(c, 'for share');
-          if (bound !== this.modelVersion) throw this.switchedAway(bound);
+          await this.assertBound(c, 'for share');
           const shas = [...images.keys()];
           await c.query(
             `insert into twinlens_images (sha256, bytes) select * from unnest($1::text[], $2::bytea[]) on conflict (sha256) do nothing`,
@@ -369,6 +457,28 @@ export class PgCatalogStore implements CatalogStore {
             simulatedViews: item.simulatedViews ?? null,
           }));
           const replaced = await writeRows(c, 'twinlens_rows', rows);
+          // An example's item must exist. The lock on its main row makes a concurrent DeleteItem
+          // (which locks that row for update first) wait for this commit and then delete the example
+          // too, or makes this write find the item gone: no example outlives its item. With fold the
+          // lock is exclusive, so two writes of one item's examples fold one after the other (the
+          // second's refold statement, run once it holds the lock, sees the first's example).
+          const exampleItems = [...new Set([...byKey.values()].filter((i) => parseExampleView(i.view ?? '')).map((i) => i.itemId))];
+          if (exampleItems.length > 0) {
+            const lock = this.exampleScoring === 'fold' ? 'for no key update' : 'for key share';
+            const found = await c.query<{ row_key: string }>(`select row_key from twinlens_rows where row_key = any($1::text[]) order by row_key ${lock}`, [exampleItems]);
+            const present = new Set(found.rows.map((r) => r.row_key));
+            const missing = exampleItems.find((id) => !present.has(id));
+            if (missing !== undefined) throw new ItemNotFoundError(missing);
+          }
+          if (this.exampleScoring === 'fold') {
+            // The items whose fold this write changes: a new SAME example's, or a replaced main
+            // image's (writeRows put its new catalog vector in `embedding`).
+            const touched = new Set<string>();
+            for (const [key, item] of byKey) {
+              if (parseExampleView(item.view ?? '')?.label === 'same' || (!item.view && replaced.has(key))) touched.add(item.itemId);
+            }
+            await refold(c, 'twinlens_rows', [...touched]);
+          }
           await c.query('commit');
           return replaced;
         } catch (e) {
@@ -389,15 +499,39 @@ export class PgCatalogStore implements CatalogStore {
   delete(itemId: string, view = ''): Promise<boolean> {
     validateItemId(itemId);
     validateView(view);
+    return view
+      ? this.deleteRows('delete from twinlens_rows where row_key = $1 returning image_sha256', [rowKeyOf(itemId, view)])
+      : this.deleteRows('delete from twinlens_rows where item_id = $1 returning image_sha256', [itemId], itemId);
+  }
+
+  /** Deletes one example by id (either label); false when there was none. */
+  deleteExample(exampleId: string): Promise<boolean> {
+    validateExampleId(exampleId);
+    return this.deleteRows(`delete from twinlens_rows where view like '@%' and view = any($1::text[]) returning image_sha256, item_id`, [exampleViews(exampleId)], undefined, true);
+  }
+
+  /**
+   * Runs the delete statement `sql` (returning image_sha256) in a transaction that holds the binding
+   * for share, then removes images no row references any more; false when it deleted nothing. With
+   * `lockItem`, that item's main row is locked for update first, so an example written concurrently
+   * (which key-share locks it) is either committed before the delete reads the rows, or finds the item gone.
+   * With `refolds` (the statement also returns item_id), the items' folds are redone in the transaction.
+   */
+  private deleteRows(sql: string, params: unknown[], lockItem?: string, refolds = false): Promise<boolean> {
     return this.q(async (pool) => {
       const res = await withClient(pool, async (c) => {
         await c.query('begin');
         try {
-          const bound = await this.boundVersion(c, 'for share');
-          if (bound !== this.modelVersion) throw this.switchedAway(bound);
-          const r = view
-            ? await c.query<{ image_sha256: string }>('delete from twinlens_rows where row_key = $1 returning image_sha256', [rowKeyOf(itemId, view)])
-            : await c.query<{ image_sha256: string }>('delete from twinlens_rows where item_id = $1 returning image_sha256', [itemId]);
+          await this.assertBound(c, 'for share');
+          if (lockItem !== undefined) await c.query('select 1 from twinlens_rows where row_key = $1 for update', [lockItem]);
+          const r = await c.query<{ image_sha256: string; item_id?: string }>(sql, params);
+          if (refolds && this.exampleScoring === 'fold' && r.rows.length > 0) {
+            // A deleted SAME example leaves the fold of its item: lock the item's row first, so the
+            // refold (a new statement, hence snapshot) sees any example committed meanwhile.
+            const items = [...new Set(r.rows.map((row) => row.item_id!))].sort();
+            await c.query('select 1 from twinlens_rows where row_key = any($1::text[]) order by row_key for no key update', [items]);
+            await refold(c, 'twinlens_rows', items);
+          }
           await c.query('commit');
           return r;
         } catch (e) {
@@ -485,29 +619,45 @@ export class PgCatalogStore implements CatalogStore {
    */
   async search(query: Float32Array, k: number, filter?: MetadataFilter): Promise<{ hits: IndexHit[]; scanned: number }> {
     if (query.length !== this.dim) throw new RangeError(`query has ${query.length} dims, the catalog ${this.dim}`);
+    const filtered = !!filter && Object.keys(filter).length > 0;
     // Only this model's rows: after another replica switched the catalog, none match (checked below).
-    const where = `where model_version = $3${filter && Object.keys(filter).length > 0 ? ' and metadata @> $4::jsonb' : ''}`;
+    // Confirmed examples are scored best-view: a SAME example is another view of its item, with the
+    // item's metadata (filters and hits see the item); DIFFERENT examples never take part. With a
+    // filter, catalog rows are filtered on their own metadata here and SAME examples by their item's
+    // in a second, exact query (below), so a rare filter still answers from the GIN index.
+    // With fold, example rows never take part: their vectors are in their item's.
+    const bestView = this.exampleScoring === 'best-view';
+    const where = filtered
+      ? `where model_version = $3 and view not like '@%' and metadata @> $4::jsonb`
+      : `where model_version = $3 and view not like ${bestView ? `'@different.%'` : `'@%'`}`;
+    const metadataOf = `case when view like '@%' then (select m.metadata from twinlens_rows m where m.row_key = r.item_id) else r.metadata end`;
     let limit = Math.max(k * 2, k + 8);
     for (;;) {
       const params: unknown[] = [vectorText(query), limit, this.modelVersion];
-      if (filter && Object.keys(filter).length > 0) params.push(JSON.stringify(filter));
-      const rows = await this.q(
-        async (pool) =>
-          (
-            await pool.query<{ item_id: string; view: string; metadata: Record<string, string>; d: number }>(
-              // Candidates in the halfvec index's order; `d` is the full-precision distance (rescore).
-              `select item_id, view, metadata, embedding <=> $1::vector as d from twinlens_rows ${where}
-               order by embedding::halfvec(${this.dim}) <=> $1::halfvec(${this.dim}) limit $2`,
-              params,
-            ).catch(async (e: unknown) => {
-              // A switch to a model of another dimension makes the query vector unfit for the column.
-              await this.check();
-              throw e;
-            })
-          ).rows,
-      );
+      if (filtered) params.push(JSON.stringify(filter));
+      const { rows, short } = await this.q(async (pool) => {
+        const run = (sql: string) =>
+          pool.query<{ item_id: string; view: string; metadata: Record<string, string> | null; d: number }>(sql, params).catch(async (e: unknown) => {
+            // A switch to a model of another dimension makes the query vector unfit for the column.
+            await this.check();
+            throw e;
+          });
+        // Candidates in the halfvec index's order; `d` is the full-precision distance (rescore).
+        const found = await run(
+          `select item_id, view, ${metadataOf} as metadata, embedding <=> $1::vector as d from twinlens_rows r ${where}
+           order by embedding::halfvec(${this.dim}) <=> $1::halfvec(${this.dim}) limit $2`,
+        );
+        if (!filtered || !bestView) return { rows: found.rows, short: found.rows.length < limit };
+        const examples = await run(
+          `select e.item_id, e.view, m.metadata, e.embedding <=> $1::vector as d
+           from twinlens_rows m join twinlens_rows e on e.item_id = m.item_id and e.view like '@same.%'
+           where m.view = '' and m.metadata @> $4::jsonb and e.model_version = $3
+           order by d limit $2`,
+        );
+        return { rows: [...found.rows, ...examples.rows], short: found.rows.length < limit && examples.rows.length < limit };
+      });
       // A short answer may mean the catalog switched to another model: say so rather than answer less.
-      if (rows.length < limit) await this.check();
+      if (short) await this.check();
       // Rescored (and relaxed_order may return rows slightly out of order): sort by the full-precision
       // distance, then keep each item's best view.
       rows.sort((a, b) => a.d - b.d);
@@ -516,12 +666,58 @@ export class PgCatalogStore implements CatalogStore {
       for (const r of rows) {
         if (seen.has(r.item_id)) continue;
         seen.add(r.item_id);
-        hits.push({ itemId: r.item_id, score: 1 - r.d, metadata: r.metadata, view: r.view });
+        hits.push({ itemId: r.item_id, score: 1 - r.d, metadata: r.metadata ?? {}, view: r.view });
         if (hits.length === k) break;
       }
-      if (hits.length === k || rows.length < limit) return { hits, scanned: rows.length };
+      if (hits.length === k || short) return { hits, scanned: rows.length };
       limit *= 4;
     }
+  }
+
+  async listExamples(itemId: string, afterId: string, limit: number): Promise<{ examples: ExampleInfo[]; more: boolean; total: number }> {
+    validateItemId(itemId);
+    const [rows, total] = await this.q(async (pool) => {
+      const [item, page, n] = await Promise.all([
+        pool.query('select 1 from twinlens_rows where row_key = $1', [itemId]),
+        pool.query<RowRecord & { item_id: string; view: string }>(
+          `select item_id, view, ${INFO_COLUMNS} from twinlens_rows
+           where item_id = $1 and view like '@%' and ${EXAMPLE_ID_SQL} > $2 order by ${EXAMPLE_ID_SQL} limit $3`,
+          [itemId, afterId, limit + 1],
+        ),
+        pool.query<{ n: string }>(`select count(*) as n from twinlens_rows where item_id = $1 and view like '@%'`, [itemId]),
+      ]);
+      if (item.rowCount === 0) throw new ItemNotFoundError(itemId);
+      return [page.rows, Number(n.rows[0].n)] as const;
+    });
+    const examples = rows.map(exampleFrom).filter((e): e is ExampleInfo => e !== undefined);
+    return { examples: examples.slice(0, limit), more: rows.length > limit, total };
+  }
+
+  async example(exampleId: string): Promise<ExampleInfo | undefined> {
+    validateExampleId(exampleId);
+    const rows = await this.q(
+      async (pool) =>
+        (
+          await pool.query<RowRecord & { item_id: string; view: string }>(
+            `select item_id, view, ${INFO_COLUMNS} from twinlens_rows where view like '@%' and view = any($1::text[])`,
+            [exampleViews(exampleId)],
+          )
+        ).rows,
+    );
+    return rows.length === 0 ? undefined : exampleFrom(rows[0]);
+  }
+
+  async exampleCounts(): Promise<{ same: number; different: number }> {
+    const r = await this.q(
+      async (pool) =>
+        (
+          await pool.query<{ same: string; different: string }>(
+            `select count(*) filter (where view like '@same.%') as same, count(*) filter (where view like '@different.%') as different
+             from twinlens_rows where view like '@%'`,
+          )
+        ).rows[0],
+    );
+    return { same: Number(r.same), different: Number(r.different) };
   }
 
   async stats(): Promise<CatalogStoreStats> {
@@ -664,9 +860,11 @@ async function reembedAndSwap(pool: pg.Pool, target: Binding, reembed: ReembedRo
       await c.query('select 1 from twinlens_catalog for update');
       await embedInto(c, target, await pendingRows(c, 1_000_000), reembed);
       await c.query(`delete from ${NEXT} n where not exists (select 1 from twinlens_rows o where o.row_key = n.row_key)`);
+      // The new table holds catalog vectors only: fold the SAME examples' new vectors in again.
+      if ((await c.query<{ s: string | null }>('select example_scoring as s from twinlens_catalog')).rows[0].s === 'fold') await refold(c, NEXT, null);
       await c.query('drop table twinlens_rows');
       await c.query(`alter table ${NEXT} rename to twinlens_rows`);
-      for (const suffix of ['pkey', 'item', 'image', 'metadata', 'hnsw']) await c.query(`alter index ${NEXT}_${suffix} rename to twinlens_rows_${suffix}`);
+      for (const suffix of ['pkey', 'item', 'image', 'metadata', 'examples', 'hnsw']) await c.query(`alter index ${NEXT}_${suffix} rename to twinlens_rows_${suffix}`);
       await c.query(`alter table twinlens_rows rename constraint ${NEXT}_image_sha256_fkey to twinlens_rows_image_sha256_fkey`);
       await c.query('update twinlens_catalog set model_version = $1, dim = $2, local_length = $3', [target.model_version, dim, target.local_length]);
       await c.query('commit');

@@ -20,14 +20,11 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
   AdaptationState,
   AddExamplesRequest,
-  type AddExamplesResponse,
-  type CatalogServiceClient,
   ExampleLabel,
-  StartAdaptationRequest,
-  type StartAdaptationResponse,
 } from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage } from '../helpers/images.js';
-import { call, expectStatus, makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { expectStatus, makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { addExamples, startAdaptation } from '../helpers/examples.js';
 
 const MODEL = path.join(PACKAGE_ROOT, 'models', 'mobilenet_v2_140', 'manifest.json');
 const ITEMS = 6;
@@ -37,13 +34,6 @@ const OPTIONS = { modelManifest: MODEL, adaptBaseManifest: MODEL } as const;
 // Fits and re-embeds on 2 cores: a minute each when quiet, several beside another CPU-heavy job.
 jest.setTimeout(600_000);
 
-function addExamples(client: CatalogServiceClient, examples: Partial<AddExamplesRequest>[]): Promise<AddExamplesResponse> {
-  return new Promise((resolve, reject) => {
-    const stream = client.addExamples((e, r) => (e ? reject(e) : resolve(r)));
-    for (const ex of examples) stream.write(AddExamplesRequest.fromPartial(ex));
-    stream.end();
-  });
-}
 
 /** Item `item`'s picture, 80 px, on background `background` (256 px), at a place that depends on both (and `shot`). */
 async function photo(item: number, background: number, shot = 0): Promise<Buffer> {
@@ -56,8 +46,6 @@ async function photo(item: number, background: number, shot = 0): Promise<Buffer
     .toBuffer();
 }
 
-const startAdaptation = (client: CatalogServiceClient, budgetMinutes = 0): Promise<StartAdaptationResponse> =>
-  call(client.startAdaptation.bind(client), StartAdaptationRequest.fromPartial({ budgetMinutes }));
 
 /** How many of `queries` find their item first. */
 async function firstHits(server: TestServer, queries: { item: number; image: Buffer }[]): Promise<number> {
@@ -168,7 +156,7 @@ test('twinlens adapt --examples: StartAdaptation runs one adaptation at a time, 
   try {
     const base = (await server.rpc.getServiceInfo()).modelVersion;
     expect((await server.rpc.getCatalogStats()).adaptation).toBeUndefined();
-    await expectStatus(startAdaptation(server.catalog, -1), GrpcStatus.INVALID_ARGUMENT, 'budget_minutes');
+    await expectStatus(startAdaptation(server.catalog, { budgetMinutes: -1 }), GrpcStatus.INVALID_ARGUMENT, 'budget_minutes');
     await fill(server);
     const cli = promisify(execFile)(process.execPath, [CLI_ENTRY, 'adapt', '--examples', '--server', server.address, '--poll-seconds', '0.2', '--json'], { timeout: 540_000 });
     // While the CLI's adaptation runs, a second one is refused and the first reports where it is.

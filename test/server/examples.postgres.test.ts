@@ -12,40 +12,19 @@ import pg from 'pg';
 import sharp from 'sharp';
 import { PACKAGE_ROOT } from '../../src/config/index.js';
 import {
-  AddExamplesRequest,
-  type AddExamplesResponse,
-  type CatalogServiceClient,
-  ConfirmMatchRequest,
-  type ConfirmMatchResponse,
-  DeleteExampleRequest,
-  type DeleteExampleResponse,
   ExampleLabel,
-  ListExamplesRequest,
-  type ListExamplesResponse,
   StartAdaptationRequest,
 } from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage, randomBytes } from '../helpers/images.js';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { call, dot, expectStatus, startTestServer, type TestServer } from '../helpers/server.js';
+import { addExamples, listExamples, deleteExample, confirmMatch } from '../helpers/examples.js';
 
 const V2 = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'tiny-twin', 'manifest.json');
 const V2_VERSION = 'tiny-twin-test-fixture-1';
 const SAME = ExampleLabel.EXAMPLE_LABEL_SAME;
 const DIFFERENT = ExampleLabel.EXAMPLE_LABEL_DIFFERENT;
 
-function addExamples(client: CatalogServiceClient, examples: Partial<AddExamplesRequest>[]): Promise<AddExamplesResponse> {
-  return new Promise((resolve, reject) => {
-    const stream = client.addExamples((e, r) => (e ? reject(e) : resolve(r)));
-    for (const ex of examples) stream.write(AddExamplesRequest.fromPartial(ex));
-    stream.end();
-  });
-}
-const listExamples = (c: CatalogServiceClient, req: Partial<ListExamplesRequest>): Promise<ListExamplesResponse> =>
-  call(c.listExamples.bind(c), ListExamplesRequest.fromPartial(req));
-const deleteExample = (c: CatalogServiceClient, exampleId: string): Promise<DeleteExampleResponse> =>
-  call(c.deleteExample.bind(c), DeleteExampleRequest.fromPartial({ exampleId }));
-const confirmMatch = (c: CatalogServiceClient, req: Partial<ConfirmMatchRequest>): Promise<ConfirmMatchResponse> =>
-  call(c.confirmMatch.bind(c), ConfirmMatchRequest.fromPartial(req));
 
 /** The same picture, slightly brighter and re-encoded at a lower quality: a near-duplicate photo. */
 async function nearDuplicate(image: Buffer): Promise<Buffer> {

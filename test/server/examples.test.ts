@@ -5,21 +5,11 @@ import sharp from 'sharp';
 import { PACKAGE_ROOT } from '../../src/config/index.js';
 import {
   AdaptationState,
-  AddExamplesRequest,
-  type AddExamplesResponse,
-  type CatalogServiceClient,
-  ConfirmMatchRequest,
-  type ConfirmMatchResponse,
-  DeleteExampleRequest,
-  type DeleteExampleResponse,
   ExampleLabel,
-  ListExamplesRequest,
-  type ListExamplesResponse,
-  StartAdaptationRequest,
-  type StartAdaptationResponse,
 } from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage, randomBytes } from '../helpers/images.js';
-import { call, expectStatus, makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { expectStatus, makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { addExamples, listExamples, deleteExample, confirmMatch, startAdaptation } from '../helpers/examples.js';
 import { silentLogger } from '../../src/observability/index.js';
 
 const errorLog = { ...silentLogger, error: (m: string, e?: unknown) => console.error(m, e) };
@@ -28,21 +18,6 @@ const V2 = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'tiny-twin', 'manifest.js
 const SAME = ExampleLabel.EXAMPLE_LABEL_SAME;
 const DIFFERENT = ExampleLabel.EXAMPLE_LABEL_DIFFERENT;
 
-function addExamples(client: CatalogServiceClient, examples: Partial<AddExamplesRequest>[]): Promise<AddExamplesResponse> {
-  return new Promise((resolve, reject) => {
-    const stream = client.addExamples((e, r) => (e ? reject(e) : resolve(r)));
-    for (const ex of examples) stream.write(AddExamplesRequest.fromPartial(ex));
-    stream.end();
-  });
-}
-const listExamples = (c: CatalogServiceClient, req: Partial<ListExamplesRequest>): Promise<ListExamplesResponse> =>
-  call(c.listExamples.bind(c), ListExamplesRequest.fromPartial(req));
-const deleteExample = (c: CatalogServiceClient, exampleId: string): Promise<DeleteExampleResponse> =>
-  call(c.deleteExample.bind(c), DeleteExampleRequest.fromPartial({ exampleId }));
-const startAdaptation = (c: CatalogServiceClient, req: Partial<StartAdaptationRequest>): Promise<StartAdaptationResponse> =>
-  call(c.startAdaptation.bind(c), StartAdaptationRequest.fromPartial(req));
-const confirmMatch = (c: CatalogServiceClient, req: Partial<ConfirmMatchRequest>): Promise<ConfirmMatchResponse> =>
-  call(c.confirmMatch.bind(c), ConfirmMatchRequest.fromPartial(req));
 
 /** The same picture, slightly brighter and re-encoded at a lower quality: a near-duplicate photo. */
 async function nearDuplicate(image: Buffer): Promise<Buffer> {

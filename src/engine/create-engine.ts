@@ -25,6 +25,22 @@ interface LoadedModel {
   decoder: ImageDecoder;
 }
 
+/** What an engine takes from its model and the options, whichever store it serves from. */
+function engineSettingsOf(model: LoadedModel, options: Readonly<TwinlensOptions>, log: Logger) {
+  return {
+    decoder: model.decoder,
+    embedder: model.embedder,
+    pairHead: model.pairHead,
+    threshold: model.manifest.threshold,
+    inputSize: model.manifest.input.size,
+    maxImagesInProgress: options.maxImagesInProgress,
+    queryMirror: options.queryMirror,
+    maxImagePixels: options.maxImagePixels,
+    recentQueries: new RecentQueries({ retentionMs: options.confirmRetentionMs, maxBytes: options.confirmRetentionBytes }),
+    log: (m: string, f?: Record<string, unknown>) => log.info(m, f),
+  };
+}
+
 async function loadModel(
   manifestPath: string,
   options: Readonly<TwinlensOptions>,
@@ -177,21 +193,12 @@ export async function createEngine(
   const catalogViews = createCatalogViewSource({ views: options.catalogViews, seed: 1, workers: options.catalogViewWorkers });
   if (catalogViews) log.info(`catalog vectors average the clean image with ${options.catalogViews} simulated photos of it (catalogViews)`);
   const engine = new TwinlensEngine({
-    decoder: serving.decoder,
-    embedder: serving.embedder,
-    pairHead: serving.pairHead,
-    threshold: serving.manifest.threshold,
-    inputSize: serving.manifest.input.size,
-    catalog,
-    maxImagesInProgress: options.maxImagesInProgress,
-    queryMirror: options.queryMirror,
+    ...engineSettingsOf(serving, options, log),
     queryCutout,
-    maxImagePixels: options.maxImagePixels,
     catalogViews,
-    recentQueries: new RecentQueries({ retentionMs: options.confirmRetentionMs, maxBytes: options.confirmRetentionBytes }),
+    catalog,
     catalogViewsInBackground: options.catalogViewsInBackground,
     exampleAdapter: exampleAdapterOf(options, target.manifest.version),
-    log: (m, f) => log.info(m, f),
   });
   if (stale.length > 0) {
     log.info(`re-embedding ${stale.length} catalog items stored under another model version before serving`);
@@ -335,21 +342,7 @@ async function createPostgresEngine(
     throw e;
   });
   log.info('catalog in PostgreSQL (store=postgres)', { modelVersion: store.modelVersion, dim: store.dim });
-  const engine = new TwinlensEngine({
-    decoder: model.decoder,
-    embedder: model.embedder,
-    pairHead: model.pairHead,
-    threshold: model.manifest.threshold,
-    inputSize: model.manifest.input.size,
-    store,
-    maxImagesInProgress: options.maxImagesInProgress,
-    queryMirror: options.queryMirror,
-    queryCutout,
-    maxImagePixels: options.maxImagePixels,
-    catalogViews,
-    recentQueries: new RecentQueries({ retentionMs: options.confirmRetentionMs, maxBytes: options.confirmRetentionBytes }),
-    log: (m, f) => log.info(m, f),
-  });
+  const engine = new TwinlensEngine({ ...engineSettingsOf(model, options, log), queryCutout, catalogViews, store });
   const unsupported = (): never => {
     throw new FailedPreconditionError('model switches and adaptation need the embedded catalog (option store=embedded)');
   };

@@ -74,6 +74,26 @@ export function splitRowKey(key: string): { itemId: string; view: string } {
 /** A stored item, without its vector and local features. */
 export type CatalogItemInfo = Omit<CatalogRow, 'embedding' | 'local'>;
 
+/**
+ * Throws unless every item is storable in a catalog of `dim`-d vectors with `localLength` local
+ * feature values: a valid id, view (or example view) and metadata (InvalidArgumentError), and
+ * vectors of the catalog's sizes (RangeError: a caller's bug, not the client's). Both stores check
+ * with it before writing anything.
+ */
+export function validateNewItems(items: readonly NewCatalogItem[], dim: number, localLength: number): void {
+  for (const item of items) {
+    validateItemId(item.itemId);
+    if (!parseExampleView(item.view ?? '')) validateView(item.view);
+    validateMetadata(item.metadata);
+    if (item.embedding.length !== dim) {
+      throw new RangeError(`embedding of '${item.itemId}' has ${item.embedding.length} dims, the catalog ${dim}`);
+    }
+    if ((item.local?.length ?? 0) !== localLength) {
+      throw new RangeError(`local features of '${item.itemId}' have ${item.local?.length ?? 0} values, the catalog ${localLength}`);
+    }
+  }
+}
+
 /** Limits on what an item may carry. */
 export const ITEM_ID_PATTERN = /^[A-Za-z0-9._\-:/]{1,256}$/;
 export const MAX_METADATA_ENTRIES = 64;
@@ -335,17 +355,7 @@ export class Catalog {
    * Returns, per item, whether it replaced an existing one.
    */
   upsert(items: NewCatalogItem[]): Promise<boolean[]> {
-    for (const item of items) {
-      validateItemId(item.itemId);
-      if (!parseExampleView(item.view ?? '')) validateView(item.view);
-      validateMetadata(item.metadata);
-      if (item.embedding.length !== this.dim) {
-        throw new RangeError(`embedding of '${item.itemId}' has ${item.embedding.length} dims, the catalog ${this.dim}`);
-      }
-      if ((item.local?.length ?? 0) !== this.localLength) {
-        throw new RangeError(`local features of '${item.itemId}' have ${item.local?.length ?? 0} values, the catalog ${this.localLength}`);
-      }
-    }
+    validateNewItems(items, this.dim, this.localLength);
     return this.lock.run(async () => {
       const now = Date.now();
       // The last occurrence of an id in one call wins, as if they had been sent one by one.

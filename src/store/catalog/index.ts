@@ -9,6 +9,7 @@ export {
   MAX_METADATA_ENTRIES,
   MAX_METADATA_BYTES,
   validateItemId,
+  validateNewItems,
   validateMetadata,
   validateMapKeys,
   RESERVED_MAP_KEYS,

@@ -7,7 +7,7 @@ import {
   rowKeyOf,
   splitRowKey,
   validateItemId,
-  validateMetadata,
+  validateNewItems,
   validateView,
   parseExampleView,
   validateExampleId,
@@ -411,17 +411,7 @@ export class PgCatalogStore implements CatalogStore {
   }
 
   upsert(items: NewCatalogItem[]): Promise<boolean[]> {
-    for (const item of items) {
-      validateItemId(item.itemId);
-      if (!parseExampleView(item.view ?? '')) validateView(item.view);
-      validateMetadata(item.metadata);
-      if (item.embedding.length !== this.dim) {
-        throw new RangeError(`embedding of '${item.itemId}' has ${item.embedding.length} dims, the catalog ${this.dim}`);
-      }
-      if ((item.local?.length ?? 0) !== this.localLength) {
-        throw new RangeError(`local features of '${item.itemId}' have ${item.local?.length ?? 0} values, the catalog ${this.localLength}`);
-      }
-    }
+    validateNewItems(items, this.dim, this.localLength);
     return this.q(async (pool) => {
       // The last occurrence of a row key in one call wins, as if they had been sent one by one.
       const byKey = new Map<string, NewCatalogItem>();

@@ -12,6 +12,7 @@ import { type Logger, silentLogger } from '../../src/observability/index.js';
 import { patternImage } from '../helpers/images.js';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { expectStatus, startTestServer, type TestServer } from '../helpers/server.js';
+import { eventually } from '../helpers/until.js';
 
 const V2 = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'tiny-twin', 'manifest.json');
 const V2_VERSION = 'tiny-twin-test-fixture-1';
@@ -28,13 +29,6 @@ afterAll(async () => {
   await pg?.destroy();
 });
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const capture = (lines: string[]): Logger => ({ ...silentLogger, info: (m: string) => lines.push(m) });
 

@@ -19,6 +19,7 @@ import {
 import { patternImage } from '../helpers/images.js';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { call, dot, expectStatus, makeTempDir, startTestServer, type TestServer, upsertItems } from '../helpers/server.js';
+import { eventually } from '../helpers/until.js';
 import { startServerProcess } from '../../tools/loadtest/server-process.js';
 
 let pg: PostgresCluster;
@@ -39,14 +40,6 @@ afterAll(async () => {
   await pg?.destroy();
 });
 
-/** Polls `check` every 50 ms until it resolves true; throws after `timeoutMs`. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('two replicas on one database', () => {
   test('an item upserted through one is found through the other as soon as its upsert is acknowledged', async () => {

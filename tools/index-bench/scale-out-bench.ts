@@ -8,10 +8,10 @@ import { makeBenchImages } from '../bench/bench-images.js';
 import { startBenchServer, type BenchServer } from '../bench/bench-server.js';
 import { benchSearch, type SearchLevelResult } from '../bench/search-latency.js';
 import { Catalog, hnswIndexSql, PgCatalogStore } from '../../src/store/index.js';
-import { loadManifest } from '../../src/model/index.js';
 import { nearestRank as pct } from '../../src/eval/percentiles.js';
 import { startPostgres } from '../postgres/throwaway-cluster.js';
 import { syntheticCatalog } from './synthetic-vectors.js';
+import { embeddingOnlyManifest } from './embedding-only-manifest.js';
 
 /** What `twinlens-dev bench-scale-out` runs. */
 export interface ScaleOutOptions {
@@ -83,14 +83,8 @@ export async function runScaleOutBench(o: ScaleOutOptions): Promise<ScaleOutRepo
     settings: { shared_buffers: '1GB', maintenance_work_mem: '2GB', max_parallel_maintenance_workers: '2', synchronous_commit: 'off' },
   });
   try {
-    const manifest = JSON.parse(fs.readFileSync(o.model, 'utf8'));
-    delete manifest.localFeatures;
-    delete manifest.pairHead;
-    if (manifest.outputs) delete manifest.outputs.localFeatures;
-    manifest.file = path.resolve(path.dirname(o.model), manifest.file);
-    const manifestPath = path.join(work, 'manifest.json');
-    fs.writeFileSync(manifestPath, JSON.stringify(manifest));
-    const loaded = await loadManifest(manifestPath);
+    const loaded = await embeddingOnlyManifest(o.model, work);
+    const manifestPath = loaded.manifestPath;
     const dim = loaded.embeddingDim;
 
     let t = performance.now();

@@ -6,8 +6,8 @@ import { makeBenchImages } from '../bench/bench-images.js';
 import { startBenchServer } from '../bench/bench-server.js';
 import { benchSearch, type SearchLevelResult } from '../bench/search-latency.js';
 import { Catalog } from '../../src/store/catalog/index.js';
-import { loadManifest } from '../../src/model/index.js';
 import { syntheticCatalog } from './synthetic-vectors.js';
+import { embeddingOnlyManifest } from './embedding-only-manifest.js';
 
 /** What `twinlens-dev bench-search-scale` runs. */
 export interface SearchScaleOptions {
@@ -39,14 +39,8 @@ export interface SearchScaleResult {
 export async function runSearchScaleBench(o: SearchScaleOptions): Promise<SearchScaleResult[]> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'twinlens-search-scale-'));
   try {
-    const manifest = JSON.parse(fs.readFileSync(o.model, 'utf8'));
-    delete manifest.localFeatures;
-    delete manifest.pairHead;
-    if (manifest.outputs) delete manifest.outputs.localFeatures;
-    manifest.file = path.resolve(path.dirname(o.model), manifest.file);
-    const manifestPath = path.join(work, 'manifest.json');
-    fs.writeFileSync(manifestPath, JSON.stringify(manifest));
-    const loaded = await loadManifest(manifestPath);
+    const loaded = await embeddingOnlyManifest(o.model, work);
+    const manifestPath = loaded.manifestPath;
     const dim = loaded.embeddingDim;
     const images = await makeBenchImages({ watches: 20, ingestImages: 0, queryImages: 40, seed: 1, photos: 'resized' });
     const out: SearchScaleResult[] = [];

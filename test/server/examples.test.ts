@@ -9,7 +9,8 @@ import {
 } from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage, randomBytes } from '../helpers/images.js';
 import { expectStatus, makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
-import { addExamples, listExamples, deleteExample, confirmMatch, startAdaptation } from '../helpers/examples.js';
+import { addExamples, listExamples, confirmMatch, startAdaptation } from '../helpers/examples.js';
+import { exampleLifecycle } from './examples-api.js';
 import { silentLogger } from '../../src/observability/index.js';
 
 const errorLog = { ...silentLogger, error: (m: string, e?: unknown) => console.error(m, e) };
@@ -33,50 +34,8 @@ describe('confirmed examples', () => {
   });
   afterAll(() => server.stop());
 
-  test('a bad example gets its own error while the rest land; counts, paging and delete', async () => {
-    const r = await addExamples(server.catalog, [
-      { itemId: 'it-0', image: await patternImage(100), label: SAME, metadata: { by: 'alice' } },
-      { itemId: 'it-0', image: randomBytes(), label: SAME },
-      { itemId: 'no-such-item', image: await patternImage(101), label: SAME },
-      { itemId: 'it-0', image: await patternImage(102), label: ExampleLabel.EXAMPLE_LABEL_UNSPECIFIED },
-      { itemId: 'it-0', image: await patternImage(103), label: DIFFERENT },
-      { itemId: 'it-0', image: await patternImage(104), label: SAME },
-    ]);
-    expect(r.outcomes.map((o) => [o.ok, o.error?.code ?? 0])).toEqual([
-      [true, 0],
-      [false, status.INVALID_ARGUMENT],
-      [false, status.NOT_FOUND],
-      [false, status.INVALID_ARGUMENT],
-      [true, 0],
-      [true, 0],
-    ]);
-    expect(r.outcomes[3].error?.message).toContain('label');
-    expect({ added: r.added, failed: r.failed }).toEqual({ added: 3, failed: 3 });
-    const stats = await server.rpc.getCatalogStats();
-    expect({ same: stats.sameExampleCount, different: stats.differentExampleCount, items: stats.itemCount }).toEqual({ same: 2, different: 1, items: 4 });
-
-    const page1 = await listExamples(server.catalog, { itemId: 'it-0', pageSize: 2 });
-    expect(page1.examples).toHaveLength(2);
-    expect(page1.totalCount).toBe(3);
-    expect(page1.nextPageToken).not.toBe('');
-    const page2 = await listExamples(server.catalog, { itemId: 'it-0', pageSize: 2, pageToken: page1.nextPageToken });
-    expect(page2.examples).toHaveLength(1);
-    expect(page2.nextPageToken).toBe('');
-    const all = [...page1.examples, ...page2.examples];
-    expect(all.map((e) => e.exampleId)).toEqual(r.outcomes.filter((o) => o.ok).map((o) => o.exampleId));
-    expect(all.map((e) => e.label)).toEqual([SAME, DIFFERENT, SAME]);
-    expect(all[0].metadata).toEqual({ by: 'alice' });
-    await expectStatus(listExamples(server.catalog, { itemId: 'no-such-item' }), status.NOT_FOUND, 'no-such-item');
-
-    expect((await deleteExample(server.catalog, all[1].exampleId)).deleted).toBe(true);
-    expect((await deleteExample(server.catalog, all[1].exampleId)).deleted).toBe(false);
-    expect((await listExamples(server.catalog, { itemId: 'it-0' })).examples.map((e) => e.exampleId)).toEqual([all[0].exampleId, all[2].exampleId]);
-    const after = await server.rpc.getCatalogStats();
-    expect({ same: after.sameExampleCount, different: after.differentExampleCount }).toEqual({ same: 2, different: 0 });
-    // Deleting the item deletes its examples.
-    expect((await server.rpc.deleteItem({ itemId: 'it-0' })).deleted).toBe(true);
-    expect((await server.rpc.getCatalogStats()).sameExampleCount).toBe(0);
-  });
+  test('a bad example gets its own error while the rest land; counts, paging and delete; the item takes its examples with it', () =>
+    exampleLifecycle(server));
 });
 
 describe.each(['fold', 'best-view'] as const)('ConfirmMatch with exampleScoring %s', (exampleScoring) => {

@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
+import sharp from 'sharp';
 import { ExampleLabel } from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage, randomBytes } from '../helpers/images.js';
-import { addExamples, deleteExample, listExamples } from '../helpers/examples.js';
+import { addExamples, confirmMatch, deleteExample, listExamples } from '../helpers/examples.js';
 import { expectStatus, type TestServer } from '../helpers/server.js';
 
 const SAME = ExampleLabel.EXAMPLE_LABEL_SAME;
@@ -65,4 +66,31 @@ export async function exampleLifecycle(server: TestServer): Promise<void> {
   expect((await deleteExample(server.catalog, all[0].exampleId)).deleted).toBe(false);
   const photo = await patternImage(100);
   expect((await server.rpc.search({ image: photo, topK: 10 })).hits.map((h) => h.itemId)).not.toContain('it-0');
+}
+
+/** The same picture, slightly brighter and re-encoded at a lower quality: a near-duplicate photo. */
+export async function nearDuplicate(image: Buffer): Promise<Buffer> {
+  return sharp(image).modulate({ brightness: 1.04 }).jpeg({ quality: 75 }).toBuffer();
+}
+
+/**
+ * ConfirmMatch on a server with items c-0 .. c-7: the photo of a Search, confirmed as SAME for the
+ * item it was least like, brings that item first for a near-duplicate of the photo (through the
+ * example itself as a view with best-view scoring, through the item's folded vector with fold);
+ * an unknown item gets NOT_FOUND.
+ */
+export async function confirmedPhotoWins(server: TestServer, exampleScoring: 'fold' | 'best-view'): Promise<void> {
+  const photo = await patternImage(500);
+  const twin = await nearDuplicate(photo);
+  const before = await server.rpc.search({ image: photo, topK: 8 });
+  expect(before.searchId).not.toBe('');
+  // The item to confirm is the one the photo is least like: before confirming it is far from first.
+  const target = before.hits[before.hits.length - 1].itemId;
+  expect((await server.rpc.search({ image: twin, topK: 1 })).hits[0].itemId).not.toBe(target);
+
+  const confirmed = await confirmMatch(server.catalog, { searchId: before.searchId, itemId: target, label: SAME });
+  expect(confirmed.example).toMatchObject({ itemId: target, label: SAME, modelVersion: before.modelVersion });
+  const hit = (await server.rpc.search({ image: twin, topK: 1 })).hits[0];
+  expect({ itemId: hit.itemId, view: hit.view ?? '' }).toEqual({ itemId: target, view: exampleScoring === 'best-view' ? `@same.${confirmed.example!.exampleId}` : '' });
+  await expectStatus(confirmMatch(server.catalog, { searchId: before.searchId, itemId: 'no-such-item', label: SAME }), status.NOT_FOUND, 'no-such-item');
 }

@@ -9,7 +9,6 @@
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import pg from 'pg';
-import sharp from 'sharp';
 import { PACKAGE_ROOT } from '../../src/config/index.js';
 import {
   ExampleLabel,
@@ -18,8 +17,8 @@ import {
 import { patternImage } from '../helpers/images.js';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { call, dot, expectStatus, startTestServer, type TestServer } from '../helpers/server.js';
-import { addExamples, listExamples, deleteExample, confirmMatch } from '../helpers/examples.js';
-import { exampleLifecycle } from './examples-api.js';
+import { addExamples, listExamples, deleteExample } from '../helpers/examples.js';
+import { confirmedPhotoWins, exampleLifecycle } from './examples-api.js';
 
 const V2 = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'tiny-twin', 'manifest.json');
 const V2_VERSION = 'tiny-twin-test-fixture-1';
@@ -27,10 +26,6 @@ const SAME = ExampleLabel.EXAMPLE_LABEL_SAME;
 const DIFFERENT = ExampleLabel.EXAMPLE_LABEL_DIFFERENT;
 
 
-/** The same picture, slightly brighter and re-encoded at a lower quality: a near-duplicate photo. */
-async function nearDuplicate(image: Buffer): Promise<Buffer> {
-  return sharp(image).modulate({ brightness: 1.04 }).jpeg({ quality: 75 }).toBuffer();
-}
 
 let cluster: PostgresCluster;
 const servers: TestServer[] = [];
@@ -142,18 +137,7 @@ describe.each(['fold', 'best-view'] as const)('confirmed examples on PostgreSQL,
 test.each(['fold', 'best-view'] as const)('ConfirmMatch with exampleScoring %s: a query photo confirmed as SAME brings its item first for a near-duplicate of it', async (exampleScoring) => {
   const server = await serve(await cluster.createDatabase(`confirm_${exampleScoring.replace('-', '_')}`), { exampleScoring });
   await server.rpc.upsertItems(await Promise.all(Array.from({ length: 8 }, async (_, i) => ({ itemId: `c-${i}`, image: await patternImage(i), metadata: {} }))));
-  const photo = await patternImage(500);
-  const twin = await nearDuplicate(photo);
-  const before = await server.rpc.search({ image: photo, topK: 8 });
-  expect(before.searchId).not.toBe('');
-  const target = before.hits[before.hits.length - 1].itemId;
-  expect((await server.rpc.search({ image: twin, topK: 1 })).hits[0].itemId).not.toBe(target);
-
-  const confirmed = await confirmMatch(server.catalog, { searchId: before.searchId, itemId: target, label: SAME });
-  expect(confirmed.example).toMatchObject({ itemId: target, label: SAME, modelVersion: before.modelVersion });
-  const hit = (await server.rpc.search({ image: twin, topK: 1 })).hits[0];
-  expect({ itemId: hit.itemId, view: hit.view ?? '' }).toEqual({ itemId: target, view: exampleScoring === 'best-view' ? `@same.${confirmed.example!.exampleId}` : '' });
-  await expectStatus(confirmMatch(server.catalog, { searchId: before.searchId, itemId: 'no-such-item', label: SAME }), status.NOT_FOUND, 'no-such-item');
+  await confirmedPhotoWins(server, exampleScoring);
 });
 
 test.each(['fold', 'best-view'] as const)('exampleScoring %s: a model switch re-embeds examples the way examples are embedded (as a query, with its mirror), not as catalog images', async (exampleScoring) => {

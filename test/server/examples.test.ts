@@ -10,7 +10,7 @@ import {
 import { patternImage, randomBytes } from '../helpers/images.js';
 import { expectStatus, makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { addExamples, listExamples, confirmMatch, startAdaptation } from '../helpers/examples.js';
-import { exampleLifecycle } from './examples-api.js';
+import { confirmedPhotoWins, exampleLifecycle, nearDuplicate } from './examples-api.js';
 import { silentLogger } from '../../src/observability/index.js';
 
 const errorLog = { ...silentLogger, error: (m: string, e?: unknown) => console.error(m, e) };
@@ -20,10 +20,6 @@ const SAME = ExampleLabel.EXAMPLE_LABEL_SAME;
 const DIFFERENT = ExampleLabel.EXAMPLE_LABEL_DIFFERENT;
 
 
-/** The same picture, slightly brighter and re-encoded at a lower quality: a near-duplicate photo. */
-async function nearDuplicate(image: Buffer): Promise<Buffer> {
-  return sharp(image).modulate({ brightness: 1.04 }).jpeg({ quality: 75 }).toBuffer();
-}
 
 describe('confirmed examples', () => {
   let server: TestServer;
@@ -43,19 +39,7 @@ describe.each(['fold', 'best-view'] as const)('ConfirmMatch with exampleScoring 
     const server = await startTestServer({ exampleScoring });
     try {
       await server.rpc.upsertItems(await Promise.all(Array.from({ length: 8 }, async (_, i) => ({ itemId: `c-${i}`, image: await patternImage(i), metadata: {} }))));
-      const photo = await patternImage(500);
-      const twin = await nearDuplicate(photo);
-      const before = await server.rpc.search({ image: photo, topK: 8 });
-      expect(before.searchId).not.toBe('');
-      // The item to confirm is the one the photo is least like: before confirming it is far from first.
-      const target = before.hits[before.hits.length - 1].itemId;
-      expect((await server.rpc.search({ image: twin, topK: 1 })).hits[0].itemId).not.toBe(target);
-
-      const confirmed = await confirmMatch(server.catalog, { searchId: before.searchId, itemId: target, label: SAME });
-      expect(confirmed.example).toMatchObject({ itemId: target, label: SAME, modelVersion: before.modelVersion });
-      const hit = (await server.rpc.search({ image: twin, topK: 1 })).hits[0];
-      expect(hit.itemId).toBe(target);
-      if (exampleScoring === 'best-view') expect(hit.view).toBe(`@same.${confirmed.example!.exampleId}`);
+      await confirmedPhotoWins(server, exampleScoring);
     } finally {
       await server.stop();
     }

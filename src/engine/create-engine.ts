@@ -343,21 +343,24 @@ async function createPostgresEngine(
   });
   log.info('catalog in PostgreSQL (store=postgres)', { modelVersion: store.modelVersion, dim: store.dim });
   const engine = new TwinlensEngine({ ...engineSettingsOf(model, options, log), queryCutout, catalogViews, store });
-  const unsupported = (): never => {
-    throw new FailedPreconditionError('model switches and adaptation need the embedded catalog (option store=embedded)');
-  };
-  // StartAdaptation answers FAILED_PRECONDITION with this reason; GetCatalogStats reports none.
+  const unsupported = 'model switches and adaptation need the embedded catalog (option store=embedded)';
+  // Always refused: StartAdaptation answers FAILED_PRECONDITION with this reason, adaptFromExamples
+  // resolves with it (not adapted), and GetCatalogStats reports no adaptation.
   const adaptation = new AdaptationJob({
-    adapt: async () => unsupported(),
+    adapt: async () => {
+      throw new FailedPreconditionError(unsupported);
+    },
     sameExamples: () => 0,
     reembedding: () => undefined,
-    busy: () => 'adaptation needs the embedded catalog (option store=embedded)',
+    busy: () => unsupported,
   });
   return {
     engine,
     backgroundReembed: undefined,
-    switchModel: async () => unsupported(),
-    adaptFromExamples: async () => unsupported(),
+    switchModel: async () => {
+      throw new FailedPreconditionError(unsupported);
+    },
+    adaptFromExamples: (o) => adaptation.run(o, 'request'),
     adaptation,
     stopBackgroundReembed: async () => undefined,
   };

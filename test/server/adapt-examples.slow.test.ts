@@ -17,11 +17,7 @@ import { CLI_ENTRY, PACKAGE_ROOT } from '../../src/config/index.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import {
-  AdaptationState,
-  AddExamplesRequest,
-  ExampleLabel,
-} from '../../src/gen/twinlens/v1/twinlens.js';
+import { AdaptationState, AddExamplesRequest, ExampleLabel } from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage } from '../helpers/images.js';
 import { expectStatus, makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { addExamples, startAdaptation } from '../helpers/examples.js';

@@ -10,14 +10,11 @@ import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import pg from 'pg';
 import { PACKAGE_ROOT } from '../../src/config/index.js';
-import {
-  ExampleLabel,
-  StartAdaptationRequest,
-} from '../../src/gen/twinlens/v1/twinlens.js';
+import { ExampleLabel } from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage } from '../helpers/images.js';
 import { startPostgres, type PostgresCluster } from '../helpers/postgres.js';
-import { call, dot, expectStatus, startTestServer, type TestServer } from '../helpers/server.js';
-import { addExamples, listExamples, deleteExample } from '../helpers/examples.js';
+import { dot, expectStatus, startTestServer, type TestServer } from '../helpers/server.js';
+import { addExamples, listExamples, deleteExample, startAdaptation } from '../helpers/examples.js';
 import { confirmedPhotoWins, exampleLifecycle } from './examples-api.js';
 
 const V2 = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'tiny-twin', 'manifest.json');
@@ -130,7 +127,7 @@ describe.each(['fold', 'best-view'] as const)('confirmed examples on PostgreSQL,
   });
 
   test('StartAdaptation stays refused: the whitening adapter reads the embedded catalog', async () => {
-    await expectStatus(call(server.catalog.startAdaptation.bind(server.catalog), StartAdaptationRequest.fromPartial({})), status.FAILED_PRECONDITION, 'embedded');
+    await expectStatus(startAdaptation(server.catalog), status.FAILED_PRECONDITION, 'embedded');
   });
 });
 

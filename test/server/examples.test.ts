@@ -3,10 +3,7 @@ import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import sharp from 'sharp';
 import { PACKAGE_ROOT } from '../../src/config/index.js';
-import {
-  AdaptationState,
-  ExampleLabel,
-} from '../../src/gen/twinlens/v1/twinlens.js';
+import { AdaptationState, ExampleLabel } from '../../src/gen/twinlens/v1/twinlens.js';
 import { patternImage, randomBytes } from '../helpers/images.js';
 import { expectStatus, makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { addExamples, listExamples, confirmMatch, startAdaptation } from '../helpers/examples.js';

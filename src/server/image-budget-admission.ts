@@ -80,7 +80,8 @@ export function createImageBudgetAdmission(options: ImageBudgetAdmissionOptions)
   const interceptor: ServerInterceptor = (method, call) => {
     const isStream = streamPaths.has(method.path);
     if (!isStream && !unaryPaths.has(method.path)) return new ServerInterceptingCall(call);
-    const charged = new Set<object>();
+    // A count of the call's bytes, not its messages: one given back may be collected while the stream goes on.
+    const account = budget.openAccount();
     const waits = new AbortController();
     let holdsStreamSlot = false;
     let ended = false;
@@ -89,12 +90,10 @@ export function createImageBudgetAdmission(options: ImageBudgetAdmissionOptions)
       ended = true;
       if (holdsStreamSlot) streamsInProgress--;
       waits.abort();
-      for (const message of charged) budget.releaseMessage(message);
-      charged.clear();
+      account.close();
     };
     const pass = (message: object, bytes: number, next: (m: object) => void): void => {
-      budget.charge(message, bytes);
-      charged.add(message);
+      account.charge(message, bytes);
       next(message);
     };
 

@@ -23,11 +23,14 @@ export interface ImageMemoryBudget {
   /** Gives back `bytes` taken before and wakes the waiters that now fit. */
   release(bytes: number): void;
   /**
-   * Ties `bytes` (already acquired) to `message`, so that whoever ends up holding the message can
-   * give them back with {@link releaseMessage} without knowing the amount.
+   * Opens the account of one call: the messages charged to it and not given back yet are given
+   * back together when it closes (the call ended), without the account holding the messages.
    */
-  charge(message: object, bytes: number): void;
-  /** Gives back what `message` was charged; a no-op when it was not charged or was released already. */
+  openAccount(): ImageBudgetAccount;
+  /**
+   * Gives back what `message` was charged; a no-op when it was not charged, was released already,
+   * or its account was closed (its bytes went back then).
+   */
   releaseMessage(message: object): void;
   /**
    * Calls `listener` whenever an acquisition has to wait: holders of charged messages that they
@@ -35,6 +38,23 @@ export interface ImageMemoryBudget {
    * Returns the unsubscribe function.
    */
   onPressure(listener: () => void): () => void;
+}
+
+/**
+ * The bytes one call holds in the budget (see {@link ImageMemoryBudget.openAccount}). It keeps a
+ * count, not the messages: a message given back (`releaseMessage`) is free to be collected at once,
+ * while the call goes on (a stream's messages would otherwise all stay in memory until it ends).
+ */
+export interface ImageBudgetAccount {
+  /**
+   * Ties `bytes` (already acquired) to `message`, so that whoever ends up holding the message can
+   * give them back with {@link ImageMemoryBudget.releaseMessage} without knowing the amount.
+   */
+  charge(message: object, bytes: number): void;
+  /** Bytes charged to this account and not given back yet. */
+  readonly held: number;
+  /** Gives back everything still held; later releases of its messages are no-ops. Idempotent. */
+  close(): void;
 }
 
 /**
@@ -48,7 +68,7 @@ export function createImageMemoryBudget(capacity: number): ImageMemoryBudget {
   }
   let inUse = 0;
   const waiters: { bytes: number; wake: () => void }[] = [];
-  const charges = new WeakMap<object, number>();
+  const charges = new WeakMap<object, { bytes: number; account: { held: number; closed: boolean } }>();
   const pressureListeners = new Set<() => void>();
   const fits = (bytes: number): boolean => inUse === 0 || inUse + bytes <= capacity;
 
@@ -109,14 +129,42 @@ export function createImageMemoryBudget(capacity: number): ImageMemoryBudget {
       inUse = Math.max(0, inUse - bytes);
       wakeWaiters();
     },
-    charge(message, bytes) {
-      charges.set(message, (charges.get(message) ?? 0) + bytes);
+    openAccount() {
+      const state = { held: 0, closed: false };
+      return {
+        charge(message, bytes) {
+          if (state.closed) {
+            budget.release(bytes);
+            return;
+          }
+          const entry = charges.get(message);
+          if (entry && entry.account === state) entry.bytes += bytes;
+          else {
+            // Charged again by another call: the previous charge goes back first.
+            if (entry) budget.releaseMessage(message);
+            charges.set(message, { bytes, account: state });
+          }
+          state.held += bytes;
+        },
+        get held() {
+          return state.held;
+        },
+        close() {
+          if (state.closed) return;
+          state.closed = true;
+          const bytes = state.held;
+          state.held = 0;
+          budget.release(bytes);
+        },
+      };
     },
     releaseMessage(message) {
-      const bytes = charges.get(message);
-      if (bytes === undefined) return;
+      const entry = charges.get(message);
+      if (entry === undefined) return;
       charges.delete(message);
-      budget.release(bytes);
+      if (entry.account.closed) return;
+      entry.account.held -= entry.bytes;
+      budget.release(entry.bytes);
     },
     onPressure(listener) {
       pressureListeners.add(listener);

@@ -61,6 +61,8 @@ export interface ServerProcess {
    * processes); NaN once the child is gone or off Linux.
    */
   rssBytes(): number;
+  /** Resident memory now, in bytes, of the server process alone (without its decoder children); NaN once gone. */
+  ownRssBytes(): number;
   /**
    * Highest resident memory so far, in bytes: the sum of each process's VmHWM (server and decoder
    * children; an upper bound of their joint peak); NaN once the child is gone or off Linux.
@@ -239,6 +241,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     exited,
     exit: () => exit,
     rssBytes: () => (exit ? Number.NaN : treeStatusBytes(pid, 'VmRSS')),
+    ownRssBytes: () => (exit ? Number.NaN : procStatusBytes(pid, 'VmRSS')),
     peakRssBytes: () => (exit ? Number.NaN : treeStatusBytes(pid, 'VmHWM')),
     resetPeakRss: () => {
       try {

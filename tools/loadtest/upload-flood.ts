@@ -37,6 +37,9 @@ export interface UploadFloodReport {
   rssBeforeMB: number;
   /** Highest resident memory sampled every 50 ms during the flood, in MB. */
   rssPeakMB: number;
+  /** The server process alone (without its decoder children): before the flood and its highest sample, in MB. */
+  serverRssBeforeMB: number;
+  serverRssPeakMB: number;
   /** Resident memory 3 s after the last stream ended, in MB. */
   rssAfterMB: number;
   /** The server's V8 heap and external (Buffer) memory 3 s after the flood; undefined without metrics. */
@@ -93,9 +96,13 @@ export async function runUploadFlood(options: UploadFloodOptions): Promise<Uploa
     await new Promise((r) => setTimeout(r, 1000));
     const rssBeforeMB = server.rssBytes() / 1e6;
     let rssPeakMB = rssBeforeMB;
+    const serverRssBeforeMB = server.ownRssBytes() / 1e6;
+    let serverRssPeakMB = serverRssBeforeMB;
     const sampler = setInterval(() => {
       const mb = server.rssBytes() / 1e6;
       if (mb > rssPeakMB) rssPeakMB = mb;
+      const own = server.ownRssBytes() / 1e6;
+      if (own > serverRssPeakMB) serverRssPeakMB = own;
     }, 50);
     const started = performance.now();
     const outcomes = await Promise.all(
@@ -152,6 +159,8 @@ export async function runUploadFlood(options: UploadFloodOptions): Promise<Uploa
       imageBytes: image.length,
       rssBeforeMB,
       rssPeakMB,
+      serverRssBeforeMB,
+      serverRssPeakMB,
       rssAfterMB,
       heapAfter,
       streamCodes,
@@ -171,7 +180,8 @@ export function formatUploadFloodReport(r: UploadFloodReport): string {
   const codes = (m: Record<string, number>): string => Object.entries(m).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   return [
     `upload-flood: ${r.streams} streams x ${r.itemsPerStream} items of ${(r.imageBytes / 1e6).toFixed(1)} MB in ${r.seconds.toFixed(1)} s`,
-    `  RSS (server + decoders): before ${r.rssBeforeMB.toFixed(0)} MB, peak ${r.rssPeakMB.toFixed(0)} MB, 3 s after ${r.rssAfterMB.toFixed(0)} MB`,
+    `  RSS (server + decoders): before ${r.rssBeforeMB.toFixed(0)} MB, peak ${r.rssPeakMB.toFixed(0)} MB (+${(r.rssPeakMB - r.rssBeforeMB).toFixed(0)}), 3 s after ${r.rssAfterMB.toFixed(0)} MB`,
+    `  RSS of the server process alone: before ${r.serverRssBeforeMB.toFixed(0)} MB, peak ${r.serverRssPeakMB.toFixed(0)} MB (+${(r.serverRssPeakMB - r.serverRssBeforeMB).toFixed(0)})`,
     ...(r.heapAfter
       ? [`  server heap after: used ${r.heapAfter.heapUsedMB.toFixed(0)} MB of ${r.heapAfter.heapTotalMB.toFixed(0)} MB, external (Buffers) ${r.heapAfter.externalMB.toFixed(0)} MB`]
       : []),

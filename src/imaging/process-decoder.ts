@@ -19,6 +19,14 @@ export interface ProcessDecoderOptions extends SharpDecoderOptions {
    */
   threadsPerProcess?: number;
   /**
+   * Decodes sent to one child at once: threadsPerProcess running plus this many waiting there, so
+   * that a child never idles between two. Default 1. The rest wait in the parent, where their bytes
+   * already are (and are counted in the image memory budget): a child holds a copy of each image
+   * sent to it, so without this bound up to maxImagesInProgress images would be copied into the
+   * children whatever the budget.
+   */
+  queuedPerProcess?: number;
+  /**
    * The child's entry script. Default: `decode-worker.js` beside this module, or under `dist/` when
    * this module runs from TypeScript source (tests): then `npm run build`/`make build` must have run.
    */
@@ -86,8 +94,14 @@ function defaultWorkerScript(): string {
  * after every 32 MiB received. Children never keep the parent alive.
  */
 export function createProcessDecoder(options: ProcessDecoderOptions): ProcessDecoder {
-  const { processes, threadsPerProcess = 2, workerScript = defaultWorkerScript(), onCrash, ...decoderOptions } = options;
+  const { processes, threadsPerProcess = 2, queuedPerProcess = 1, workerScript = defaultWorkerScript(), onCrash, ...decoderOptions } = options;
   if (!Number.isInteger(processes) || processes < 1) throw new RangeError(`processes: expected an integer >= 1, received ${processes}`);
+  if (!Number.isInteger(queuedPerProcess) || queuedPerProcess < 0) {
+    throw new RangeError(`queuedPerProcess: expected an integer >= 0, received ${queuedPerProcess}`);
+  }
+  const inFlightPerProcess = threadsPerProcess + queuedPerProcess;
+  /** Decodes waiting for room in a child, first come first served. */
+  const queue: Pending[] = [];
   if (!fs.existsSync(workerScript)) {
     throw new Error(`decoder child script ${workerScript} is missing: build first (make build)`);
   }
@@ -129,6 +143,7 @@ export function createProcessDecoder(options: ProcessDecoderOptions): ProcessDec
         proc.disconnect();
         data.destroy();
       }
+      dispatch();
       if (m.ok) {
         const rgb = m.rgb instanceof Uint8Array ? m.rgb : new Uint8Array(m.rgb);
         p.resolve({ rgb, size: m.size, sourceWidth: m.sourceWidth, sourceHeight: m.sourceHeight, format: m.format as AcceptedFormat });
@@ -147,6 +162,7 @@ export function createProcessDecoder(options: ProcessDecoderOptions): ProcessDec
         orphans.forEach((p) => p.reject(new Error('image decoder closed')));
         return;
       }
+      dispatch(); // a fresh child takes over the queue
       crashes++;
       onCrash?.({ pid: proc.pid, signal, code, inFlight: orphans.length });
       for (const p of orphans) {
@@ -185,17 +201,24 @@ export function createProcessDecoder(options: ProcessDecoderOptions): ProcessDec
     w.data.uncork();
   };
 
-  const pick = (): Worker => {
-    let best = -1;
+  /** The live child with the fewest decodes in flight, if it has room for one more (spawning missing ones). */
+  const pick = (): Worker | undefined => {
+    let best: Worker | undefined;
     for (let i = 0; i < workers.length; i++) {
-      const w = workers[i];
-      if (!w || w.dead) {
-        workers[i] = spawn();
-        return workers[i]!;
-      }
-      if (best < 0 || w.pending.size < workers[best]!.pending.size) best = i;
+      let w = workers[i];
+      if (!w || w.dead) w = workers[i] = spawn();
+      if (!best || w.pending.size < best.pending.size) best = w;
     }
-    return workers[best]!;
+    return best && best.pending.size < inFlightPerProcess ? best : undefined;
+  };
+
+  /** Sends queued decodes to children with room. */
+  const dispatch = (): void => {
+    while (queue.length > 0 && !closed) {
+      const w = pick();
+      if (!w) return;
+      send(queue.shift()!, w);
+    }
   };
 
   return {
@@ -207,7 +230,10 @@ export function createProcessDecoder(options: ProcessDecoderOptions): ProcessDec
       } catch (e) {
         return Promise.reject(e);
       }
-      return new Promise((resolve, reject) => send({ bytes, resolve, reject, alone: false }, pick()));
+      return new Promise((resolve, reject) => {
+        queue.push({ bytes, resolve, reject, alone: false });
+        dispatch();
+      });
     },
     get crashes() {
       return crashes;
@@ -217,6 +243,7 @@ export function createProcessDecoder(options: ProcessDecoderOptions): ProcessDec
     },
     async close() {
       closed = true;
+      queue.splice(0).forEach((p) => p.reject(new Error('image decoder closed')));
       await Promise.all(
         workers.map(async (w) => {
           if (!w || w.dead) return;

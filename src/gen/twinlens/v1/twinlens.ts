@@ -636,7 +636,7 @@ export const ImageRef: MessageFns<ImageRef> = {
               break;
             }
 
-            message.source = { $case: "image", value: Buffer.from(reader.bytes()) };
+            message.source = { $case: "image", value: ((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))(reader.bytes()) };
             continue;
           }
           case 2: {
@@ -1021,7 +1021,7 @@ export const SearchRequest: MessageFns<SearchRequest> = {
               break;
             }
 
-            message.image = Buffer.from(reader.bytes());
+            message.image = ((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))(reader.bytes());
             continue;
           }
           case 2: {
@@ -2145,7 +2145,7 @@ export const EmbedRequest: MessageFns<EmbedRequest> = {
               break;
             }
 
-            message.image = Buffer.from(reader.bytes());
+            message.image = ((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))(reader.bytes());
             continue;
           }
         }
@@ -3413,7 +3413,7 @@ export const AddExamplesRequest: MessageFns<AddExamplesRequest> = {
               break;
             }
 
-            message.image = Buffer.from(reader.bytes());
+            message.image = ((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))(reader.bytes());
             continue;
           }
           case 3: {
@@ -4842,7 +4842,7 @@ export const UpsertItemsRequest: MessageFns<UpsertItemsRequest> = {
               break;
             }
 
-            message.image = Buffer.from(reader.bytes());
+            message.image = ((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))(reader.bytes());
             continue;
           }
           case 3: {
@@ -5596,7 +5596,7 @@ export const GetItemResponse: MessageFns<GetItemResponse> = {
               break;
             }
 
-            message.image = Buffer.from(reader.bytes());
+            message.image = ((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))(reader.bytes());
             continue;
           }
         }

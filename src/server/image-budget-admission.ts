@@ -147,7 +147,24 @@ export function createImageBudgetAdmission(options: ImageBudgetAdmissionOptions)
       })
       .withOnCancel(end)
       .build();
-    return interceptWith(call, listener, end);
+    // A stream reads its next message only when the budget has room (behind whoever waits for it):
+    // grpc-js buffers a whole message before anyone sees it, so reading while the budget is full
+    // would hold one more image per stream outside it.
+    const gateRead = (read: () => void): void => {
+      if (ended) return;
+      if (budget.waiting === 0 && budget.inUse < budget.capacity) {
+        read();
+        return;
+      }
+      budget.acquire(1, waits.signal).then(
+        () => {
+          budget.release(1);
+          if (!ended) read();
+        },
+        () => undefined, // the call ended meanwhile
+      );
+    };
+    return interceptWith(call, listener, end, isStream ? gateRead : undefined);
   };
 
   return {

@@ -12,6 +12,7 @@ import { createImageMemoryBudget } from './image-memory-budget.js';
 import { createEngine, type CreatedEngine } from '../engine/create-engine.js';
 import { createPinoLogger, type Logger } from '../observability/logger.js';
 import { addReflection } from './reflection.js';
+import { releaseDecodedChunks } from './grpc-decoder-release.js';
 import { withPrototypeFreeMaps } from './prototype-free-maps.js';
 import { seedDemoCatalog } from '../demo/seed-demo-catalog.js';
 import { createTwinlensService } from './twinlens-service.js';
@@ -68,6 +69,7 @@ export async function createTwinlensServer(
   const log = logger ?? createPinoLogger({ level: options.logLevel });
   // grpc-js's own lines (it has one logger per process) go to this server's log, without tokens.
   routeGrpcJsLogs(log);
+  if (!releaseDecodedChunks()) log.info('grpc-js message decoder not as expected: each upload stream may hold its last message twice');
   // TLS and token files are read before the model loads, so a bad path fails fast.
   const security = serverSecurityFrom(options);
   const observability = createObservability({

@@ -256,7 +256,10 @@ export const OPTION_SCHEMA = {
    * CompareStream) waits for room and its stream is not read meanwhile. 256 MiB: about 13 images of
    * 19 MB or 1,300 of 200 KB, more than two cores decode and embed at once, a few percent of 24 GiB.
    * What sits outside it: one message per admitted stream (maxImageStreamsInProgress x
-   * maxMessageBytes) and the bodies of unary calls being received (src/server/image-budget-admission.ts).
+   * maxMessageBytes), the bodies of unary calls being received (src/server/image-budget-admission.ts),
+   * and a working set: 80-180 MB in the server process (garbage V8 has not collected yet, allocator
+   * slack) and the two decoder children (~80 MB each at rest, up to 3 images each while decoding).
+   * Measured with upload-flood: docs/benchmarks.md, section 4.
    */
   maxImageBytesInFlight: intOption({
     default: 256 * 1024 * 1024,

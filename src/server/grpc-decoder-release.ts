@@ -24,7 +24,6 @@ const PATCHED = Symbol.for('twinlens.grpcDecoderRelease');
 /** grpc-js's StreamDecoder class, or undefined when it cannot be found. */
 export function grpcStreamDecoderClass(): (new (maxReadMessageLength: number) => StreamDecoderShape) | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require('@grpc/grpc-js/build/src/stream-decoder') as { StreamDecoder?: new (n: number) => StreamDecoderShape };
     return typeof mod.StreamDecoder === 'function' ? mod.StreamDecoder : undefined;
   } catch {

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { InvalidImageError } from '../../src/errors/index.js';
 import { createProcessDecoder, createSharpDecoder, type ProcessDecoder } from '../../src/imaging/index.js';
+import { createRequestReader, requestHeader } from '../../src/imaging/decode-worker.js';
 import { assertServerBuilt } from '../tools/loadtest/build-check.js';
 import { patternImage, randomBytes, truncatedJpeg } from '../helpers/images.js';
 
@@ -57,10 +58,40 @@ describe('createProcessDecoder', () => {
     await expect(pool.decode(randomBytes(100))).rejects.toBeInstanceOf(InvalidImageError);
   });
 
+  test('more decodes than a child takes at once wait in the parent and all come back right', async () => {
+    const inProcess = createSharpDecoder(LIMITS);
+    const pool = make({ processes: 1, threadsPerProcess: 1, queuedPerProcess: 0 });
+    const images = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => patternImage(i, 'jpeg', 200 + 100 * i)));
+    const [direct, viaPool] = await Promise.all([Promise.all(images.map((b) => inProcess.decode(b))), Promise.all(images.map((b) => pool.decode(b)))]);
+    viaPool.forEach((d, i) => expect(Buffer.compare(Buffer.from(d.rgb), Buffer.from(direct[i].rgb))).toBe(0));
+  });
+
   test('close stops the children and refuses further work', async () => {
     const pool = make();
     await pool.decode(await patternImage(5));
     await pool.close();
     await expect(pool.decode(await patternImage(5))).rejects.toThrow('image decoder closed');
+  });
+});
+
+describe('the decode request pipe', () => {
+  test('requests cut anyhow into chunks come out whole, each image in a buffer of its own', () => {
+    const a = Buffer.alloc(300_000, 7);
+    const b = Buffer.from('tiny');
+    const wire = Buffer.concat([requestHeader(1, a.length), a, requestHeader(2, b.length), b, requestHeader(3, 0)]);
+    for (const step of [1, 5, 8, 9, 65_536, wire.length]) {
+      const got: [number, Buffer][] = [];
+      const read = createRequestReader((id, bytes) => got.push([id, bytes]));
+      // One reused chunk buffer, as the child reads: what the reader keeps must be a copy.
+      const chunk = Buffer.alloc(step);
+      for (let at = 0; at < wire.length; at += step) {
+        const n = wire.copy(chunk, 0, at, Math.min(at + step, wire.length));
+        read(chunk.subarray(0, n));
+        chunk.fill(0xee);
+      }
+      expect(got.map(([id, bytes]) => [id, bytes.length])).toEqual([[1, a.length], [2, b.length], [3, 0]]);
+      expect(got[0][1].equals(a)).toBe(true);
+      expect(got[1][1].toString()).toBe('tiny');
+    }
   });
 });

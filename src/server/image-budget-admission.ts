@@ -57,9 +57,11 @@ export interface ImageBudgetAdmission {
  *   when the call ends;
  * - a streamed message (UpsertItems, AddExamples, CompareStream) that does not fit is held here until room
  *   frees up, and since grpc-js reads a stream's next message only when the handler asks for one,
- *   the stream stops being read meanwhile (HTTP/2 flow control then stops the client). The handler
- *   gives each message's bytes back (`budget.releaseMessage`) once it is done with it; whatever
- *   it has not given back when the call ends is given back then.
+ *   the stream stops being read meanwhile (HTTP/2 flow control then stops the client); the
+ *   handler's next read itself starts only when the budget has room. The handler gives each
+ *   message's bytes back (`budget.releaseMessage`) once it is done with it; whatever it has not
+ *   given back when the call ends is given back then. The call's account keeps a count, not the
+ *   messages, so a message given back can be collected while its stream goes on.
  *
  * What is not charged is bounded separately: each admitted stream holds at most one message
  * waiting for room (so streams are capped by `maxStreamsInProgress`, checked on the headers before

@@ -57,6 +57,8 @@ export interface EvalReport {
    * queries with a label (their own, or their item's); `labels` the distinct catalog labels.
    */
   label_match?: Omit<RetrievalMetrics, 'n'> & { n: number; labels: number; by_category: Record<string, RetrievalMetrics> };
+  /** Wall seconds per stage: catalog stored, catalog refined (views in every vector), queries, Compare's pairs. */
+  stage_seconds?: { index: number; refine: number; feedback?: number; queries: number; verification?: number };
   /** The HTML report written, when one was. */
   report_html?: string;
 }

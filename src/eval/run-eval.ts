@@ -77,12 +77,15 @@ export async function indexBenchmarkCatalog(
   engine: TwinlensEngine,
   items: BenchmarkItem[],
   onProgress?: (done: number, total: number) => void,
-): Promise<void> {
+): Promise<{ indexSeconds: number; refineSeconds: number }> {
+  const started = Date.now();
   await engine.ingest(
     items.map((it) => ({ itemId: it.itemId, metadata: it.metadata, loadImage: () => fs.readFile(it.imagePath) })),
     onProgress,
   );
+  const stored = Date.now();
   await engine.refiner?.idle();
+  return { indexSeconds: (stored - started) / 1000, refineSeconds: (Date.now() - stored) / 1000 };
 }
 
 /** Queries in flight at once: enough for the server's micro-batching to fill batches on both cores. */
@@ -128,7 +131,9 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
   const created = await createEngine(service, silentLogger); // a fresh data dir: nothing to re-embed in the background
   const { engine } = created;
   try {
-    await indexBenchmarkCatalog(engine, items, (d, t) => options.onProgress?.('index', d, t));
+    const { indexSeconds, refineSeconds } = await indexBenchmarkCatalog(engine, items, (d, t) => options.onProgress?.('index', d, t));
+    const secondsSince = (t: number): number => Number(((Date.now() - t) / 1000).toFixed(1));
+    const feedbackStarted = Date.now();
     const maxRank = Math.min(options.maxRank ?? 100, items.length);
     const shortlistK = Math.min(options.shortlistK ?? service.defaultShortlistK, maxRank);
     const withHead = engine.pairHead !== null;
@@ -246,7 +251,10 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
         scoring: service.exampleScoring,
       };
     }
+    const feedbackSeconds = fb ? secondsSince(feedbackStarted) : undefined;
+    const queriesStarted = Date.now();
     const { outcomes, labelOutcomes, details, features, rerankMs } = await measure(options.verification !== false);
+    const queriesSeconds = secondsSince(queriesStarted);
     const report = reportOf(outcomes, withHead ? 'pair_head' : 'embedding');
     if (labels) {
       const { n, overall, by_category } = reportOf(labelOutcomes, 'embedding');
@@ -279,9 +287,17 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
         max: sorted[sorted.length - 1],
       };
     }
+    const verifyStarted = Date.now();
     if (options.verification !== false) {
       report.verification = await verifyCompare(engine, items, itemQueries, features, (d, t) => options.onProgress?.('verify', d, t));
     }
+    report.stage_seconds = {
+      index: Number(indexSeconds.toFixed(1)),
+      refine: Number(refineSeconds.toFixed(1)),
+      ...(feedbackSeconds === undefined ? {} : { feedback: feedbackSeconds }),
+      queries: queriesSeconds,
+      ...(options.verification !== false ? { verification: secondsSince(verifyStarted) } : {}),
+    };
     return { report, items, queries: details, ...(curve.length ? { learningCurve: curve } : {}) };
   } finally {
     await created.stopBackgroundReembed();

@@ -63,6 +63,11 @@ export function formatReport(r: EvalReport): string {
       ),
     );
   }
+  if (r.stage_seconds) {
+    const t = r.stage_seconds;
+    const parts = [`index ${t.index}`, `refine ${t.refine}`, ...(t.feedback === undefined ? [] : [`feedback ${t.feedback}`]), `queries ${t.queries}`, ...(t.verification === undefined ? [] : [`Compare pairs ${t.verification}`])];
+    lines.push(`wall seconds: ${parts.join(', ')}`);
+  }
   if (r.report_html) lines.push(`report: ${r.report_html}`);
   return lines.join('\n');
 }

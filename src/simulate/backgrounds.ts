@@ -9,7 +9,12 @@ const { cos, exp, floor, hypot, imul, max, min, pow, sin } = Math;
 
 type Rgb = readonly [number, number, number];
 
-/** Smooth 2-D value noise in `[0, 1]` with a fractal sum helper. */
+/**
+ * Smooth 2-D value noise in `[0, 1]` with a fractal sum helper. Each octave remembers the lattice
+ * cell it last sampled: a row of pixels stays in one cell for many pixels, so the four corner hashes
+ * are mostly reused (same values as hashing again). Use one function per call site, so that call
+ * sites at different scales do not evict each other's cells.
+ */
 function makeNoise(seed: number): (x: number, y: number, octaves?: number) => number {
   const s = seed >>> 0;
   const lattice = (ix: number, iy: number): number => {
@@ -17,27 +22,41 @@ function makeNoise(seed: number): (x: number, y: number, octaves?: number) => nu
     h = imul(h ^ (h >>> 13), 1274126177);
     return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
   };
-  const base = (x: number, y: number): number => {
+  const OCTAVES = 8;
+  const cellX = new Float64Array(OCTAVES).fill(NaN);
+  const cellY = new Float64Array(OCTAVES).fill(NaN);
+  const corners = new Float64Array(OCTAVES * 4);
+  const base = (o: number, x: number, y: number): number => {
     const ix = floor(x);
     const iy = floor(y);
     const fx = x - ix;
     const fy = y - iy;
     const ux = fx * fx * (3 - 2 * fx);
     const uy = fy * fy * (3 - 2 * fy);
-    const a = lattice(ix, iy);
-    const b = lattice(ix + 1, iy);
-    const c = lattice(ix, iy + 1);
-    const d = lattice(ix + 1, iy + 1);
+    const k = o * 4;
+    if (ix !== cellX[o] || iy !== cellY[o]) {
+      cellX[o] = ix;
+      cellY[o] = iy;
+      corners[k] = lattice(ix, iy);
+      corners[k + 1] = lattice(ix + 1, iy);
+      corners[k + 2] = lattice(ix, iy + 1);
+      corners[k + 3] = lattice(ix + 1, iy + 1);
+    }
+    const a = corners[k] as number;
+    const b = corners[k + 1] as number;
+    const c = corners[k + 2] as number;
+    const d = corners[k + 3] as number;
     return a + (b - a) * ux + (c - a) * uy + (a - b - c + d) * ux * uy;
   };
   return (x, y, octaves = 1) => {
+    if (octaves > OCTAVES) throw new RangeError(`noise: at most ${OCTAVES} octaves, asked for ${octaves}`);
     let sum = 0;
     let amp = 1;
     let norm = 0;
     let fx = x;
     let fy = y;
     for (let o = 0; o < octaves; o++) {
-      sum += base(fx, fy) * amp;
+      sum += base(o, fx, fy) * amp;
       norm += amp;
       amp *= 0.5;
       fx *= 2.03;
@@ -88,7 +107,10 @@ const mix = (a: number, b: number, t: number) => a + (b - a) * t;
  */
 export function renderBackground(kind: BackgroundKind, width: number, height: number, rng: Rng): Float32Array {
   const out = new Float32Array(width * height * 3);
-  const noise = makeNoise(floor(rng() * 4294967296));
+  const noiseSeed = floor(rng() * 4294967296);
+  const noise = makeNoise(noiseSeed);
+  // The same noise for another call site in the same pixel loop (its own cell cache).
+  const sameNoise = (): ReturnType<typeof makeNoise> => makeNoise(noiseSeed);
   const grain = createRng(floor(rng() * 4294967296));
   const set = (i: number, r: number, g: number, b: number) => {
     out[i] = r;
@@ -144,6 +166,7 @@ export function renderBackground(kind: BackgroundKind, width: number, height: nu
       const tilt = range(rng, -0.08, 0.08);
       const plank = range(rng, 110, 220);
       const freq = range(rng, 0.18, 0.35);
+      const [streakNoise, toneNoise, boardNoise] = [sameNoise(), sameNoise(), sameNoise()];
       for (let y = 0, i = 0; y < height; y++) {
         for (let x = 0; x < width; x++, i += 3) {
           const u = vertical ? y + x * tilt : x + y * tilt; // along the grain
@@ -151,11 +174,11 @@ export function renderBackground(kind: BackgroundKind, width: number, height: nu
           const board = floor(v / plank);
           const warp = noise(u / 300 + board * 7.1, v / 45, 2) * 14;
           const ring = 0.5 + 0.5 * sin(v * freq + warp + board * 2.3);
-          const streak = noise(u / 90 + board * 3.7, v / 1.6, 2);
-          let t = pow(ring, 4) * 0.45 + streak * 0.45 + noise(u / 400, v / 60 + board, 2) * 0.3;
+          const streak = streakNoise(u / 90 + board * 3.7, v / 1.6, 2);
+          let t = pow(ring, 4) * 0.45 + streak * 0.45 + toneNoise(u / 400, v / 60 + board, 2) * 0.3;
           const seam = v - board * plank;
           if (seam < 2 || seam > plank - 1) t = 1.35;
-          const boardTone = 0.9 + 0.2 * noise(board * 3.3, 0.5);
+          const boardTone = 0.9 + 0.2 * boardNoise(board * 3.3, 0.5);
           set(i, mix(light[0], dark[0], t) * boardTone, mix(light[1], dark[1], t) * boardTone, mix(light[2], dark[2], t) * boardTone);
         }
       }
@@ -166,13 +189,14 @@ export function renderBackground(kind: BackgroundKind, width: number, height: nu
       const period = range(rng, 3, 5.5);
       const k = (Math.PI * 2) / period;
       const wrinkle = range(rng, 0.08, 0.2);
+      const [weftNoise, foldNoise] = [sameNoise(), sameNoise()];
       const sinX = Float32Array.from({ length: width }, (_, x) => sin(x * k));
       for (let y = 0, i = 0; y < height; y++) {
         const sinY = sin(y * k) * 0.07;
         for (let x = 0; x < width; x++, i += 3) {
           const weave = (sinX[x] as number) * sinY;
-          const threads = (noise(x / 1.5, y / 60) - 0.5) * 0.16 + (noise(x / 60 + 9, y / 1.5) - 0.5) * 0.16;
-          const folds = (noise(x / 160, y / 160, 3) - 0.5) * 2 * wrinkle;
+          const threads = (noise(x / 1.5, y / 60) - 0.5) * 0.16 + (weftNoise(x / 60 + 9, y / 1.5) - 0.5) * 0.16;
+          const folds = (foldNoise(x / 160, y / 160, 3) - 0.5) * 2 * wrinkle;
           const l = 1 + weave + threads + folds + (grain() - 0.5) * 0.06;
           set(i, c[0] * l, c[1] * l, c[2] * l);
         }

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { invert, projectedBox, type Mat3 } from './homography.js';
 
 // Local aliases: global `Math` lookups are slow in hot loops under some hosts (e.g. jest's vm sandbox).
-const { ceil, floor, max, min, round } = Math;
+const { ceil, floor, max, min } = Math;
 
 /** A sprite: premultiplied RGBA, channels 0-255, 4 floats per pixel. */
 export interface RgbaImage {
@@ -55,19 +55,37 @@ export async function loadSprite(input: Buffer | string, maxSide: number): Promi
   return rgbaFromBytes(data, info.width, info.height);
 }
 
+/** A rectangle of layer pixels, bounds included. */
+export interface PixelBox {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
 /**
  * Draws `src` into `dst` through the projective map `m` (source pixel coords -> layer pixel coords),
  * "over" what is there: inverse mapping with bilinear sampling of premultiplied values. `tint`
- * multiplies the sprite's colour per channel; `opacity` its coverage.
+ * multiplies the sprite's colour per channel; `opacity` its coverage. With `clip`, only the pixels
+ * inside it are touched; with `alphaOnly`, only the coverage is written (the colour is left as is),
+ * for callers that measure where a sprite lands before drawing it for good.
  */
-export function drawSprite(dst: Layer, src: RgbaImage, m: Mat3, opacity = 1, tint: readonly [number, number, number] = [1, 1, 1]): void {
+export function drawSprite(
+  dst: Layer,
+  src: RgbaImage,
+  m: Mat3,
+  opacity = 1,
+  tint: readonly [number, number, number] = [1, 1, 1],
+  clip?: PixelBox,
+  alphaOnly = false,
+): void {
   const W = dst.width;
   const H = dst.height;
   const box = projectedBox(m, 0, 0, src.width, src.height);
-  const bx0 = max(0, floor(box.x0) - 1);
-  const by0 = max(0, floor(box.y0) - 1);
-  const bx1 = min(W - 1, ceil(box.x1) + 1);
-  const by1 = min(H - 1, ceil(box.y1) + 1);
+  const bx0 = max(clip?.x0 ?? 0, floor(box.x0) - 1);
+  const by0 = max(clip?.y0 ?? 0, floor(box.y0) - 1);
+  const bx1 = min(clip?.x1 ?? W - 1, ceil(box.x1) + 1);
+  const by1 = min(clip?.y1 ?? H - 1, ceil(box.y1) + 1);
   if (bx0 > bx1 || by0 > by1) return;
   const [i0, i1, i2, i3, i4, i5, i6, i7, i8] = invert(m);
   const sw = src.width;
@@ -128,6 +146,10 @@ export function drawSprite(dst: Layer, src: RgbaImage, m: Mat3, opacity = 1, tin
       const sa = min(1, (a / 255) * opacity);
       const keep = 1 - sa;
       const o = y * W + x;
+      if (alphaOnly) {
+        dst.alpha[o] = sa + (dst.alpha[o] as number) * keep;
+        continue;
+      }
       const o3 = o * 3;
       dst.rgb[o3] = r * opacity * tr + (dst.rgb[o3] as number) * keep;
       dst.rgb[o3 + 1] = g * opacity * tg + (dst.rgb[o3 + 1] as number) * keep;
@@ -157,9 +179,28 @@ export function layerToBytes(layer: Layer): Buffer {
   const out = Buffer.alloc(layer.width * layer.height * 3);
   for (let i = 0; i < out.length; i++) {
     const v = layer.rgb[i] as number;
-    out[i] = v <= 0 ? 0 : v >= 255 ? 255 : round(v);
+    // floor(v + 0.5) is Math.round for v >= 0, and exact here: v is a float32 below 2^24.
+    out[i] = v <= 0 ? 0 : v >= 255 ? 255 : floor(v + 0.5);
   }
   return out;
+}
+
+/** The smallest box holding every pixel of `layer` with coverage above 0, or null when there is none. */
+export function coveredBox(layer: Layer): PixelBox | null {
+  const W = layer.width;
+  let box: PixelBox | null = null;
+  for (let i = 0; i < layer.alpha.length; i++) {
+    if ((layer.alpha[i] as number) <= 0) continue;
+    const x = i % W;
+    const y = (i - x) / W;
+    if (!box) box = { x0: x, y0: y, x1: x, y1: y };
+    else {
+      if (x < box.x0) box.x0 = x;
+      if (x > box.x1) box.x1 = x;
+      box.y1 = y;
+    }
+  }
+  return box;
 }
 
 /** Sum of coverage of a layer. */

@@ -7,7 +7,7 @@ import { renderBackground } from './backgrounds.js';
 import { compose, projectedBox, rotate, scale, tilt, translate, type Mat3 } from './homography.js';
 import type { PhotoParams } from './photo-params.js';
 import { createRng, pick, range, type Rng } from './random.js';
-import { alphaMass, compositeOver, createLayer, drawSprite, opaqueLayer, type Layer, type RgbaImage } from './raster.js';
+import { alphaMass, compositeOver, coveredBox, createLayer, drawSprite, opaqueLayer, type Layer, type PixelBox, type RgbaImage } from './raster.js';
 import type { SimulationAssets } from './assets.js';
 
 const { atan2, cos, max, min, PI, round, sin, sqrt } = Math;
@@ -180,15 +180,22 @@ async function shadowOf(layer: Layer, p: PhotoParams): Promise<Float32Array | nu
   return out;
 }
 
-/** Fraction of `main`'s coverage that `occ` covers. */
-export function coveredFraction(main: Layer, occ: Layer): number {
+/**
+ * Fraction of `main`'s coverage that `occ` covers. `within`, when given, must hold all of `main`'s
+ * coverage (see coveredBox): only its pixels are read, in the same order, so the sum is the same.
+ */
+export function coveredFraction(main: Layer, occ: Layer, within?: PixelBox): number {
+  const W = main.width;
+  const { x0, y0, x1, y1 } = within ?? { x0: 0, y0: 0, x1: W - 1, y1: main.height - 1 };
   let covered = 0;
   let total = 0;
-  for (let i = 0; i < main.alpha.length; i++) {
-    const a = main.alpha[i] as number;
-    if (a <= 0) continue;
-    total += a;
-    covered += a * (occ.alpha[i] as number);
+  for (let y = y0; y <= y1; y++) {
+    for (let i = y * W + x0, end = y * W + x1; i <= end; i++) {
+      const a = main.alpha[i] as number;
+      if (a <= 0) continue;
+      total += a;
+      covered += a * (occ.alpha[i] as number);
+    }
   }
   return total > 0 ? covered / total : 0;
 }
@@ -211,24 +218,29 @@ function occluder(main: Layer, mainBox: Placement['box'], p: PhotoParams, assets
   const spin = o.kind === 'hand' ? atan2(-dirX, dirY) + PI : range(rng, -0.4, 0.4);
   let size = 2 * reach * range(rng, 0.55, 0.8);
   const layer = createLayer(p.width, p.height);
-  const draw = (depth: number): number => {
-    layer.rgb.fill(0);
-    layer.alpha.fill(0);
+  const placed = (depth: number): Mat3 => {
     const k = size / max(sprite.width, sprite.height);
     const dist = (reach + size / 2) * (1 - depth);
-    const m = compose(translate(-sprite.width / 2, -sprite.height / 2), rotate(spin), scale(k), translate(pcx + dirX * dist, pcy + dirY * dist));
-    drawSprite(layer, sprite, m);
-    return coveredFraction(main, layer);
+    return compose(translate(-sprite.width / 2, -sprite.height / 2), rotate(spin), scale(k), translate(pcx + dirX * dist, pcy + dirY * dist));
   };
-  for (let tries = 0; tries < 5 && draw(1) < o.fraction; tries++) size *= 1.4;
+  // The search only needs the coverage over the product, so it draws coverage alone, there alone.
+  const region = coveredBox(main);
+  if (!region) return null;
+  const coverageAt = (depth: number): number => {
+    for (let y = region.y0; y <= region.y1; y++) layer.alpha.fill(0, y * p.width + region.x0, y * p.width + region.x1 + 1);
+    drawSprite(layer, sprite, placed(depth), 1, undefined, region, true);
+    return coveredFraction(main, layer, region);
+  };
+  for (let tries = 0; tries < 5 && coverageAt(1) < o.fraction; tries++) size *= 1.4;
   let lo = 0;
   let hi = 1;
   for (let i = 0; i < 11; i++) {
     const mid = (lo + hi) / 2;
-    if (draw(mid) < o.fraction) lo = mid;
+    if (coverageAt(mid) < o.fraction) lo = mid;
     else hi = mid;
   }
-  draw(hi);
+  layer.alpha.fill(0);
+  drawSprite(layer, sprite, placed(hi));
   return layer;
 }
 

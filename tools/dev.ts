@@ -46,6 +46,26 @@ program
   });
 
 program
+  .command('bench-refine')
+  .description("catalog refinement speed and lone-query latency with ONNX Runtime's idle threads spinning and sleeping (ortSpinWait)")
+  .option('--catalog <csv>', 'catalog csv', 'data/eval-scale/catalog.csv')
+  .option('--queries <csv>', 'queries csv (photos for the latency figures)', 'data/eval-scale/queries.csv')
+  .option('--items <n>', 'catalog rows refined per run', int, 150)
+  .option('--rounds <n>', 'rounds of (sleeping, spinning), alternating order', int, 2)
+  .option('--calls <n>', 'embedQuery calls per latency figure', int, 200)
+  .action(async (o) => {
+    const { measureRefineSpeed } = await import('./bench/refine-speed.js');
+    const f = (v: number): string => v.toFixed(1);
+    console.log('spin  round  index s  refine s  embed p50 c1 / c8 ms  embeds/s c1 / c8');
+    await measureRefineSpeed({ catalogCsv: o.catalog, queriesCsv: o.queries, items: o.items, rounds: o.rounds, calls: o.calls }, (r) =>
+      console.log(
+        `${(r.spinWait ? 'on' : 'off').padEnd(5)} ${String(r.round).padEnd(6)} ${f(r.indexSeconds).padStart(7)}  ${f(r.refineSeconds).padStart(8)}  ` +
+          `${f(r.embedP50Ms.c1).padStart(8)} / ${f(r.embedP50Ms.c8).padEnd(9)}  ${f(r.embedPerSecond.c1).padStart(7)} / ${f(r.embedPerSecond.c8)}`,
+      ),
+    );
+  });
+
+program
   .command('synthetic-benchmark')
   .description('write a catalog-size benchmark (generated watches, simulated photos as queries) for timing twinlens eval (make eval-scale)')
   .requiredOption('--out <dir>', 'folder for catalog.csv, queries.csv and the images')

@@ -83,6 +83,18 @@ export const OPTION_SCHEMA = {
     flag: { flags: '--intra-op-threads <n>' },
     doc: 'ONNX Runtime intra-op threads (0: one per core)',
   }),
+  /**
+   * Off: ONNX Runtime's idle threads sleep. Spinning makes a lone query about 2.7 ms faster (embed p50
+   * 13.8-13.9 vs 16.3-16.8 ms) but takes the cores that catalog-view simulation and decoding need:
+   * refining 150 catalog items took 62.3-62.5 s spinning, 56.6-57.0 s not (`dev.js bench-refine`);
+   * 8 concurrent queries gain nothing either way.
+   */
+  ortSpinWait: booleanOption({
+    default: false,
+    env: 'TWINLENS_ORT_SPIN_WAIT',
+    flag: { flags: '--ort-spin-wait', help: "let ONNX Runtime's idle threads spin (lower lone-query latency, less CPU for the rest)" },
+    doc: "ONNX Runtime's idle intra-op threads spin waiting for work instead of sleeping",
+  }),
   maxBatchSize: intOption({
     default: 16,
     min: 1,

@@ -51,6 +51,7 @@ async function loadModel(
   const embedder = await OnnxEmbedder.create(manifest, {
     providers: options.executionProviders,
     intraOpThreads: options.intraOpThreads,
+    spinWait: options.ortSpinWait,
     maxBatchSize: options.maxBatchSize,
     maxBatchWaitMs: options.maxBatchWaitMs,
     log: log.info,
@@ -58,7 +59,7 @@ async function loadModel(
   });
   // A head is loaded only when asked for (usePairHead): see the option for why it is off by default.
   const pairHead = options.usePairHead
-    ? await OnnxPairHead.create(manifest, { providers: options.executionProviders, intraOpThreads: options.intraOpThreads, log: log.info })
+    ? await OnnxPairHead.create(manifest, { providers: options.executionProviders, intraOpThreads: options.intraOpThreads, spinWait: options.ortSpinWait, log: log.info })
     : null;
   log.info('model loaded', {
     model: manifest.name,
@@ -170,7 +171,12 @@ export async function createEngine(
   };
   // First: a missing or altered mask file stops the start before anything else is loaded.
   const queryCutout = options.queryCutout
-    ? await OnnxSalientMask.create(options.queryCutoutModel, { providers: options.executionProviders, intraOpThreads: options.intraOpThreads, log: log.info })
+    ? await OnnxSalientMask.create(options.queryCutoutModel, {
+        providers: options.executionProviders,
+        intraOpThreads: options.intraOpThreads,
+        spinWait: options.ortSpinWait,
+        log: log.info,
+      })
     : null;
   if (queryCutout) log.info(`query photos are averaged with their product cut-out (queryCutout, mask ${options.queryCutoutModel})`);
   const target = await loadModel(options.modelManifest, options, log, hooks);

@@ -16,6 +16,11 @@ export interface CreateSessionOptions {
   providers: ExecutionProviderName[];
   /** Intra-op threads; 0 lets ONNX Runtime pick (one per core). */
   intraOpThreads: number;
+  /**
+   * Whether idle intra-op threads spin waiting for the next piece of work (ONNX Runtime's default)
+   * instead of sleeping. Default false: see the `ortSpinWait` option for what each costs.
+   */
+  spinWait?: boolean;
   /** Called with a line for each provider that failed to load. */
   log?: (message: string) => void;
   /** Folder of onnxruntime-node's native binding and provider libraries. Default: the installed package's. */
@@ -36,6 +41,7 @@ export async function createProviderSession(modelPath: string, options: CreateSe
       const session = await ort.InferenceSession.create(modelPath, {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
+        extra: { session: { intra_op: { allow_spinning: options.spinWait ? '1' : '0' } } },
         ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
       });
       return { session, provider, fallbackReason: reasons.join('; ') };

@@ -39,6 +39,8 @@ export interface Embedder {
 export interface OnnxEmbedderOptions {
   providers: ExecutionProviderName[];
   intraOpThreads: number;
+  /** Idle intra-op threads spin instead of sleeping (CreateSessionOptions.spinWait). Default false. */
+  spinWait?: boolean;
   /** 1 turns micro-batching off: every call runs alone, concurrently. */
   maxBatchSize: number;
   maxBatchWaitMs: number;
@@ -117,6 +119,7 @@ export class OnnxEmbedder implements Embedder {
     const { session, provider, fallbackReason } = await createProviderSession(manifest.modelPath, {
       providers: options.providers,
       intraOpThreads: options.intraOpThreads,
+      spinWait: options.spinWait,
       log: options.log,
     });
     const projection = manifest.projection ? await readProjection(manifest.projection) : null;

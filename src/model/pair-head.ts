@@ -24,6 +24,8 @@ export interface PairHead {
 export interface OnnxPairHeadOptions {
   providers: ExecutionProviderName[];
   intraOpThreads: number;
+  /** Idle intra-op threads spin instead of sleeping (CreateSessionOptions.spinWait). Default false. */
+  spinWait?: boolean;
   /**
    * Most pairs in one ONNX Runtime run; longer lists run in chunks. Default 64: a 50-item shortlist
    * is one run, and one run's inputs stay at 2 x 64 x C x H x W floats (6.4 MB for 128 x 7 x 7).
@@ -64,6 +66,7 @@ export class OnnxPairHead implements PairHead {
     const { session } = await createProviderSession(manifest.pairHead.path, {
       providers: options.providers,
       intraOpThreads: options.intraOpThreads,
+      spinWait: options.spinWait,
       log: options.log,
     });
     const { query, candidate, cosine } = manifest.pairHead.inputs;

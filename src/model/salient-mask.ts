@@ -22,6 +22,8 @@ const STD = [0.229, 0.224, 0.225];
 export interface SalientMaskOptions {
   providers: ExecutionProviderName[];
   intraOpThreads: number;
+  /** Idle intra-op threads spin instead of sleeping (CreateSessionOptions.spinWait). Default false. */
+  spinWait?: boolean;
   /** The file's expected sha256 (hex). Default: the bundled u2netp's. */
   sha256?: string;
   log?: (message: string) => void;
@@ -73,6 +75,7 @@ export class OnnxSalientMask implements SalientMask {
     const { session } = await createProviderSession(file, {
       providers: options.providers,
       intraOpThreads: options.intraOpThreads,
+      spinWait: options.spinWait,
       log: options.log,
     });
     return new OnnxSalientMask(session, session.inputNames[0], session.outputNames[0]);

@@ -45,6 +45,7 @@ describe('the table', () => {
       dataDir: './data',
       executionProviders: ['cuda', 'cpu'],
       intraOpThreads: 0,
+      ortSpinWait: false,
       maxBatchSize: 16,
       maxBatchWaitMs: 0,
       maxImageBytes: 20 * 1024 * 1024,

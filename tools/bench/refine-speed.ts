@@ -1,0 +1,81 @@
+/**
+ * Catalog refinement speed and lone-query latency with ONNX Runtime's idle threads spinning and
+ * sleeping (the `ortSpinWait` option), in alternating rounds so that drift on a shared machine hits
+ * both settings alike. Refinement: the first `items` rows of a catalog csv stored, then refined with
+ * the service's catalog views, in a fresh engine per round. Latency: `embedQuery` on photos of the
+ * queries csv, one at a time and 8 at a time.
+ */
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createEngine } from '../../src/engine/create-engine.js';
+import { validateOptions } from '../../src/config/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { readCatalogCsv, readQueriesCsv } from '../../src/eval/benchmark-csv.js';
+import { indexBenchmarkCatalog } from '../../src/eval/run-eval.js';
+import { nearestRank } from '../../src/eval/percentiles.js';
+
+export interface RefineSpeedOptions {
+  catalogCsv: string;
+  queriesCsv: string;
+  items: number;
+  rounds: number;
+  /** embedQuery calls per latency figure. */
+  calls: number;
+}
+
+export interface RefineSpeedRow {
+  spinWait: boolean;
+  round: number;
+  indexSeconds: number;
+  refineSeconds: number;
+  embedP50Ms: { c1: number; c8: number };
+  embedPerSecond: { c1: number; c8: number };
+}
+
+async function oneRound(o: RefineSpeedOptions, spinWait: boolean, round: number): Promise<RefineSpeedRow> {
+  const items = (await readCatalogCsv(o.catalogCsv)).slice(0, o.items);
+  const photos = await Promise.all((await readQueriesCsv(o.queriesCsv)).slice(0, 40).map((q) => fs.readFile(q.imagePath)));
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'twinlens-refine-speed-'));
+  const created = await createEngine(validateOptions({ dataDir, seedDemoCatalog: false, confirmRetentionMs: 0, ortSpinWait: spinWait }), silentLogger);
+  try {
+    const { indexSeconds, refineSeconds } = await indexBenchmarkCatalog(created.engine, items);
+    const latency = async (concurrency: number): Promise<{ p50: number; perSecond: number }> => {
+      const times: number[] = [];
+      let next = 0;
+      const started = performance.now();
+      const worker = async (): Promise<void> => {
+        while (next < o.calls) {
+          const bytes = photos[next++ % photos.length]!;
+          const t = performance.now();
+          await created.engine.embedQuery(bytes);
+          times.push(performance.now() - t);
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      const perSecond = (o.calls / (performance.now() - started)) * 1000;
+      return { p50: nearestRank(times.sort((a, b) => a - b), 0.5), perSecond };
+    };
+    await latency(1); // warm-up
+    const c1 = await latency(1);
+    const c8 = await latency(8);
+    return { spinWait, round, indexSeconds, refineSeconds, embedP50Ms: { c1: c1.p50, c8: c8.p50 }, embedPerSecond: { c1: c1.perSecond, c8: c8.perSecond } };
+  } finally {
+    await created.stopBackgroundReembed();
+    await created.engine.close();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `rounds` x (sleeping, spinning), in alternating order, and returns one row per run. */
+export async function measureRefineSpeed(o: RefineSpeedOptions, onRow?: (row: RefineSpeedRow) => void): Promise<RefineSpeedRow[]> {
+  const rows: RefineSpeedRow[] = [];
+  for (let r = 0; r < o.rounds; r++) {
+    for (const spinWait of r % 2 === 0 ? [false, true] : [true, false]) {
+      const row = await oneRound(o, spinWait, r);
+      onRow?.(row);
+      rows.push(row);
+    }
+  }
+  return rows;
+}

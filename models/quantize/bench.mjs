@@ -1,7 +1,8 @@
 // Images/s of several embedders, interleaved round by round in one process (the machine is shared and
 // noisy: compare ratios within a round, not figures between runs). onnxruntime-node, CPU,
-// intraOpNumThreads as the service (default 2), graphOptimizationLevel 'all'.
-// Usage: node models/quantize/bench.mjs [--rounds 5] [--batches 1,16] [--threads 2] [--seconds 2] A.onnx B.onnx...
+// intraOpNumThreads as the service (default 2), graphOptimizationLevel 'all', idle threads sleeping as the
+// service's (ortSpinWait off; --spin 1 to let them spin).
+// Usage: node models/quantize/bench.mjs [--rounds 5] [--batches 1,16] [--threads 2] [--seconds 2] [--spin 0] A.onnx B.onnx...
 import ort from 'onnxruntime-node';
 
 const args = process.argv.slice(2);
@@ -10,11 +11,12 @@ const rounds = Number(opt('--rounds', 5));
 const batches = opt('--batches', '1,16').split(',').map(Number);
 const threads = Number(opt('--threads', 2));
 const seconds = Number(opt('--seconds', 2));
+const spin = opt('--spin', '0');
 const models = args;
 const sessions = [];
-for (const m of models) sessions.push(await ort.InferenceSession.create(m, { graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1 }));
+for (const m of models) sessions.push(await ort.InferenceSession.create(m, { graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1, extra: { session: { intra_op: { allow_spinning: spin } } } }));
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
-const out = { threads, rounds, seconds, results: {} };
+const out = { threads, rounds, seconds, spin, results: {} };
 for (const b of batches) {
   const x = new Float32Array(b * 3 * 224 * 224).map(() => Math.random());
   const feeds = { image: new ort.Tensor('float32', x, [b, 3, 224, 224]) };

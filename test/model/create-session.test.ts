@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { DIST_DIR, PACKAGE_ROOT } from '../../src/config/index.js';
 import { createProviderSession, missingProviderLibrary } from '../../src/model/create-session.js';
 import { assertServerBuilt } from '../tools/loadtest/build-check.js';
@@ -62,5 +63,22 @@ describe('createProviderSession', () => {
     } finally {
       fs.rmSync(emptyBin, { recursive: true, force: true });
     }
+  });
+
+  test('idle threads spinning or sleeping (spinWait): both sessions load and compute the same embedding', async () => {
+    const pixels = Float32Array.from({ length: 2 * 3 * 224 * 224 }, (_, i) => ((i * 7919) % 256) / 255);
+    const embeddings: Float32Array[] = [];
+    for (const spinWait of [false, true]) {
+      const { session, provider } = await createProviderSession(MODEL, { providers: ['cpu'], intraOpThreads: 2, spinWait });
+      try {
+        expect(provider).toBe('cpu');
+        const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', pixels, [2, 3, 224, 224]) });
+        embeddings.push(out['embedding']!.data as Float32Array);
+      } finally {
+        await session.release();
+      }
+    }
+    expect(embeddings[0]!.length).toBe(2 * 256);
+    expect(Array.from(embeddings[1]!)).toEqual(Array.from(embeddings[0]!));
   });
 });

@@ -29,6 +29,8 @@ export interface RefineSpeedRow {
   round: number;
   indexSeconds: number;
   refineSeconds: number;
+  /** Rows the refiner re-stored with their views (all of them, unless something failed). */
+  refinedRows: number;
   embedP50Ms: { c1: number; c8: number };
   embedPerSecond: { c1: number; c8: number };
 }
@@ -40,6 +42,7 @@ async function oneRound(o: RefineSpeedOptions, spinWait: boolean, round: number)
   const created = await createEngine(validateOptions({ dataDir, seedDemoCatalog: false, confirmRetentionMs: 0, ortSpinWait: spinWait }), silentLogger);
   try {
     const { indexSeconds, refineSeconds } = await indexBenchmarkCatalog(created.engine, items);
+    const refinedRows = created.engine.refiner?.progress.refined ?? 0;
     const latency = async (concurrency: number): Promise<{ p50: number; perSecond: number }> => {
       const times: number[] = [];
       let next = 0;
@@ -59,7 +62,7 @@ async function oneRound(o: RefineSpeedOptions, spinWait: boolean, round: number)
     await latency(1); // warm-up
     const c1 = await latency(1);
     const c8 = await latency(8);
-    return { spinWait, round, indexSeconds, refineSeconds, embedP50Ms: { c1: c1.p50, c8: c8.p50 }, embedPerSecond: { c1: c1.perSecond, c8: c8.perSecond } };
+    return { spinWait, round, indexSeconds, refineSeconds, refinedRows, embedP50Ms: { c1: c1.p50, c8: c8.p50 }, embedPerSecond: { c1: c1.perSecond, c8: c8.perSecond } };
   } finally {
     await created.stopBackgroundReembed();
     await created.engine.close();

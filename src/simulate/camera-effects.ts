@@ -39,21 +39,30 @@ export function applyCameraEffects(rgb: Uint8Array, p: CameraParams): Buffer {
   const [gr, gg, gb] = p.castGains;
   const luma = p.noise;
   const chroma = p.noise * 0.35;
+  // Loop invariants in locals, and the per-column terms of the lighting once per frame: each value is
+  // computed exactly as before (same operations, same order), so the output bytes do not change.
+  const { brightness, vignette, lightGradient } = p;
+  const nxs = new Float64Array(W);
+  for (let x = 0; x < W; x++) nxs[x] = (x - W / 2) / half;
   for (let y = 0; y < H; y++) {
     const ny = (y - H / 2) / half;
-    for (let x = 0; x < W; x++) {
-      const nx = (x - W / 2) / half;
-      const light = p.brightness * (1 - p.vignette * (nx * nx + ny * ny)) * (1 + p.lightGradient * (nx * lx + ny * ly));
+    const nyny = ny * ny;
+    const nyly = ny * ly;
+    for (let x = 0, i = y * W * 3; x < W; x++, i += 3) {
+      const nx = nxs[x] as number;
+      const light = brightness * (1 - vignette * (nx * nx + nyny)) * (1 + lightGradient * (nx * lx + nyly));
       state ^= state << 13;
       state ^= state >>> 17;
       state ^= state << 5;
       const n0 = (gauss[state & 65535] as number) * luma;
       const n1 = (gauss[(state >>> 16) & 65535] as number) * chroma;
       const n2 = (gauss[((state >>> 8) ^ (state << 3)) & 65535] as number) * chroma;
-      const i = (y * W + x) * 3;
-      out[i] = clampByte((rgb[i] as number) * light * gr + n0 + n1);
-      out[i + 1] = clampByte((rgb[i + 1] as number) * light * gg + n0 - n1 * 0.5 + n2 * 0.5);
-      out[i + 2] = clampByte((rgb[i + 2] as number) * light * gb + n0 + n2);
+      const r = (rgb[i] as number) * light * gr + n0 + n1;
+      const g = (rgb[i + 1] as number) * light * gg + n0 - n1 * 0.5 + n2 * 0.5;
+      const b = (rgb[i + 2] as number) * light * gb + n0 + n2;
+      out[i] = r <= 0 ? 0 : r >= 255 ? 255 : round(r);
+      out[i + 1] = g <= 0 ? 0 : g >= 255 ? 255 : round(g);
+      out[i + 2] = b <= 0 ? 0 : b >= 255 ? 255 : round(b);
     }
   }
 

@@ -3,14 +3,16 @@
 // item's photos from a feedback csv, for the items that `--feedback-item-fraction F` gives photos to
 // (the same deterministic choice as `twinlens eval`). For the warm path's question: does fine-tuning
 // the twin on confirmed pairs of some items help the items nobody confirmed?
-// Usage (after make build): node tools/warm/write-confirmed-views.mjs CATALOG.csv FEEDBACK.csv FRACTION OUTDIR
+// Usage (after make build): node tools/warm/write-confirmed-views.mjs CATALOG.csv FEEDBACK.csv FRACTION OUTDIR [PER_ITEM]
+// (PER_ITEM: the first K photos of each item in file order, as `eval --feedback-per-item K` feeds them)
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { createSharpDecoder } from '../../dist/src/imaging/index.js';
 import { readCatalogCsv, readQueriesCsv } from '../../dist/src/eval/benchmark-csv.js';
 import { feedbackByItem } from '../../dist/src/eval/feedback.js';
 
-const [catalogCsv, feedbackCsv, fraction, outDir] = process.argv.slice(2);
+const [catalogCsv, feedbackCsv, fraction, outDir, perItemArg] = process.argv.slice(2);
+const perItem = perItemArg ? Number(perItemArg) : Infinity;
 const size = 224;
 const decoder = createSharpDecoder({ size, maxImageBytes: 20 << 20, maxImagePixels: 50_000_000 });
 const catalog = await readCatalogCsv(catalogCsv);
@@ -20,7 +22,7 @@ await fs.mkdir(outDir, { recursive: true });
 const out = await fs.open(path.join(outDir, 'views.u8'), 'w');
 const views = [];
 for (const [i, it] of items.entries()) {
-  for (const [clean, file] of [[true, it.imagePath], ...byItem.get(it.itemId).map((q) => [false, q.imagePath])]) {
+  for (const [clean, file] of [[true, it.imagePath], ...byItem.get(it.itemId).slice(0, perItem).map((q) => [false, q.imagePath])]) {
     const d = await decoder.decode(await fs.readFile(file));
     await out.write(d.rgb);
     views.push({ item: i, clean });
@@ -33,7 +35,7 @@ const index = {
   layout: 'NHWC-uint8-RGB',
   count: views.length,
   seed: 0,
-  viewsPerItem: Math.max(...items.map((it) => byItem.get(it.itemId).length)),
+  viewsPerItem: Math.max(...items.map((it) => Math.min(perItem, byItem.get(it.itemId).length))),
   items: items.map((it) => ({ itemId: it.itemId, image: it.imagePath, metadata: it.metadata })),
   views,
   simulator: `none: confirmed photos from ${feedbackCsv} (item fraction ${fraction}) as the views of their items`,

@@ -11,9 +11,10 @@ import * as path from 'node:path';
 import { createEngine } from '../../src/engine/create-engine.js';
 import { validateOptions } from '../../src/config/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { readCatalogCsv, readQueriesCsv } from '../../src/eval/benchmark-csv.js';
+import { type BenchmarkItem, readCatalogCsv, readQueriesCsv } from '../../src/eval/benchmark-csv.js';
 import { indexBenchmarkCatalog } from '../../src/eval/run-eval.js';
 import { nearestRank } from '../../src/eval/percentiles.js';
+import { runClosedLoop } from './closed-loop.js';
 
 export interface RefineSpeedOptions {
   catalogCsv: string;
@@ -35,31 +36,24 @@ export interface RefineSpeedRow {
   embedPerSecond: { c1: number; c8: number };
 }
 
-async function oneRound(o: RefineSpeedOptions, spinWait: boolean, round: number): Promise<RefineSpeedRow> {
-  const items = (await readCatalogCsv(o.catalogCsv)).slice(0, o.items);
-  const photos = await Promise.all((await readQueriesCsv(o.queriesCsv)).slice(0, 40).map((q) => fs.readFile(q.imagePath)));
+/** What every round uses, read once. */
+interface RoundInputs {
+  items: BenchmarkItem[];
+  photos: Buffer[];
+}
+
+async function oneRound(o: RefineSpeedOptions, inputs: RoundInputs, spinWait: boolean, round: number): Promise<RefineSpeedRow> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'twinlens-refine-speed-'));
   const created = await createEngine(validateOptions({ dataDir, seedDemoCatalog: false, confirmRetentionMs: 0, ortSpinWait: spinWait }), silentLogger);
   try {
-    const { indexSeconds, refineSeconds } = await indexBenchmarkCatalog(created.engine, items);
+    const { indexSeconds, refineSeconds } = await indexBenchmarkCatalog(created.engine, inputs.items);
     const refinedRows = created.engine.refiner?.progress.refined ?? 0;
     const latency = async (concurrency: number): Promise<{ p50: number; perSecond: number }> => {
-      const times: number[] = [];
-      let next = 0;
-      const started = performance.now();
-      const worker = async (): Promise<void> => {
-        while (next < o.calls) {
-          const bytes = photos[next++ % photos.length]!;
-          const t = performance.now();
-          await created.engine.embedQuery(bytes);
-          times.push(performance.now() - t);
-        }
-      };
-      await Promise.all(Array.from({ length: concurrency }, worker));
-      const perSecond = (o.calls / (performance.now() - started)) * 1000;
-      return { p50: nearestRank(times.sort((a, b) => a - b), 0.5), perSecond };
+      const embed = (i: number) => created.engine.embedQuery(inputs.photos[i % inputs.photos.length]!);
+      // Untimed warm-up calls before each figure (one per caller at 8), then the timed ones.
+      const r = await runClosedLoop(embed, { concurrency, total: o.calls, warmup: 8 });
+      return { p50: nearestRank([...r.latenciesMs].sort((a, b) => a - b), 0.5), perSecond: (o.calls / r.elapsedMs) * 1000 };
     };
-    await latency(1); // warm-up
     const c1 = await latency(1);
     const c8 = await latency(8);
     return { spinWait, round, indexSeconds, refineSeconds, refinedRows, embedP50Ms: { c1: c1.p50, c8: c8.p50 }, embedPerSecond: { c1: c1.perSecond, c8: c8.perSecond } };
@@ -72,10 +66,14 @@ async function oneRound(o: RefineSpeedOptions, spinWait: boolean, round: number)
 
 /** Runs `rounds` x (sleeping, spinning), in alternating order, and returns one row per run. */
 export async function measureRefineSpeed(o: RefineSpeedOptions, onRow?: (row: RefineSpeedRow) => void): Promise<RefineSpeedRow[]> {
+  const inputs: RoundInputs = {
+    items: (await readCatalogCsv(o.catalogCsv)).slice(0, o.items),
+    photos: await Promise.all((await readQueriesCsv(o.queriesCsv)).slice(0, 40).map((q) => fs.readFile(q.imagePath))),
+  };
   const rows: RefineSpeedRow[] = [];
   for (let r = 0; r < o.rounds; r++) {
     for (const spinWait of r % 2 === 0 ? [false, true] : [true, false]) {
-      const row = await oneRound(o, spinWait, r);
+      const row = await oneRound(o, inputs, spinWait, r);
       onRow?.(row);
       rows.push(row);
     }

@@ -57,12 +57,9 @@ export function applyCameraEffects(rgb: Uint8Array, p: CameraParams): Buffer {
       const n0 = (gauss[state & 65535] as number) * luma;
       const n1 = (gauss[(state >>> 16) & 65535] as number) * chroma;
       const n2 = (gauss[((state >>> 8) ^ (state << 3)) & 65535] as number) * chroma;
-      const r = (rgb[i] as number) * light * gr + n0 + n1;
-      const g = (rgb[i + 1] as number) * light * gg + n0 - n1 * 0.5 + n2 * 0.5;
-      const b = (rgb[i + 2] as number) * light * gb + n0 + n2;
-      out[i] = r <= 0 ? 0 : r >= 255 ? 255 : round(r);
-      out[i + 1] = g <= 0 ? 0 : g >= 255 ? 255 : round(g);
-      out[i + 2] = b <= 0 ? 0 : b >= 255 ? 255 : round(b);
+      out[i] = clampByte((rgb[i] as number) * light * gr + n0 + n1);
+      out[i + 1] = clampByte((rgb[i + 1] as number) * light * gg + n0 - n1 * 0.5 + n2 * 0.5);
+      out[i + 2] = clampByte((rgb[i + 2] as number) * light * gb + n0 + n2);
     }
   }
 

@@ -23,3 +23,5 @@ export {
 } from './fit-whitening.js';
 export { writeWhitenedModel, PROJECTION_FILE, type WriteWhitenedModelOptions } from './write-whitened-model.js';
 export { createWhiteningAdapter, WHITENING_ADAPTER_DEFAULTS, type WhiteningAdapterOptions, type HoldoutFigures } from './whitening-adapter.js';
+export { createFinetuneAdapter, FINETUNE_ADAPTER_DEFAULTS, type FinetuneAdapterOptions, type FinetuneHoldoutFigures } from './finetune-adapter.js';
+export { holdout, holdoutSplit, type ItemVectors } from './holdout.js';

@@ -9,14 +9,12 @@
  */
 import * as path from 'node:path';
 import type { AdaptOptions, AdaptOutcome, ExampleAdapter, TwinlensEngine } from '../engine/index.js';
-import { dot } from '../engine/engine.js';
-import { averageFeatures, mirrorImage } from '../engine/catalog-views.js';
 import type { ExecutionProviderName } from '../config/index.js';
-import { applyProjection, l2Normalize, loadManifest, OnnxEmbedder, type Embedder, type LoadedManifest } from '../model/index.js';
-import type { ExampleInfo } from '../store/index.js';
+import { applyProjection, l2Normalize, loadManifest, OnnxEmbedder, type LoadedManifest } from '../model/index.js';
 import { verificationMetrics, type PairScores } from '../eval/verification.js';
 import { fitWhitening, whiteningGroupsOf, type Whitening } from './fit-whitening.js';
 import { writeWhitenedModel } from './write-whitened-model.js';
+import { average, holdout, holdoutSplit, storedVectorsOf, vectorsOf, type ItemVectors } from './holdout.js';
 
 /** Options of {@link createWhiteningAdapter}; defaults in {@link WHITENING_ADAPTER_DEFAULTS}. */
 export interface WhiteningAdapterOptions {
@@ -40,15 +38,6 @@ export interface WhiteningAdapterOptions {
 }
 
 export const WHITENING_ADAPTER_DEFAULTS = Object.freeze({ minExamples: 20, holdoutEvery: 5, batch: 16 });
-
-/** Raw vectors of one item: its confirmed photos (by example id) and its catalog image with its views. */
-interface ItemVectors {
-  itemId: string;
-  /** clean image, then each simulated view. */
-  catalog: Float32Array[];
-  /** `key`: what the hold-out split hashes (item and image content: the same photos always split the same way). */
-  photos: { key: string; vector: Float32Array }[];
-}
 
 /** The adapter's measurement on the held-out photos. */
 export interface HoldoutFigures {
@@ -86,7 +75,7 @@ export function createWhiteningAdapter(options: WhiteningAdapterOptions): Exampl
         // The serving model's own vectors, for the comparison: the base's when it serves, else as stored.
         progress('fitting and measuring on held-out photos', 0, 0);
         const serving = engine.modelVersion === base.version ? raw : storedVectorsOf(engine, same);
-        const heldOut = (key: string): boolean => hashOf(key) % o.holdoutEvery === 0;
+        const heldOut = holdoutSplit(o.holdoutEvery);
         const trial = fitWhitening(whiteningGroupsOf(evidenceOf(raw, (id) => !heldOut(id))));
         const asServed = (v: Float32Array) => v;
         const project = (w: Whitening) => (v: Float32Array) => l2Normalize(applyProjection(w, v));
@@ -141,66 +130,6 @@ async function rawBase(manifestPath: string): Promise<LoadedManifest> {
   return rawBase(from);
 }
 
-/**
- * Each item's vectors from `embedder`, embedded the way the service embeds them: a confirmed photo
- * as a query (with its mirror when queryMirror is on), the catalog image clean and as each of its
- * simulated views (catalogViews), unaveraged.
- */
-async function vectorsOf(
-  engine: TwinlensEngine,
-  embedder: Embedder,
-  examples: ExampleInfo[],
-  batch: number,
-  progress: NonNullable<AdaptOptions['onProgress']>,
-  signal?: AbortSignal,
-): Promise<ItemVectors[]> {
-  const byItem = new Map<string, ItemVectors>();
-  for (const e of examples) {
-    let it = byItem.get(e.itemId);
-    if (!it) byItem.set(e.itemId, (it = { itemId: e.itemId, catalog: [], photos: [] }));
-  }
-  for (let i = 0; i < examples.length; i += batch) {
-    progress('embedding confirmed photos', i, examples.length);
-    signal?.throwIfAborted();
-    const slice = examples.slice(i, i + batch);
-    const decoded = await Promise.all(slice.map(async (e) => engine.decoder.decode(await engine.catalog.imageBySha(e.imageSha256))));
-    const clean = await embedder.embedBatch(decoded);
-    const mirrored = engine.queryMirror ? await embedder.embedBatch(decoded.map(mirrorImage)) : [];
-    slice.forEach((e, j) => {
-      const f = engine.queryMirror ? averageFeatures([clean[j], mirrored[j]]) : clean[j];
-      byItem.get(e.itemId)!.photos.push({ key: `${e.itemId}:${e.imageSha256}`, vector: f.embedding });
-    });
-  }
-  let items = 0;
-  for (const it of byItem.values()) {
-    progress('embedding catalog images', items++, byItem.size);
-    signal?.throwIfAborted();
-    const image = await engine.catalog.imageBySha(engine.catalog.get(it.itemId).imageSha256);
-    const photos = engine.catalogViews ? await engine.catalogViews.photos(image) : [];
-    const decoded = await Promise.all([image, ...photos].map((b) => engine.decoder.decode(b)));
-    it.catalog = (await embedder.embedBatch(decoded)).map((f) => f.embedding);
-  }
-  return [...byItem.values()];
-}
-
-/**
- * Each item's vectors as the catalog stores them for the serving model: its catalog vector (already
- * the average of the clean image and its views) and its SAME photos' vectors.
- */
-function storedVectorsOf(engine: TwinlensEngine, examples: ExampleInfo[]): ItemVectors[] {
-  const byItem = new Map<string, ItemVectors & { stored: Map<string, Float32Array> }>();
-  for (const e of examples) {
-    let it = byItem.get(e.itemId);
-    if (!it) {
-      const catalog = [engine.catalog.catalogVectorOf(e.itemId)];
-      byItem.set(e.itemId, (it = { itemId: e.itemId, catalog, photos: [], stored: engine.catalog.sameExampleVectors(e.itemId) }));
-    }
-    const vector = it.stored.get(e.exampleId);
-    if (vector) it.photos.push({ key: `${e.itemId}:${e.imageSha256}`, vector });
-  }
-  return [...byItem.values()].map(({ stored: _, ...it }) => it);
-}
-
 /** Fitting evidence: the photos `use` keeps, and the catalog vector (clean + views averaged) with each view. */
 function evidenceOf(items: ItemVectors[], use: (key: string) => boolean) {
   return items.map((it) => ({
@@ -208,48 +137,4 @@ function evidenceOf(items: ItemVectors[], use: (key: string) => boolean) {
     confirmed: it.photos.filter((p) => use(p.key)).map((p) => p.vector),
     catalog: [average(it.catalog), ...it.catalog.slice(1)],
   }));
-}
-
-/**
- * Recall@1 of the held-out photos among the items, each item's vector as Search stores it after
- * `project` (catalog image and views projected then averaged) with its other photos folded in; and
- * the pair scores of every held-out photo against every item (positives: its own).
- */
-function holdout(items: ItemVectors[], heldOut: (key: string) => boolean, project: (v: Float32Array) => Float32Array) {
-  const gallery = items.map((it) => {
-    const sum = average(it.catalog.map(project)).slice();
-    for (const p of it.photos) if (!heldOut(p.key)) add(sum, project(p.vector));
-    return l2Normalize(sum);
-  });
-  const pairs: PairScores = { positives: [], negatives: [] };
-  let photos = 0;
-  let hits = 0;
-  items.forEach((it, own) => {
-    for (const p of it.photos) {
-      if (!heldOut(p.key)) continue;
-      const q = project(p.vector);
-      const scores = gallery.map((g) => dot(q, g));
-      photos++;
-      if (scores.every((s, j) => j === own || s < scores[own])) hits++;
-      scores.forEach((s, j) => (j === own ? pairs.positives : pairs.negatives).push(s));
-    }
-  });
-  return { photos, recall1: photos ? hits / photos : 0, pairs };
-}
-
-function average(vectors: Float32Array[]): Float32Array {
-  const sum = new Float32Array(vectors[0].length);
-  for (const v of vectors) add(sum, v);
-  return l2Normalize(sum);
-}
-
-function add(sum: Float32Array, v: Float32Array): void {
-  for (let i = 0; i < sum.length; i++) sum[i] += v[i];
-}
-
-/** A stable small hash of a string (FNV-1a), for the deterministic hold-out split. */
-function hashOf(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }

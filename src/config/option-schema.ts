@@ -466,13 +466,15 @@ export const OPTION_SCHEMA = {
   /**
    * `whitening` (src/adapt/whitening-adapter.ts) is the learner measured to help: on grocery-dev with
    * every grocery-feedback photo it lifts Recall@1 well above folding the photos in alone, and it
-   * only writes a version that beats the serving model on held-out photos.
+   * only writes a version that beats the serving model on held-out photos. `finetune` trains the twin
+   * and its pair head on the photos (Debian's PyTorch) and measured below the whitening with every
+   * photo folded in (docs/warm-path.md), so it is the choice, not the default.
    */
-  exampleAdapter: enumOption(['whitening', 'none'] as const, {
+  exampleAdapter: enumOption(['whitening', 'finetune', 'none'] as const, {
     default: 'whitening',
     env: 'TWINLENS_EXAMPLE_ADAPTER',
     flag: { flags: '--example-adapter <name>', scope: 'model' },
-    doc: 'what learns from confirmed examples: whitening (a fitted projection, rolled in as a new model version) or none',
+    doc: 'what learns from confirmed examples, rolled in as a new model version: whitening (a fitted projection), finetune (the twin and pair head trained on them; needs python3-torch) or none',
   }),
   /**
    * The bundled raw MobileNetV2-1.4: its 1,792-d features whitened beat the 256-d twin's whitened

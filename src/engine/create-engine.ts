@@ -9,6 +9,7 @@ import { loadManifest, localFeatureLength, OnnxEmbedder, type OnnxEmbedderOption
 import { createCatalogViewSource, RecentQueries, storeBatch, TwinlensEngine } from './index.js';
 import { type AdaptOptions, type AdaptOutcome, EXAMPLE_ADAPT_BUDGET_MINUTES, type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
 import { createWhiteningAdapter } from '../adapt/whitening-adapter.js';
+import { createFinetuneAdapter } from '../adapt/finetune-adapter.js';
 import { AdaptationJob, ROLL_IN_STAGE } from './adaptation-job.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
 import { FailedPreconditionError } from '../errors/index.js';
@@ -31,6 +32,7 @@ function engineSettingsOf(model: LoadedModel, options: Readonly<TwinlensOptions>
     decoder: model.decoder,
     embedder: model.embedder,
     pairHead: model.pairHead,
+    pairHeadDecision: pairHeadDecisionOf(model.manifest),
     threshold: model.manifest.threshold,
     inputSize: model.manifest.input.size,
     maxImagesInProgress: options.maxImagesInProgress,
@@ -140,9 +142,23 @@ function learnedOverOf(manifest: LoadedModel['manifest']): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** Why a model's pair head is on or off (`training.pairHeadDecision`, see createFinetuneAdapter), if it says. */
+function pairHeadDecisionOf(manifest: LoadedModel['manifest']): string | undefined {
+  const v = (manifest.training as { pairHeadDecision?: unknown } | undefined)?.pairHeadDecision;
+  return typeof v === 'string' ? v : undefined;
+}
+
 /** The adapter the options name, for a service configured with `configured` (its version). */
 function exampleAdapterOf(options: Readonly<TwinlensOptions>, configured: string): ExampleAdapter {
   if (options.exampleAdapter === 'none') return NO_EXAMPLE_ADAPTER;
+  if (options.exampleAdapter === 'finetune') {
+    return createFinetuneAdapter({
+      modelsDir: path.join(options.dataDir, 'learned'),
+      learnedOver: configured,
+      providers: options.executionProviders,
+      intraOpThreads: options.intraOpThreads,
+    });
+  }
   return createWhiteningAdapter({
     baseManifest: options.adaptBaseManifest,
     modelsDir: path.join(options.dataDir, 'learned'),
@@ -228,6 +244,7 @@ export async function createEngine(
         decoder: next.decoder,
         embedder: next.embedder,
         pairHead: next.pairHead,
+        pairHeadDecision: pairHeadDecisionOf(next.manifest),
         threshold: next.manifest.threshold,
         inputSize: next.manifest.input.size,
         manifest: next.manifestPath,

@@ -140,6 +140,11 @@ export interface ServingModel {
   inputSize: number;
   /** The model's pair head (rerank and Compare); null when the model has none: embedding order and cosine. */
   pairHead: PairHead | null;
+  /**
+   * Why the pair head is on or off, when the model says (a learned version's held-out measurement,
+   * the manifest's `training.pairHeadDecision`); shown by GetServiceInfo.
+   */
+  pairHeadDecision?: string;
 }
 
 /** Everything a {@link TwinlensEngine} is built from; createEngine fills it from the service options. */
@@ -214,7 +219,7 @@ export class TwinlensEngine {
     if (!o.catalog === !o.store) throw new Error('TwinlensEngine: set either catalog (embedded) or store');
     this.embedded = o.catalog ?? null;
     this.store = o.store ?? embeddedStore(o.catalog!);
-    this.model = { decoder: o.decoder, embedder: o.embedder, threshold: o.threshold, inputSize: o.inputSize, pairHead: o.pairHead };
+    this.model = { decoder: o.decoder, embedder: o.embedder, threshold: o.threshold, inputSize: o.inputSize, pairHead: o.pairHead, pairHeadDecision: o.pairHeadDecision };
     this.gate = new AdmissionGate(o.maxImagesInProgress ?? 64);
     this.queryMirror = o.queryMirror ?? false;
     this.queryCutout = o.queryCutout ?? null;
@@ -265,6 +270,11 @@ export class TwinlensEngine {
     return this.embedder.modelVersion;
   }
 
+  /** Why the serving model's pair head is on or off, when its manifest says; empty otherwise. */
+  get pairHeadDecision(): string {
+    return this.model.pairHeadDecision ?? '';
+  }
+
   /**
    * Switches model and catalog vectors together, synchronously: `adoptCatalog` swaps the catalog's
    * state to the new version's (see Catalog.adopt). Search and Compare note the model version
@@ -276,8 +286,8 @@ export class TwinlensEngine {
     if (this.store.modelVersion !== model.embedder.modelVersion) {
       throw new Error(`catalog now holds ${this.store.modelVersion} vectors, the model is ${model.embedder.modelVersion}`);
     }
-    const { decoder, embedder, threshold, inputSize, pairHead } = model;
-    this.model = { decoder, embedder, threshold, inputSize, pairHead };
+    const { decoder, embedder, threshold, inputSize, pairHead, pairHeadDecision } = model;
+    this.model = { decoder, embedder, threshold, inputSize, pairHead, pairHeadDecision };
   }
 
   /** Compare's match threshold in use: the pair head's (on probability) when there is one, else the embedding's (on cosine). */

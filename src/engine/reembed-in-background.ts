@@ -11,6 +11,8 @@ export interface TargetModel {
   decoder: ImageDecoder;
   embedder: Embedder;
   pairHead: PairHead | null;
+  /** Why its pair head is on or off, when its manifest says (ServingModel.pairHeadDecision). */
+  pairHeadDecision?: string;
   threshold: number;
   inputSize: number;
   /** Absolute path of its manifest (recorded as active after the switch). */

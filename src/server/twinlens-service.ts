@@ -144,6 +144,7 @@ export function createTwinlensService(
         requestedProviders: [...options.executionProviders],
         providerFallbackReason: e.providerFallbackReason,
         hasPairHead: engine.pairHead !== null,
+        pairHeadDecision: engine.pairHeadDecision,
         // Compare's threshold in use: on the pair head's probability when there is one, else on cosine.
         threshold: engine.compareThreshold,
         inputSize: engine.inputSize,

@@ -309,6 +309,11 @@ export interface GetServiceInfoResponse {
   serverVersion: string;
   maxBatchSize: number;
   maxBatchWaitMs: number;
+  /**
+   * Why the pair head is on or off, when the model says: a version learned from confirmed
+   * examples records its held-out measurement (head rerank against the cosine order). Empty otherwise.
+   */
+  pairHeadDecision: string;
 }
 
 export interface StartAdaptationRequest {
@@ -2371,6 +2376,7 @@ function createBaseGetServiceInfoResponse(): GetServiceInfoResponse {
     serverVersion: "",
     maxBatchSize: 0,
     maxBatchWaitMs: 0,
+    pairHeadDecision: "",
   };
 }
 
@@ -2411,6 +2417,9 @@ export const GetServiceInfoResponse: MessageFns<GetServiceInfoResponse> = {
     }
     if (message.maxBatchWaitMs !== 0) {
       writer.uint32(97).double(message.maxBatchWaitMs);
+    }
+    if (message.pairHeadDecision !== "") {
+      writer.uint32(106).string(message.pairHeadDecision);
     }
     return writer;
   },
@@ -2524,6 +2533,14 @@ export const GetServiceInfoResponse: MessageFns<GetServiceInfoResponse> = {
             message.maxBatchWaitMs = reader.double();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.pairHeadDecision = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2594,6 +2611,11 @@ export const GetServiceInfoResponse: MessageFns<GetServiceInfoResponse> = {
         : isSet(object.max_batch_wait_ms)
         ? globalThis.Number(object.max_batch_wait_ms)
         : 0,
+      pairHeadDecision: isSet(object.pairHeadDecision)
+        ? globalThis.String(object.pairHeadDecision)
+        : isSet(object.pair_head_decision)
+        ? globalThis.String(object.pair_head_decision)
+        : "",
     };
   },
 
@@ -2635,6 +2657,9 @@ export const GetServiceInfoResponse: MessageFns<GetServiceInfoResponse> = {
     if (message.maxBatchWaitMs !== 0) {
       obj.maxBatchWaitMs = floatToJson(message.maxBatchWaitMs);
     }
+    if (message.pairHeadDecision !== "") {
+      obj.pairHeadDecision = message.pairHeadDecision;
+    }
     return obj;
   },
 
@@ -2655,6 +2680,7 @@ export const GetServiceInfoResponse: MessageFns<GetServiceInfoResponse> = {
     message.serverVersion = object.serverVersion ?? "";
     message.maxBatchSize = object.maxBatchSize ?? 0;
     message.maxBatchWaitMs = object.maxBatchWaitMs ?? 0;
+    message.pairHeadDecision = object.pairHeadDecision ?? "";
     return message;
   },
 };

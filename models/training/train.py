@@ -109,6 +109,9 @@ class Trainer:
         if (clean < 0).any():
             raise SystemExit(f'{int((clean < 0).sum())} items have no clean view (catalog image)')
         train_idx, held_idx = split_views(v, a.holdout, a.seed)
+        if len(held_idx) == 0:
+            raise SystemExit(f'--holdout {a.holdout} holds out none of the {len(train_idx)} views of {len(v.items)} items '
+                             '(an item needs 2 or more views, and round(views x holdout) >= 1): raise --holdout or give items more views')
         if a.smoke:
             train_idx = train_idx[:max(16, len(train_idx) // 50)]
         self.clean_idx = clean

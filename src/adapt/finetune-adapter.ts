@@ -112,8 +112,11 @@ export function createFinetuneAdapter(options: FinetuneAdapterOptions): ExampleA
       const viewsDir = `${outDir}.views`;
       let keep = false;
       try {
+        const holdoutFraction = trainerHoldout(training);
+        if (holdoutFraction === null) {
+          return { adapted: false, reason: `fewer than 2 items have 2 or more confirmed photos outside the held-out fifth; the finetune adapter needs them to train and validate` };
+        }
         const items = await writeExampleViews(engine, training, viewsDir, progress, run.signal);
-        if (items < 2) return { adapted: false, reason: `confirmed photos of ${items} item(s) left for training; the finetune adapter needs at least 2` };
         const trainMinutes = Math.max(0.5, (left() * o.trainShare) / 60_000);
         log('adapting to confirmed examples: fine-tuning the twin', { examples: same.length, training: training.length, items, trainMinutes: Number(trainMinutes.toFixed(2)) });
         await runTrainer({
@@ -121,7 +124,7 @@ export function createFinetuneAdapter(options: FinetuneAdapterOptions): ExampleA
           script: o.trainScript,
           args: [
             ...['--views', viewsDir, '--init', init.manifestPath, '--out', outDir, '--version', version, '--budget-minutes', trainMinutes.toFixed(2)],
-            ...['--max-epochs', epochsFor(training.length, o.minSteps).toFixed(2), ...o.trainerArgs],
+            ...['--max-epochs', epochsFor(training.length, o.minSteps).toFixed(2), '--holdout', holdoutFraction.toFixed(3), ...o.trainerArgs],
           ],
           stderrTailLines: ADAPT_DEFAULTS.stderrTailLines,
           signal: run.signal,
@@ -254,6 +257,21 @@ async function headHoldout(items: readonly ItemVectors[], heldOut: (key: string)
 export function epochsFor(photos: number, minSteps: number): number {
   const epochSteps = Math.max(1, Math.floor((photos * 0.85) / (24 * 3)));
   return Math.max(6, minSteps / epochSteps);
+}
+
+/**
+ * The trainer's own hold-out fraction (its validation and first calibration) for these training
+ * photos: its default 0.15, raised for few photos per item so that a typical item still gives one
+ * (train.py holds out round(n x fraction) of an item's n views, none of an item with one); null when
+ * fewer than 2 items have 2 or more photos, where the trainer could hold out nothing.
+ */
+export function trainerHoldout(photos: readonly Pick<ExampleInfo, 'itemId'>[]): number | null {
+  const counts = new Map<string, number>();
+  for (const p of photos) counts.set(p.itemId, (counts.get(p.itemId) ?? 0) + 1);
+  const several = [...counts.values()].filter((n) => n >= 2).sort((a, b) => a - b);
+  if (several.length < 2) return null;
+  const median = several[Math.floor(several.length / 2)];
+  return Math.min(0.5, Math.max(0.15, 0.6 / median));
 }
 
 function localOf(local: Float32Array | null | undefined, what: string): Float32Array {

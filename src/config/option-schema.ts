@@ -228,7 +228,7 @@ export const OPTION_SCHEMA = {
     default: false,
     env: 'TWINLENS_USE_PAIR_HEAD',
     flag: { flags: '--pair-head', scope: 'model' },
-    doc: "rerank Search's shortlist and score Compare with the model's pair head, when its manifest has one",
+    doc: "rerank Search's shortlist and score Compare with the model's pair head, when its manifest has one (a version learned from confirmed examples uses its head when its held-out check kept it)",
   }),
   compareStreamMaxInFlight: intOption({
     default: 8,

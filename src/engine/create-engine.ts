@@ -59,8 +59,9 @@ async function loadModel(
     log: log.info,
     onBatch: hooks.onBatch,
   });
-  // A head is loaded only when asked for (usePairHead): see the option for why it is off by default.
-  const pairHead = options.usePairHead
+  // A head is loaded only when asked for (usePairHead: see the option for why it is off by default),
+  // or when the model is a learned version whose held-out check kept it (createFinetuneAdapter).
+  const pairHead = options.usePairHead || keptByHeldOutCheck(manifest)
     ? await OnnxPairHead.create(manifest, { providers: options.executionProviders, intraOpThreads: options.intraOpThreads, spinWait: options.ortSpinWait, log: log.info })
     : null;
   log.info('model loaded', {
@@ -140,6 +141,11 @@ export interface CreatedEngine {
 function learnedOverOf(manifest: LoadedModel['manifest']): string | undefined {
   const v = (manifest.training as { learnedOver?: unknown } | undefined)?.learnedOver;
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A learned version whose pair head won its held-out check: the adapter left `pairHead` in a manifest that records the decision. */
+function keptByHeldOutCheck(manifest: LoadedModel['manifest']): boolean {
+  return manifest.pairHead !== null && pairHeadDecisionOf(manifest) !== undefined;
 }
 
 /** Why a model's pair head is on or off (`training.pairHeadDecision`, see createFinetuneAdapter), if it says. */

@@ -1,7 +1,7 @@
 """
 Research probe for issue 12 (not shipped): does OCR text rerank the cold shortlist? Reads the
 default model's features of grocery-dev (tools/warm/embed-grocery.ts: catalog with its 16 views,
-queries with their mirror; the cold cosine order of `make eval`) and tools/cold/ocr-probe.mjs's
+queries with their mirror; the cold cosine order of `make eval`) and tools/cold/ocr-grocery.ts's
 text, and adds w x text score to the cosine of each query's top 20. The text score is the share of
 the query's character trigrams (words of 3+ letters, lower-cased ASCII, OCR confidence >= MIN_CONF)
 found in the item's: its catalog image's OCR text, its `name` column, or both.

@@ -220,6 +220,42 @@ export const OPTION_SCHEMA = {
     doc: "the query cut-out's salient-object mask model (ONNX; its sha256 must be the bundled file's)",
   }),
   /**
+   * Off until measured on the shipped default (see docs/benchmarks.md): it reads every catalog image
+   * once (about 0.1 s each on 2 cores, in the background) and each query photo.
+   */
+  textEvidence: booleanOption({
+    default: false,
+    env: 'TWINLENS_TEXT_EVIDENCE',
+    flag: { flags: '--text-evidence', scope: 'model' },
+    doc: "re-score Search's top hits by the print the query photo shows (OCR, PP-OCRv4) against each item's catalog print and textFields",
+  }),
+  textWeight: numberOption({
+    default: 0.2,
+    min: 0,
+    max: 10,
+    env: 'TWINLENS_TEXT_WEIGHT',
+    readme: false,
+    flag: { flags: '--text-weight <w>', scope: 'model' },
+    doc: "added to a hit's score when all of the query's print is found in the item's text (textEvidence)",
+  }),
+  textDepth: intOption({
+    default: 20,
+    min: 1,
+    max: 1000,
+    env: 'TWINLENS_TEXT_DEPTH',
+    readme: false,
+    flag: { flags: '--text-depth <n>', scope: 'model' },
+    doc: 'how many of the top hits the text evidence re-scores',
+  }),
+  textFields: listOption<string>({
+    default: ['name'],
+    of: 'metadata field names',
+    env: 'TWINLENS_TEXT_FIELDS',
+    readme: false,
+    flag: { flags: '--text-fields <list>', scope: 'model' },
+    doc: "metadata fields whose values count as an item's text besides its catalog image's print (textEvidence), comma-separated",
+  }),
+  /**
    * Off: every pair head trained here so far, on simulated pairs, ranked real photos worse than the
    * embedding cosine (grocery-dev: the adapted model's Recall@1 0.257 by cosine, 0.142 reranked;
    * README "Measured"). `twinlens eval` turns it on to report both orders.

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Catalog, catalogIndexSettingsFrom, type NewCatalogItem, PgCatalogStore, type ReembedRows } from '../store/index.js';
+import { Catalog, catalogIndexSettingsFrom, type NewCatalogItem, PgCatalogStore, type ReembedRows, splitRowKey } from '../store/index.js';
 import type { TwinlensOptions } from '../config/index.js';
 import { createProcessDecoder, createSharpDecoder, type ImageDecoder, type SharpDecoderOptions } from '../imaging/index.js';
 import type { RestoreReport } from '../store/index.js';
@@ -10,6 +10,8 @@ import { createCatalogViewSource, RecentQueries, storeBatch, TwinlensEngine } fr
 import { type AdaptOptions, type AdaptOutcome, EXAMPLE_ADAPT_BUDGET_MINUTES, type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
 import { createWhiteningAdapter } from '../adapt/whitening-adapter.js';
 import { createFinetuneAdapter } from '../adapt/finetune-adapter.js';
+import { OnnxOcr } from '../text/ocr.js';
+import { TextEvidence } from '../text/text-evidence.js';
 import { AdaptationJob, ROLL_IN_STAGE } from './adaptation-job.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
 import { FailedPreconditionError } from '../errors/index.js';
@@ -201,6 +203,24 @@ export async function createEngine(
       })
     : null;
   if (queryCutout) log.info(`query photos are averaged with their product cut-out (queryCutout, mask ${options.queryCutoutModel})`);
+  // Likewise a missing or altered OCR file, when the text evidence is on.
+  const textEvidence = options.textEvidence
+    ? new TextEvidence({
+        reader: await OnnxOcr.create({
+          providers: options.executionProviders,
+          intraOpThreads: options.intraOpThreads,
+          spinWait: options.ortSpinWait,
+          maxImagePixels: options.maxImagePixels,
+          log: log.info,
+        }),
+        dir: path.join(options.dataDir, 'text'),
+        weight: options.textWeight,
+        depth: options.textDepth,
+        fields: options.textFields,
+        log: (m, f) => log.info(m, f),
+      })
+    : null;
+  if (textEvidence) log.info(`Search's top ${options.textDepth} hits are re-scored by the query photo's print (textEvidence, ${textEvidence.version}, fields ${options.textFields.join(',') || 'none'})`);
   const target = await loadModel(options.modelManifest, options, log, hooks);
   if (options.store === 'postgres') return createPostgresEngine(options, log, target, queryCutout);
   const active = readActiveVersion(options.dataDir);
@@ -223,11 +243,18 @@ export async function createEngine(
   const engine = new TwinlensEngine({
     ...engineSettingsOf(serving, options, log),
     queryCutout,
+    textEvidence,
     catalogViews,
     catalog,
     catalogViewsInBackground: options.catalogViewsInBackground,
     exampleAdapter: exampleAdapterOf(options, target.manifest.version),
   });
+  if (textEvidence) {
+    // Every catalog image's print, read in the background: those stored already, then each new one.
+    const mainRows = (rows: Iterable<{ itemId: string; imageSha256: string }>) => [...rows].filter((r) => splitRowKey(r.itemId).view === '');
+    textEvidence.enqueue(mainRows(catalog.rows()), catalog);
+    catalog.onWrite((keys) => textEvidence.enqueue(mainRows(keys.flatMap((k) => catalog.row(k) ?? [])), catalog));
+  }
   if (stale.length > 0) {
     log.info(`re-embedding ${stale.length} catalog items stored under another model version before serving`);
     await engine.reembed(stale, (done, total) => log.info(`re-embedded ${done}/${total}`));

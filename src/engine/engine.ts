@@ -10,6 +10,7 @@ import { cutOutProduct } from './query-cutout.js';
 import type { MetadataFilter } from '../store/index.js';
 import { RecentQueries } from './recent-queries.js';
 import { type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
+import type { TextEvidence } from '../text/text-evidence.js';
 
 /** Milliseconds spent per stage. */
 export interface Timings {
@@ -19,11 +20,16 @@ export interface Timings {
   cutoutMs: number;
   shortlistMs: number;
   rerankMs: number;
+  /** Reading the query photo's print and re-scoring the top hits by it (0 when textEvidence is off). */
+  textMs: number;
   totalMs: number;
 }
 
 /** Which stage produced an order or a score. */
-export type RankedBy = 'embedding' | 'pair_head';
+export type RankedBy = ScoredBy | 'text';
+
+/** Which score Compare gives: the pair head's probability or the embeddings' cosine. */
+export type ScoredBy = 'embedding' | 'pair_head';
 
 export interface SearchParams {
   topK: number;
@@ -57,7 +63,7 @@ export interface CompareResult {
   score: number;
   match: boolean;
   threshold: number;
-  scoredBy: RankedBy;
+  scoredBy: ScoredBy;
   modelVersion: string;
   timings: Timings;
 }
@@ -83,7 +89,7 @@ export type ImageSource = { image: Uint8Array } | { itemId: string };
 /** The most hits or candidates one request may ask for. */
 export const MAX_TOP_K = 1000;
 
-const zeroTimings = (): Timings => ({ decodeMs: 0, embedMs: 0, cutoutMs: 0, shortlistMs: 0, rerankMs: 0, totalMs: 0 });
+const zeroTimings = (): Timings => ({ decodeMs: 0, embedMs: 0, cutoutMs: 0, shortlistMs: 0, rerankMs: 0, textMs: 0, totalMs: 0 });
 
 /** Cosine similarity of two L2-normalised embeddings. */
 export function dot(a: Float32Array, b: Float32Array): number {
@@ -170,6 +176,11 @@ export interface TwinlensEngineOptions extends ServingModel {
   queryCutout?: SalientMask | null;
   /** Largest decoded image accepted, in pixels, for the cut-out's own decode. Default 50,000,000. */
   maxImagePixels?: number;
+  /**
+   * Re-score Search's top hits by the print the query photo shows (option textEvidence; needs the
+   * embedded catalog). Default null: off. The engine closes it.
+   */
+  textEvidence?: TextEvidence | null;
   /** Simulated views averaged into every catalog vector (option catalogViews); null or absent: the clean image alone. */
   catalogViews?: CatalogViewSource | null;
   /**
@@ -202,6 +213,8 @@ export class TwinlensEngine {
   readonly queryMirror: boolean;
   /** The salient-object mask of the query cut-out; null when queryCutout is off. */
   readonly queryCutout: SalientMask | null;
+  /** Search's text evidence; null when textEvidence is off. */
+  readonly textEvidence: TextEvidence | null;
   private readonly maxImagePixels: number;
   /** The serving model; `switchModel` replaces it whole, together with the catalog's vectors. */
   private model: ServingModel;
@@ -223,6 +236,7 @@ export class TwinlensEngine {
     this.gate = new AdmissionGate(o.maxImagesInProgress ?? 64);
     this.queryMirror = o.queryMirror ?? false;
     this.queryCutout = o.queryCutout ?? null;
+    this.textEvidence = o.textEvidence ?? null;
     this.maxImagePixels = o.maxImagePixels ?? 50_000_000;
     this.catalogViews = o.catalogViews ?? null;
     this.recentQueries = o.recentQueries ?? new RecentQueries({ retentionMs: 0, maxBytes: 0 });
@@ -382,8 +396,9 @@ export class TwinlensEngine {
     const searchId = this.recentQueries.put(bytes);
     const shortlist = hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata, view: h.view }));
     if (!this.pairHead || shortlist.length === 0) {
+      const rankedBy = (await this.rerankByText(bytes, shortlist, timings, ctx)) ? 'text' : 'embedding';
       timings.totalMs = performance.now() - start;
-      return { hits: shortlist.slice(0, topK), rankedBy: 'embedding', scanned, timings, modelVersion: version, searchId };
+      return { hits: shortlist.slice(0, topK), rankedBy, scanned, timings, modelVersion: version, searchId };
     }
     // Rerank stage: the pair head looks at the query's and each candidate's local feature maps.
     ctx.signal?.throwIfAborted();
@@ -397,8 +412,24 @@ export class TwinlensEngine {
     // Ties (saturated probabilities) keep the embedding order.
     const ranked = shortlist.map((h, i) => ({ h, i })).sort((x, y) => y.h.score - x.h.score || x.i - y.i).map((x) => x.h);
     timings.rerankMs = performance.now() - t1;
+    const rankedBy = (await this.rerankByText(bytes, ranked, timings, ctx)) ? 'text' : 'pair_head';
     timings.totalMs = performance.now() - start;
-    return { hits: ranked.slice(0, topK), rankedBy: 'pair_head', scanned, timings, modelVersion: version, searchId };
+    return { hits: ranked.slice(0, topK), rankedBy, scanned, timings, modelVersion: version, searchId };
+  }
+
+  /**
+   * The text evidence's stage (option textEvidence): reads the query photo's print and re-scores the
+   * top hits in place by it. Resolves whether it changed the scores (false when off or no text was read).
+   * Runs after the service's decoder accepted the photo (embedQuery), as the cut-out does.
+   */
+  private async rerankByText(bytes: Uint8Array, hits: { itemId: string; score: number }[], timings: Timings, ctx: RequestContext): Promise<boolean> {
+    if (!this.textEvidence || !this.embedded || hits.length === 0) return false;
+    ctx.signal?.throwIfAborted();
+    const t = performance.now();
+    const text = await this.textEvidence.queryText(bytes);
+    const changed = await this.textEvidence.rerank(hits, text, this.embedded);
+    timings.textMs = performance.now() - t;
+    return changed;
   }
 
   /**
@@ -427,7 +458,7 @@ export class TwinlensEngine {
    * Scores pairs the way Compare does: the pair head's probability when the model has one,
    * else the embeddings' cosine. For Compare and for evaluating it.
    */
-  async scorePairs(a: TwinFeatures[], b: TwinFeatures[]): Promise<{ scores: Float64Array; scoredBy: RankedBy }> {
+  async scorePairs(a: TwinFeatures[], b: TwinFeatures[]): Promise<{ scores: Float64Array; scoredBy: ScoredBy }> {
     if (this.pairHead) {
       const scores = await this.pairHead.scorePairs(
         a.map((f) => localOrFail(f, 'a')),
@@ -488,6 +519,7 @@ export class TwinlensEngine {
     await this.decoder.close?.();
     await this.catalogViews?.close();
     await this.queryCutout?.close();
+    await this.textEvidence?.close();
   }
 
   /**

@@ -10,6 +10,7 @@ export {
   type EmbedResult,
   type Timings,
   type RankedBy,
+  type ScoredBy,
   type ImageSource,
   type RequestContext,
   type IngestItem,

@@ -31,7 +31,8 @@ export interface VerificationReport {
  */
 export interface EvalReport {
   n: number;
-  ranked_by: 'embedding' | 'pair_head';
+  /** The final order's stage: `text` when the text evidence re-scored the top hits (after the pair head, when it is on). */
+  ranked_by: 'embedding' | 'pair_head' | 'text';
   overall: Omit<RetrievalMetrics, 'n'>;
   by_category: Record<string, RetrievalMetrics>;
   /** Present when a pair head reranked: the same metrics in shortlist (embedding) order. */
@@ -90,7 +91,7 @@ export function reportOf(outcomes: QueryOutcome[], rankedBy: EvalReport['ranked_
   const byCategory = (list: QueryOutcome[]): Record<string, RetrievalMetrics> =>
     Object.fromEntries(categories.map((c) => [c, metricsOf(list.filter((o) => o.category === c))]));
   const report: EvalReport = { n, ranked_by: rankedBy, overall, by_category: byCategory(outcomes) };
-  if (rankedBy === 'pair_head') {
+  if (rankedBy !== 'embedding') {
     const inShortlistOrder = outcomes.map((o) => ({ category: o.category, rank: o.shortlistRank ?? null }));
     const { n: _, ...shortlistOverall } = metricsOf(inShortlistOrder);
     report.shortlist_only = shortlistOverall;

@@ -137,6 +137,9 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     const maxRank = Math.min(options.maxRank ?? 100, items.length);
     const shortlistK = Math.min(options.shortlistK ?? service.defaultShortlistK, maxRank);
     const withHead = engine.pairHead !== null;
+    // A stage that reorders the shortlist (pair head, text evidence): both orders are reported.
+    const reranks = withHead || engine.textEvidence !== null;
+    const rankedBy: EvalReport['ranked_by'] = engine.textEvidence ? 'text' : withHead ? 'pair_head' : 'embedding';
     const measure = async (verification: boolean) => {
     let answered = 0;
     const perQuery = await mapConcurrent(queries.length, QUERY_CONCURRENCY, async (i) => {
@@ -167,12 +170,12 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
       };
       const rank = q.itemId ? rankOf(ranked) : null;
       // Shortlist order: the same candidates by cosine (a stable sort keeps the tail's order).
-      const shortlistRank = withHead ? rankOf([...ranked].sort((a, b) => b.coarseScore - a.coarseScore)) : rank;
+      const shortlistRank = reranks ? rankOf([...ranked].sort((a, b) => b.coarseScore - a.coarseScore)) : rank;
       const wanted = labels?.wanted(q);
       const labelAt = wanted ? ranked.findIndex((h) => labels!.of(h.itemId) === wanted) : -1;
       options.onProgress?.('query', ++answered, queries.length);
       return {
-        outcome: q.itemId ? ({ category: q.topCategory, rank, ...(withHead ? { shortlistRank } : {}) } as QueryOutcome) : undefined,
+        outcome: q.itemId ? ({ category: q.topCategory, rank, ...(reranks ? { shortlistRank } : {}) } as QueryOutcome) : undefined,
         labelOutcome: wanted ? ({ category: q.topCategory, rank: labelAt < 0 ? null : labelAt + 1 } as QueryOutcome) : undefined,
         detail: { query: q, rank, shortlistRank, top: ranked.slice(0, 5) } as QueryDetail,
         rerank,
@@ -255,7 +258,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     const queriesStarted = Date.now();
     const { outcomes, labelOutcomes, details, features, rerankMs } = await measure(options.verification !== false);
     const queriesSeconds = secondsSince(queriesStarted);
-    const report = reportOf(outcomes, withHead ? 'pair_head' : 'embedding');
+    const report = reportOf(outcomes, rankedBy);
     if (labels) {
       const { n, overall, by_category } = reportOf(labelOutcomes, 'embedding');
       report.label_match = { n, labels: labels.count, ...overall, by_category };

@@ -1,4 +1,4 @@
-import type { RankedBy } from '../engine/index.js';
+import type { ScoredBy } from '../engine/index.js';
 import type { VerificationReport } from './metrics.js';
 import { type PairScores, verificationMetrics } from './verification.js';
 
@@ -15,7 +15,7 @@ function ratesAt(scores: PairScores, threshold: number): { tar: number; far: num
  */
 export function verificationReportOf(
   scores: PairScores,
-  scoredBy: RankedBy,
+  scoredBy: ScoredBy,
   threshold: number,
   cosine?: PairScores,
 ): VerificationReport {

@@ -12,8 +12,8 @@ export function formatReport(r: EvalReport): string {
   const m3 = (m: Metrics): string[] => [m.recall_at_1.toFixed(3), m.recall_at_5.toFixed(3), m.mrr.toFixed(3)];
   const lines: string[] = [];
   if (r.model) lines.push(`model: ${r.model.name} (${r.model.version})`);
-  if (r.ranked_by === 'pair_head' && r.shortlist_only && r.shortlist_only_by_category) {
-    lines.push(`ranked by: pair_head over an embedding shortlist of ${r.shortlist_k}`);
+  if (r.ranked_by !== 'embedding' && r.shortlist_only && r.shortlist_only_by_category) {
+    lines.push(r.ranked_by === 'pair_head' ? `ranked by: pair_head over an embedding shortlist of ${r.shortlist_k}` : `ranked by: ${r.ranked_by} (re-scoring the embedding order's top hits)`);
     const shortlist = r.shortlist_only_by_category;
     const rows = [
       ['overall', String(r.n), ...m3(r.shortlist_only), ...m3(r.overall)],

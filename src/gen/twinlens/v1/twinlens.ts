@@ -34,6 +34,11 @@ export enum RankingStage {
   RANKING_STAGE_EMBEDDING = 1,
   /** RANKING_STAGE_PAIR_HEAD - The learned pairwise similarity head (the rerank stage). */
   RANKING_STAGE_PAIR_HEAD = 2,
+  /**
+   * RANKING_STAGE_TEXT - The previous stage's scores plus the text evidence (the service's textEvidence option): the
+   * print the query photo shows against each top hit's catalog print and named metadata fields.
+   */
+  RANKING_STAGE_TEXT = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -48,6 +53,9 @@ export function rankingStageFromJSON(object: any): RankingStage {
     case 2:
     case "RANKING_STAGE_PAIR_HEAD":
       return RankingStage.RANKING_STAGE_PAIR_HEAD;
+    case 3:
+    case "RANKING_STAGE_TEXT":
+      return RankingStage.RANKING_STAGE_TEXT;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -63,6 +71,8 @@ export function rankingStageToJSON(object: RankingStage): string {
       return "RANKING_STAGE_EMBEDDING";
     case RankingStage.RANKING_STAGE_PAIR_HEAD:
       return "RANKING_STAGE_PAIR_HEAD";
+    case RankingStage.RANKING_STAGE_TEXT:
+      return "RANKING_STAGE_TEXT";
     case RankingStage.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -186,6 +196,8 @@ export interface StageTimings {
   totalMs: number;
   /** The query cut-out's mask and crop (0 when the service's queryCutout is off); its embedding is in embed_ms. */
   cutoutMs: number;
+  /** Reading the query photo's print and re-scoring the top hits by it (0 when textEvidence is off). */
+  textMs: number;
 }
 
 /** Why one item of a batch failed, with the gRPC status code it would have had alone. */
@@ -710,7 +722,7 @@ export const ImageRef: MessageFns<ImageRef> = {
 };
 
 function createBaseStageTimings(): StageTimings {
-  return { decodeMs: 0, embedMs: 0, shortlistMs: 0, rerankMs: 0, totalMs: 0, cutoutMs: 0 };
+  return { decodeMs: 0, embedMs: 0, shortlistMs: 0, rerankMs: 0, totalMs: 0, cutoutMs: 0, textMs: 0 };
 }
 
 export const StageTimings: MessageFns<StageTimings> = {
@@ -732,6 +744,9 @@ export const StageTimings: MessageFns<StageTimings> = {
     }
     if (message.cutoutMs !== 0) {
       writer.uint32(49).double(message.cutoutMs);
+    }
+    if (message.textMs !== 0) {
+      writer.uint32(57).double(message.textMs);
     }
     return writer;
   },
@@ -797,6 +812,14 @@ export const StageTimings: MessageFns<StageTimings> = {
             message.cutoutMs = reader.double();
             continue;
           }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.textMs = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -841,6 +864,11 @@ export const StageTimings: MessageFns<StageTimings> = {
         : isSet(object.cutout_ms)
         ? globalThis.Number(object.cutout_ms)
         : 0,
+      textMs: isSet(object.textMs)
+        ? globalThis.Number(object.textMs)
+        : isSet(object.text_ms)
+        ? globalThis.Number(object.text_ms)
+        : 0,
     };
   },
 
@@ -864,6 +892,9 @@ export const StageTimings: MessageFns<StageTimings> = {
     if (message.cutoutMs !== 0) {
       obj.cutoutMs = floatToJson(message.cutoutMs);
     }
+    if (message.textMs !== 0) {
+      obj.textMs = floatToJson(message.textMs);
+    }
     return obj;
   },
 
@@ -878,6 +909,7 @@ export const StageTimings: MessageFns<StageTimings> = {
     message.rerankMs = object.rerankMs ?? 0;
     message.totalMs = object.totalMs ?? 0;
     message.cutoutMs = object.cutoutMs ?? 0;
+    message.textMs = object.textMs ?? 0;
     return message;
   },
 };

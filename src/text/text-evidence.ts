@@ -1,0 +1,174 @@
+/**
+ * Text evidence for Search (issue 12, option textEvidence): the print a query photo shows, read by the
+ * OCR stage, against each shortlisted item's text: its catalog image's print (read once per image and
+ * OCR version, kept on disk) and the metadata fields named in `fields` (a product name, say). The top
+ * `depth` hits gain `weight` x the share of the query's character trigrams found in the item's text,
+ * and are re-sorted; a query photo without readable text changes nothing.
+ *
+ * Catalog images are read in the background once the option is on (every item at start-up, and each
+ * new one after it is written), and lazily by the first Search that shortlists an item not read yet.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { TextReader } from './ocr.js';
+
+/** Options of {@link TextEvidence}; defaults of the service in src/config/option-schema.ts. */
+export interface TextEvidenceOptions {
+  reader: TextReader;
+  /** Folder of the stored texts (`<dataDir>/text`); one subfolder per OCR version. */
+  dir: string;
+  /** Added to a hit's score at full text agreement. */
+  weight: number;
+  /** How many of the top hits are re-scored. */
+  depth: number;
+  /** Metadata fields whose values count as the item's text. */
+  fields: readonly string[];
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** What the evidence needs of the catalog: an item's main image and metadata. */
+export interface TextCatalog {
+  has(itemId: string): boolean;
+  get(itemId: string): { imageSha256: string; metadata: Record<string, string> };
+  imageBySha(sha256: string): Promise<Uint8Array>;
+}
+
+/** Texts kept in memory; older ones are read from disk again. */
+const MEMORY_ENTRIES = 50_000;
+
+export class TextEvidence {
+  readonly weight: number;
+  readonly depth: number;
+  readonly version: string;
+  private readonly folder: string;
+  private readonly memory = new Map<string, string>();
+  private readonly reading = new Map<string, Promise<string>>();
+  private readonly queue = new Set<string>();
+  private draining: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly o: TextEvidenceOptions) {
+    this.weight = o.weight;
+    this.depth = o.depth;
+    this.version = o.reader.version;
+    this.folder = path.join(o.dir, o.reader.version);
+  }
+
+  /** The print a query photo shows, one string. */
+  async queryText(image: Uint8Array): Promise<string> {
+    return (await this.o.reader.read(image)).map((l) => l.text).join(' ');
+  }
+
+  /** A catalog image's print: from memory, from disk, or read now (and kept). */
+  imageText(sha256: string, load: () => Promise<Uint8Array>): Promise<string> {
+    const known = this.memory.get(sha256);
+    if (known !== undefined) return Promise.resolve(known);
+    let pending = this.reading.get(sha256);
+    if (!pending) {
+      pending = this.readOrLoad(sha256, load).finally(() => this.reading.delete(sha256));
+      this.reading.set(sha256, pending);
+    }
+    return pending;
+  }
+
+  /** An item's text: its image's print and its `fields`' values (dashes and underscores as spaces). */
+  async itemText(catalog: TextCatalog, itemId: string): Promise<string> {
+    const info = catalog.get(itemId);
+    const printed = await this.imageText(info.imageSha256, () => catalog.imageBySha(info.imageSha256));
+    const named = this.o.fields.map((f) => info.metadata[f] ?? '').join(' ').replace(/[-_]+/g, ' ');
+    return `${printed} ${named}`.trim();
+  }
+
+  /**
+   * Adds weight x {@link textSimilarity} to the scores of the top `depth` hits and re-sorts them (the
+   * rest keep their place below). Resolves false, changing nothing, when the query shows no text.
+   */
+  async rerank<H extends { itemId: string; score: number }>(hits: H[], queryText: string, catalog: TextCatalog): Promise<boolean> {
+    const query = trigramsOf(queryText);
+    if (query.size === 0 || hits.length === 0) return false;
+    const top = hits.slice(0, this.depth);
+    const texts = await Promise.all(top.map((h) => (catalog.has(h.itemId) ? this.itemText(catalog, h.itemId) : Promise.resolve(''))));
+    top.forEach((h, i) => (h.score += this.weight * containment(query, trigramsOf(texts[i]))));
+    const sorted = top.map((h, i) => ({ h, i })).sort((a, b) => b.h.score - a.h.score || a.i - b.i).map((x) => x.h);
+    hits.splice(0, top.length, ...sorted);
+    return true;
+  }
+
+  /** Reads these images in the background (start-up, new items), one at a time. */
+  enqueue(items: Iterable<{ imageSha256: string }>, catalog: TextCatalog): void {
+    for (const it of items) if (!this.memory.has(it.imageSha256)) this.queue.add(it.imageSha256);
+    if (this.queue.size > 0 && !this.draining && !this.closed) {
+      this.draining = this.drain(catalog).finally(() => (this.draining = undefined));
+    }
+  }
+
+  /** Stops the background reading after the image in progress. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.clear();
+    await this.draining;
+    await Promise.allSettled([...this.reading.values()]);
+  }
+
+  private async drain(catalog: TextCatalog): Promise<void> {
+    let done = 0;
+    const started = Date.now();
+    for (const sha of this.queue) {
+      if (this.closed) return;
+      this.queue.delete(sha);
+      try {
+        await this.imageText(sha, () => catalog.imageBySha(sha));
+        done++;
+      } catch (e) {
+        this.o.log?.('text evidence: a catalog image could not be read', { sha256: sha, error: (e as Error).message });
+      }
+    }
+    if (done > 0) this.o.log?.('text evidence: catalog images read', { images: done, seconds: (Date.now() - started) / 1000, ocr: this.version });
+  }
+
+  private async readOrLoad(sha256: string, load: () => Promise<Uint8Array>): Promise<string> {
+    const file = path.join(this.folder, `${sha256}.txt`);
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch {
+      text = (await this.o.reader.read(await load())).map((l) => l.text).join(' ');
+      await fs.mkdir(this.folder, { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      await fs.writeFile(tmp, text);
+      await fs.rename(tmp, file);
+    }
+    if (this.memory.size >= MEMORY_ENTRIES) this.memory.delete(this.memory.keys().next().value!);
+    this.memory.set(sha256, text);
+    return text;
+  }
+}
+
+/** Character trigrams of the words of 3+ letters or digits, lower-cased ASCII (accents dropped), each word padded with spaces. */
+export function trigramsOf(text: string): Set<string> {
+  const grams = new Set<string>();
+  const words = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length >= 3);
+  for (const w of words) {
+    const padded = ` ${w} `;
+    for (let i = 0; i + 3 <= padded.length; i++) grams.add(padded.slice(i, i + 3));
+  }
+  return grams;
+}
+
+/** The share of `query`'s trigrams found in `item`'s (0 when either is empty): tolerant of OCR slips, blind to extra print on the item. */
+export function containment(query: Set<string>, item: Set<string>): number {
+  if (query.size === 0 || item.size === 0) return 0;
+  let shared = 0;
+  for (const g of query) if (item.has(g)) shared++;
+  return shared / query.size;
+}
+
+/** {@link containment} of two texts' trigrams. */
+export function textSimilarity(query: string, item: string): number {
+  return containment(trigramsOf(query), trigramsOf(item));
+}

@@ -42,9 +42,6 @@ function checkCombinations(o: TwinlensOptions): void {
   if (o.store === 'postgres' && o.adaptAfterExamples > 0) {
     throw new RangeError('option adaptAfterExamples: adaptation needs store=embedded (the whitening adapter reads the embedded catalog); set it to 0 with store=postgres');
   }
-  if (o.store === 'postgres' && o.textEvidence) {
-    throw new RangeError('option textEvidence: the text evidence reads catalog images from the embedded catalog; turn it off with store=postgres');
-  }
   if (Boolean(o.tlsCertFile) !== Boolean(o.tlsKeyFile)) {
     throw new RangeError('options tlsCertFile and tlsKeyFile: set both (TLS) or neither (plaintext)');
   }

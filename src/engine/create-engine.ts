@@ -222,7 +222,7 @@ export async function createEngine(
     : null;
   if (textEvidence) log.info(`Search's top ${options.textDepth} hits are re-scored by the query photo's print (textEvidence, ${textEvidence.version}, fields ${options.textFields.join(',') || 'none'})`);
   const target = await loadModel(options.modelManifest, options, log, hooks);
-  if (options.store === 'postgres') return createPostgresEngine(options, log, target, queryCutout);
+  if (options.store === 'postgres') return createPostgresEngine(options, log, target, queryCutout, textEvidence);
   const active = readActiveVersion(options.dataDir);
   let previous = active && active.modelVersion !== target.manifest.version ? await loadPreviousModel(active, options, log, hooks) : undefined;
   // A version learned over the configured model (adaptation) keeps serving across restarts.
@@ -252,8 +252,9 @@ export async function createEngine(
   if (textEvidence) {
     // Every catalog image's print, read in the background: those stored already, then each new one.
     const mainRows = (rows: Iterable<{ itemId: string; imageSha256: string }>) => [...rows].filter((r) => splitRowKey(r.itemId).view === '');
-    textEvidence.enqueue(mainRows(catalog.rows()), catalog);
-    catalog.onWrite((keys) => textEvidence.enqueue(mainRows(keys.flatMap((k) => catalog.row(k) ?? [])), catalog));
+    const load = (sha: string) => catalog.imageBySha(sha);
+    textEvidence.enqueue(mainRows(catalog.rows()), load);
+    catalog.onWrite((keys) => textEvidence.enqueue(mainRows(keys.flatMap((k) => catalog.row(k) ?? [])), load));
   }
   if (stale.length > 0) {
     log.info(`re-embedding ${stale.length} catalog items stored under another model version before serving`);
@@ -369,6 +370,7 @@ async function createPostgresEngine(
   log: Logger,
   model: LoadedModel,
   queryCutout: OnnxSalientMask | null,
+  textEvidence: TextEvidence | null,
 ): Promise<CreatedEngine> {
   const catalogViews = createCatalogViewSource({ views: options.catalogViews, seed: 1, workers: options.catalogViewWorkers });
   // A catalog bound to another model is re-embedded with this one before serving (one replica does
@@ -394,11 +396,12 @@ async function createPostgresEngine(
   ).catch(async (e: unknown) => {
     await closeModel(model);
     await queryCutout?.close();
+    await textEvidence?.close();
     await catalogViews?.close();
     throw e;
   });
   log.info('catalog in PostgreSQL (store=postgres)', { modelVersion: store.modelVersion, dim: store.dim });
-  const engine = new TwinlensEngine({ ...engineSettingsOf(model, options, log), queryCutout, catalogViews, store });
+  const engine = new TwinlensEngine({ ...engineSettingsOf(model, options, log), queryCutout, textEvidence, catalogViews, store });
   const unsupported = 'model switches and adaptation need the embedded catalog (option store=embedded)';
   // Always refused: StartAdaptation answers FAILED_PRECONDITION with this reason, adaptFromExamples
   // resolves with it (not adapted), and GetCatalogStats reports no adaptation.

@@ -177,8 +177,8 @@ export interface TwinlensEngineOptions extends ServingModel {
   /** Largest decoded image accepted, in pixels, for the cut-out's own decode. Default 50,000,000. */
   maxImagePixels?: number;
   /**
-   * Re-score Search's top hits by the print the query photo shows (option textEvidence; needs the
-   * embedded catalog). Default null: off. The engine closes it.
+   * Re-score Search's top hits by the print the query photo shows (option textEvidence). Default
+   * null: off. The engine closes it.
    */
   textEvidence?: TextEvidence | null;
   /** Simulated views averaged into every catalog vector (option catalogViews); null or absent: the clean image alone. */
@@ -423,11 +423,11 @@ export class TwinlensEngine {
    * Runs after the service's decoder accepted the photo (embedQuery), as the cut-out does.
    */
   private async rerankByText(bytes: Uint8Array, hits: { itemId: string; score: number }[], timings: Timings, ctx: RequestContext): Promise<boolean> {
-    if (!this.textEvidence || !this.embedded || hits.length === 0) return false;
+    if (!this.textEvidence || hits.length === 0) return false;
     ctx.signal?.throwIfAborted();
     const t = performance.now();
     const text = await this.textEvidence.queryText(bytes);
-    const changed = await this.textEvidence.rerank(hits, text, this.embedded);
+    const changed = await this.textEvidence.rerank(hits, text, this.store);
     timings.textMs = performance.now() - t;
     return changed;
   }

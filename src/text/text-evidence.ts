@@ -6,7 +6,8 @@
  * and are re-sorted; a query photo without readable text changes nothing.
  *
  * Catalog images are read in the background once the option is on (every item at start-up, and each
- * new one after it is written), and lazily by the first Search that shortlists an item not read yet.
+ * new one after it is written; embedded catalog), and lazily by the first Search that shortlists an
+ * item not read yet (every store: on PostgreSQL each replica reads and keeps its own).
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -26,11 +27,11 @@ export interface TextEvidenceOptions {
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
-/** What the evidence needs of the catalog: an item's main image and metadata. */
+/** What the evidence needs of the catalog (either store): an item's main image and metadata. */
 export interface TextCatalog {
-  has(itemId: string): boolean;
-  get(itemId: string): { imageSha256: string; metadata: Record<string, string> };
-  imageBySha(sha256: string): Promise<Uint8Array>;
+  /** Rejects when there is no such item (deleted since it was shortlisted). */
+  get(itemId: string): Promise<{ imageSha256: string; metadata: Record<string, string> }>;
+  imageOf(itemId: string): Promise<Uint8Array>;
 }
 
 /** Texts kept in memory; older ones are read from disk again. */
@@ -73,8 +74,8 @@ export class TextEvidence {
 
   /** An item's text: its image's print and its `fields`' values (dashes and underscores as spaces). */
   async itemText(catalog: TextCatalog, itemId: string): Promise<string> {
-    const info = catalog.get(itemId);
-    const printed = await this.imageText(info.imageSha256, () => catalog.imageBySha(info.imageSha256));
+    const info = await catalog.get(itemId);
+    const printed = await this.imageText(info.imageSha256, () => catalog.imageOf(itemId));
     const named = this.o.fields.map((f) => info.metadata[f] ?? '').join(' ').replace(/[-_]+/g, ' ');
     return `${printed} ${named}`.trim();
   }
@@ -87,37 +88,39 @@ export class TextEvidence {
     const query = trigramsOf(queryText);
     if (query.size === 0 || hits.length === 0) return false;
     const top = hits.slice(0, this.depth);
-    const texts = await Promise.all(top.map((h) => (catalog.has(h.itemId) ? this.itemText(catalog, h.itemId) : Promise.resolve(''))));
+    // An item deleted since the shortlist was taken, or whose image cannot be read, scores no text.
+    const texts = await Promise.all(top.map((h) => this.itemText(catalog, h.itemId).catch(() => '')));
     top.forEach((h, i) => (h.score += this.weight * containment(query, trigramsOf(texts[i]))));
     const sorted = top.map((h, i) => ({ h, i })).sort((a, b) => b.h.score - a.h.score || a.i - b.i).map((x) => x.h);
     hits.splice(0, top.length, ...sorted);
     return true;
   }
 
-  /** Reads these images in the background (start-up, new items), one at a time. */
-  enqueue(items: Iterable<{ imageSha256: string }>, catalog: TextCatalog): void {
-    for (const it of items) if (!this.memory.has(it.imageSha256)) this.queue.add(it.imageSha256);
+  /** Reads these images in the background (start-up, new items), one at a time; `load` gives an image by its sha256. */
+  enqueue(images: Iterable<{ imageSha256: string }>, load: (sha256: string) => Promise<Uint8Array>): void {
+    for (const it of images) if (!this.memory.has(it.imageSha256)) this.queue.add(it.imageSha256);
     if (this.queue.size > 0 && !this.draining && !this.closed) {
-      this.draining = this.drain(catalog).finally(() => (this.draining = undefined));
+      this.draining = this.drain(load).finally(() => (this.draining = undefined));
     }
   }
 
-  /** Stops the background reading after the image in progress. */
+  /** Stops the background reading after the image in progress, then releases the OCR networks. */
   async close(): Promise<void> {
     this.closed = true;
     this.queue.clear();
     await this.draining;
     await Promise.allSettled([...this.reading.values()]);
+    await this.o.reader.close();
   }
 
-  private async drain(catalog: TextCatalog): Promise<void> {
+  private async drain(load: (sha256: string) => Promise<Uint8Array>): Promise<void> {
     let done = 0;
     const started = Date.now();
     for (const sha of this.queue) {
       if (this.closed) return;
       this.queue.delete(sha);
       try {
-        await this.imageText(sha, () => catalog.imageBySha(sha));
+        await this.imageText(sha, () => load(sha));
         done++;
       } catch (e) {
         this.o.log?.('text evidence: a catalog image could not be read', { sha256: sha, error: (e as Error).message });

@@ -44,7 +44,7 @@ describe('OnnxOcr', () => {
   });
 
   test('its version names the models and settings', () => {
-    expect(ocr.version).toMatch(/^ppocrv4-30a86f57-06b3e6af-x2-t0\.3$/);
+    expect(ocr.version).toMatch(/^ppocrv4-30a86f57-06b3e6af-x2-m640-t0\.3$/);
   });
 });
 

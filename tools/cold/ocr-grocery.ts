@@ -4,7 +4,7 @@
  * { version, seconds, catalog: { itemId: { cat, texts: [[text, confidence], ...] } }, queries: [{ image, item, cat, texts }] }.
  * Score it with tools/cold/text_rerank.py.
  *
- * usage: node dist/tools/cold/ocr-grocery.js OUT.json [SCALE=2] [DET_THRESHOLD=0.3] [DATA=../shared/data/grocery-dev]
+ * usage: node dist/tools/cold/ocr-grocery.js OUT.json [SCALE=2] [DET_THRESHOLD=0.3] [MAX_SIDE=640] [DATA=../shared/data/grocery-dev]
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -12,9 +12,9 @@ import { readCatalogCsv, readQueriesCsv } from '../../src/eval/index.js';
 import { OnnxOcr } from '../../src/text/ocr.js';
 
 async function main(): Promise<void> {
-  const [out, scale = '2', threshold = '0.3', data = '../shared/data/grocery-dev'] = process.argv.slice(2);
-  if (!out) throw new Error('usage: ocr-grocery OUT.json [SCALE] [DET_THRESHOLD] [DATA]');
-  const ocr = await OnnxOcr.create({ providers: ['cpu'], intraOpThreads: 2, maxImagePixels: 50_000_000, scale: Number(scale), detThreshold: Number(threshold), minConfidence: 0 });
+  const [out, scale = '2', threshold = '0.3', maxSide = '640', data = '../shared/data/grocery-dev'] = process.argv.slice(2);
+  if (!out) throw new Error('usage: ocr-grocery OUT.json [SCALE] [DET_THRESHOLD] [MAX_SIDE] [DATA]');
+  const ocr = await OnnxOcr.create({ providers: ['cpu'], intraOpThreads: 2, maxImagePixels: 50_000_000, scale: Number(scale), detThreshold: Number(threshold), maxSide: Number(maxSide), minConfidence: 0 });
   const read = async (file: string) => (await ocr.read(await fs.readFile(file))).map((l) => [l.text, Number(l.confidence.toFixed(3))]);
   const started = Date.now();
   const catalog: Record<string, { cat: string; texts: unknown[] }> = {};

@@ -17,7 +17,6 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AdaptOptions, AdaptOutcome, ExampleAdapter, TwinlensEngine } from '../engine/index.js';
 import { dot } from '../engine/engine.js';
-import type { ExecutionProviderName } from '../config/index.js';
 import { loadManifest, OnnxEmbedder, OnnxPairHead, type PairHead } from '../model/index.js';
 import type { ExampleInfo } from '../store/index.js';
 import { writeViewSet } from '../simulate/write-view-set.js';
@@ -25,23 +24,11 @@ import { verificationMetrics, type PairScores } from '../eval/verification.js';
 import { PRETRAINED_BACKBONE_MANIFEST } from './adapt-model.js';
 import { checkTrainingPython } from './check-python.js';
 import { ADAPT_DEFAULTS } from './defaults.js';
-import { foldedGallery, heldOutPhotos, holdout, holdoutSplit, photoKey, storedVectorsOf, vectorsOf, type ItemVectors } from './holdout.js';
+import { foldedGallery, heldOutPhotos, holdout, holdoutSplit, photoKey, storedVectorsOf, vectorsOf, type ExampleAdapterBaseOptions, type ItemVectors } from './holdout.js';
 import { runTrainer } from './run-trainer.js';
 
 /** Options of {@link createFinetuneAdapter}; defaults in {@link FINETUNE_ADAPTER_DEFAULTS}. */
-export interface FinetuneAdapterOptions {
-  /** Folder that receives one folder per learned version (`<dataDir>/learned`). */
-  modelsDir: string;
-  /** The configured model's version: a restart with that model configured keeps the learned one. */
-  learnedOver: string;
-  providers: ExecutionProviderName[];
-  intraOpThreads: number;
-  /** Fewer SAME examples than this: nothing is learned. Default 20. */
-  minExamples?: number;
-  /** One photo in this many is held out to decide and calibrate. Default 5. */
-  holdoutEvery?: number;
-  /** Images per model run when measuring. Default 16. */
-  batch?: number;
+export interface FinetuneAdapterOptions extends ExampleAdapterBaseOptions {
   /** Shortlist the pair head reranks in the held-out check (Search's default shortlist). Default 20. */
   shortlist?: number;
   /**

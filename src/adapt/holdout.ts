@@ -11,6 +11,23 @@ import { averageFeatures, mirrorImage } from '../engine/catalog-views.js';
 import { l2Normalize, type Embedder } from '../model/index.js';
 import type { ExampleInfo } from '../store/index.js';
 import type { PairScores } from '../eval/verification.js';
+import type { ExecutionProviderName } from '../config/index.js';
+
+/** What every example adapter is given; each adapter's defaults fill the optional ones. */
+export interface ExampleAdapterBaseOptions {
+  /** Folder that receives one folder per learned version (`<dataDir>/learned`). */
+  modelsDir: string;
+  /** The configured model's version: a restart with that model configured keeps the learned one. */
+  learnedOver: string;
+  providers: ExecutionProviderName[];
+  intraOpThreads: number;
+  /** Fewer SAME examples than this: nothing is learned. Default 20. */
+  minExamples?: number;
+  /** One photo in this many is held out to decide and calibrate. Default 5. */
+  holdoutEvery?: number;
+  /** Images per model run. Default 16. */
+  batch?: number;
+}
 
 /** One confirmed photo's vector; `key` is what the hold-out split hashes (item and image content). */
 export interface PhotoVector {

@@ -9,32 +9,19 @@
  */
 import * as path from 'node:path';
 import type { AdaptOptions, AdaptOutcome, ExampleAdapter, TwinlensEngine } from '../engine/index.js';
-import type { ExecutionProviderName } from '../config/index.js';
 import { applyProjection, l2Normalize, loadManifest, OnnxEmbedder, type LoadedManifest } from '../model/index.js';
 import { verificationMetrics, type PairScores } from '../eval/verification.js';
 import { fitWhitening, whiteningGroupsOf, type Whitening } from './fit-whitening.js';
 import { writeWhitenedModel } from './write-whitened-model.js';
-import { average, holdout, holdoutSplit, storedVectorsOf, vectorsOf, type ItemVectors } from './holdout.js';
+import { average, holdout, holdoutSplit, storedVectorsOf, vectorsOf, type ExampleAdapterBaseOptions, type ItemVectors } from './holdout.js';
 
 /** Options of {@link createWhiteningAdapter}; defaults in {@link WHITENING_ADAPTER_DEFAULTS}. */
-export interface WhiteningAdapterOptions {
+export interface WhiteningAdapterOptions extends ExampleAdapterBaseOptions {
   /**
    * Manifest of the network whose raw vectors the whitening is fitted on (no projection of its own,
    * same input size as the serving model). The configured model's by default.
    */
   baseManifest: string;
-  /** Folder that receives one folder per learned version (`<dataDir>/learned`). */
-  modelsDir: string;
-  /** The configured model's version: a restart with that model configured keeps the learned one. */
-  learnedOver: string;
-  providers: ExecutionProviderName[];
-  intraOpThreads: number;
-  /** Fewer SAME examples than this: nothing is learned. Default 20. */
-  minExamples?: number;
-  /** One photo in this many is held out to decide and calibrate. Default 5. */
-  holdoutEvery?: number;
-  /** Images per model run. Default 16. */
-  batch?: number;
 }
 
 export const WHITENING_ADAPTER_DEFAULTS = Object.freeze({ minExamples: 20, holdoutEvery: 5, batch: 16 });

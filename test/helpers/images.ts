@@ -116,3 +116,18 @@ export async function jpegDeclaring(width: number, height: number): Promise<Buff
   }
   throw new Error('no start-of-frame marker found');
 }
+
+/**
+ * A confirmed-photo stand-in for the warm-path suites: item `item`'s picture ({@link patternImage}),
+ * 80 px, on background `background` (another pattern, 256 px), at a place that depends on both (and
+ * on `shot`) within `span` pixels.
+ */
+export async function productOnBackground(item: number, background: number, shot = 0, span = 150): Promise<Buffer> {
+  const product = await sharp(await patternImage(item)).resize(80, 80).toBuffer();
+  const left = 20 + ((item * 37 + background * 53 + shot * 61) % span);
+  const top = 20 + ((item * 71 + background * 29 + shot * 43) % span);
+  return sharp(await patternImage(1000 + background))
+    .composite([{ input: product, left, top }])
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}

@@ -12,13 +12,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import sharp from 'sharp';
 import { CLI_ENTRY, PACKAGE_ROOT } from '../../src/config/index.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { AdaptationState, AddExamplesRequest, ExampleLabel } from '../../src/gen/twinlens/v1/twinlens.js';
-import { patternImage } from '../helpers/images.js';
+import { patternImage, productOnBackground } from '../helpers/images.js';
 import { expectStatus, makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { addExamples, startAdaptation } from '../helpers/examples.js';
 
@@ -31,16 +30,8 @@ const OPTIONS = { modelManifest: MODEL, adaptBaseManifest: MODEL } as const;
 jest.setTimeout(600_000);
 
 
-/** Item `item`'s picture, 80 px, on background `background` (256 px), at a place that depends on both (and `shot`). */
-async function photo(item: number, background: number, shot = 0): Promise<Buffer> {
-  const product = await sharp(await patternImage(item)).resize(80, 80).toBuffer();
-  const left = 20 + ((item * 37 + background * 53 + shot * 61) % 150);
-  const top = 20 + ((item * 71 + background * 29 + shot * 43) % 150);
-  return sharp(await patternImage(1000 + background))
-    .composite([{ input: product, left, top }])
-    .jpeg({ quality: 90 })
-    .toBuffer();
-}
+/** A confirmed photo of `item` on `background` (see productOnBackground). */
+const photo = (item: number, background: number, shot = 0): Promise<Buffer> => productOnBackground(item, background, shot);
 
 
 /** How many of `queries` find their item first. */

@@ -12,9 +12,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import sharp from 'sharp';
 import { AddExamplesRequest, ExampleLabel, RankingStage } from '../../src/gen/twinlens/v1/twinlens.js';
-import { patternImage } from '../helpers/images.js';
+import { patternImage, productOnBackground } from '../helpers/images.js';
 import { makeTempDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { addExamples } from '../helpers/examples.js';
 
@@ -24,16 +23,8 @@ const OPTIONS = { exampleAdapter: 'finetune' } as const;
 // Training, measuring and the re-embed on 2 cores: a few minutes quiet, more beside another job.
 jest.setTimeout(900_000);
 
-/** Item `item`'s picture, 80 px, on background `background` (256 px), at a place that depends on both (and `shot`). */
-async function photo(item: number, background: number, shot = 0): Promise<Buffer> {
-  const product = await sharp(await patternImage(item)).resize(80, 80).toBuffer();
-  const left = 20 + ((item * 37 + background * 53 + shot * 61) % 156);
-  const top = 20 + ((item * 71 + background * 29 + shot * 43) % 156);
-  return sharp(await patternImage(1000 + background))
-    .composite([{ input: product, left, top }])
-    .jpeg({ quality: 90 })
-    .toBuffer();
-}
+/** A confirmed photo of `item` on `background` (see productOnBackground). */
+const photo = (item: number, background: number, shot = 0): Promise<Buffer> => productOnBackground(item, background, shot, 156);
 
 async function fill(server: TestServer): Promise<void> {
   const items = await Promise.all(Array.from({ length: ITEMS }, async (_, i) => ({ itemId: `item-${i}`, image: await patternImage(i), metadata: {} })));

@@ -253,6 +253,7 @@ export async function createEngine(
     // Every catalog image's print, read in the background: those stored already, then each new one.
     const mainRows = (rows: Iterable<{ itemId: string; imageSha256: string }>) => [...rows].filter((r) => splitRowKey(r.itemId).view === '');
     const load = (sha: string) => catalog.imageBySha(sha);
+    textEvidence.deferTo(() => (engine.refiner?.progress.pending ?? 0) > 0);
     textEvidence.enqueue(mainRows(catalog.rows()), load);
     catalog.onWrite((keys) => textEvidence.enqueue(mainRows(keys.flatMap((k) => catalog.row(k) ?? [])), load));
   }

@@ -424,6 +424,7 @@ export class TwinlensEngine {
    */
   private async rerankByText(bytes: Uint8Array, hits: { itemId: string; score: number }[], timings: Timings, ctx: RequestContext): Promise<boolean> {
     if (!this.textEvidence || hits.length === 0) return false;
+    this.textEvidence.noteSearch();
     ctx.signal?.throwIfAborted();
     const t = performance.now();
     const text = await this.textEvidence.queryText(bytes);

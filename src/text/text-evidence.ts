@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { TextReader } from './ocr.js';
 
 /** Options of {@link TextEvidence}; defaults of the service in src/config/option-schema.ts. */
@@ -36,6 +37,9 @@ export interface TextCatalog {
 
 /** Texts kept in memory; older ones are read from disk again. */
 const MEMORY_ENTRIES = 50_000;
+/** The background reading waits this long after the last Search, and checks again this often. */
+const QUIET_MS = 2_000;
+const POLL_MS = 500;
 
 export class TextEvidence {
   readonly weight: number;
@@ -47,6 +51,10 @@ export class TextEvidence {
   private readonly queue = new Set<string>();
   private draining: Promise<void> | undefined;
   private closed = false;
+  private lastSearchMs = -Infinity;
+  private busy: () => boolean = () => false;
+  /** Ends the background reading's current wait at once (close). */
+  private wake: (() => void) | undefined;
 
   constructor(private readonly o: TextEvidenceOptions) {
     this.weight = o.weight;
@@ -96,7 +104,21 @@ export class TextEvidence {
     return true;
   }
 
-  /** Reads these images in the background (start-up, new items), one at a time; `load` gives an image by its sha256. */
+  /** A Search started: the background reading waits for a quiet moment (it only warms what Search reads anyway). */
+  noteSearch(): void {
+    this.lastSearchMs = performance.now();
+  }
+
+  /** The background reading also waits while `busy()` (the catalog refiner, whose vectors Search needs first). */
+  deferTo(busy: () => boolean): void {
+    this.busy = busy;
+  }
+
+  /**
+   * Reads these images in the background (start-up, new items), one at a time, and only while no
+   * Search ran in the last 2 s and nothing it defers to is busy: Search reads what it needs itself,
+   * so this only saves later Searches the wait. `load` gives an image by its sha256.
+   */
   enqueue(images: Iterable<{ imageSha256: string }>, load: (sha256: string) => Promise<Uint8Array>): void {
     for (const it of images) if (!this.memory.has(it.imageSha256)) this.queue.add(it.imageSha256);
     if (this.queue.size > 0 && !this.draining && !this.closed) {
@@ -108,6 +130,9 @@ export class TextEvidence {
   async close(): Promise<void> {
     this.closed = true;
     this.queue.clear();
+    // The wait's timer is unref'd (it must not keep a process alive): without this wake-up, a
+    // process with nothing else to do would exit here instead of finishing close.
+    this.wake?.();
     await this.draining;
     await Promise.allSettled([...this.reading.values()]);
     await this.o.reader.close();
@@ -117,6 +142,16 @@ export class TextEvidence {
     let done = 0;
     const started = Date.now();
     for (const sha of this.queue) {
+      while (!this.closed && (this.busy() || performance.now() - this.lastSearchMs < QUIET_MS)) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, POLL_MS).unref();
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
       if (this.closed) return;
       this.queue.delete(sha);
       try {

@@ -1,0 +1,98 @@
+/**
+ * TextEvidence with a stand-in reader (the real OCR runs in test/text/ocr.test.ts and the real-server
+ * suite test/server/text-evidence.test.ts): the trigram containment, the re-scoring of the top hits,
+ * the background reading that yields to Search and to busier work, and a close that never waits on a timer.
+ */
+import * as fs from 'node:fs/promises';
+import { containment, TextEvidence, textSimilarity, trigramsOf } from '../../src/text/text-evidence.js';
+import type { TextReader } from '../../src/text/ocr.js';
+import { makeTempDir } from '../helpers/server.js';
+
+/** Reads an "image" whose bytes are its text, and counts the reads. */
+function fakeReader(): TextReader & { reads: number } {
+  const r = {
+    version: 'fake-1',
+    reads: 0,
+    async read(image: Uint8Array) {
+      r.reads++;
+      const text = Buffer.from(image).toString('utf8');
+      return text ? [{ text, confidence: 0.9 }] : [];
+    },
+    async close() {},
+  };
+  return r;
+}
+
+const catalogOf = (items: Record<string, { print: string; name?: string }>) => ({
+  get: async (itemId: string) => {
+    if (!items[itemId]) throw new Error(`no item ${itemId}`);
+    return { imageSha256: `sha-${itemId}`, metadata: items[itemId].name ? { name: items[itemId].name! } : {} };
+  },
+  imageOf: async (itemId: string) => Buffer.from(items[itemId].print),
+});
+
+test('trigram containment: the share of the query words found, accents and case ignored, short words skipped', () => {
+  expect([...trigramsOf('Ab Milk')].sort()).toEqual([' mi', 'ilk', 'lk ', 'mil']);
+  expect(textSimilarity('MILK', 'Fresh milk 1 l')).toBe(1);
+  expect(textSimilarity('Crème', 'creme fraiche')).toBe(1);
+  expect(textSimilarity('MILX', 'milk')).toBeCloseTo(2 / 4); // one OCR slip keeps half
+  expect(textSimilarity('', 'milk')).toBe(0);
+  expect(containment(new Set(), new Set(['abc']))).toBe(0);
+});
+
+test('the top hits gain weight x similarity and are re-sorted; hits below the depth and deleted items keep their scores', async () => {
+  const dir = await makeTempDir();
+  try {
+    const reader = fakeReader();
+    const evidence = new TextEvidence({ reader, dir, weight: 0.2, depth: 3, fields: ['name'] });
+    const catalog = catalogOf({ a: { print: 'MILK' }, b: { print: 'JUICE' }, c: { print: '', name: 'Apple-Juice' }, d: { print: 'JUICE' } });
+    const hits = [
+      { itemId: 'a', score: 0.5 },
+      { itemId: 'gone', score: 0.45 },
+      { itemId: 'b', score: 0.4 },
+      { itemId: 'd', score: 0.3 },
+    ];
+    expect(await evidence.rerank(hits, 'juice', catalog)).toBe(true);
+    expect(hits.map((h) => [h.itemId, Number(h.score.toFixed(3))])).toEqual([
+      ['b', 0.6],
+      ['a', 0.5],
+      ['gone', 0.45],
+      ['d', 0.3], // below the depth: not re-scored
+    ]);
+    const c = [{ itemId: 'c', score: 0.1 }];
+    await evidence.rerank(c, 'JUICE', catalog);
+    expect(c[0].score).toBeCloseTo(0.3); // found by its name field
+    expect(await evidence.rerank([{ itemId: 'a', score: 1 }], '', catalog)).toBe(false);
+    // Each image read once, then kept on disk under the reader's version.
+    const before = reader.reads;
+    await evidence.rerank([{ itemId: 'b', score: 0 }], 'juice', catalog);
+    expect(reader.reads).toBe(before);
+    expect(await fs.readFile(`${dir}/fake-1/sha-b.txt`, 'utf8')).toBe('JUICE');
+    await evidence.close();
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the background reading waits while busier work runs, and close ends the wait without its timer', async () => {
+  const dir = await makeTempDir();
+  jest.useFakeTimers();
+  try {
+    const reader = fakeReader();
+    const evidence = new TextEvidence({ reader, dir, weight: 0.2, depth: 20, fields: [] });
+    let busy = true;
+    evidence.deferTo(() => busy);
+    evidence.enqueue([{ imageSha256: 'x' }], async () => Buffer.from('PRINT'));
+    await Promise.resolve();
+    jest.advanceTimersByTime(5_000);
+    await Promise.resolve();
+    expect(reader.reads).toBe(0); // still busy: nothing read
+    // Timers frozen: close must not depend on the wait's timer firing.
+    await evidence.close();
+    expect(reader.reads).toBe(0);
+    busy = false;
+  } finally {
+    jest.useRealTimers();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

@@ -26,7 +26,8 @@ function fakeReader(): TextReader & { reads: number } {
 const catalogOf = (items: Record<string, { print: string; name?: string }>) => ({
   get: async (itemId: string) => {
     if (!items[itemId]) throw new Error(`no item ${itemId}`);
-    return { imageSha256: `sha-${itemId}`, metadata: items[itemId].name ? { name: items[itemId].name! } : {} };
+    const metadata: Record<string, string> = items[itemId].name ? { name: items[itemId].name! } : {};
+    return { imageSha256: `sha-${itemId}`, metadata };
   },
   imageOf: async (itemId: string) => Buffer.from(items[itemId].print),
 });

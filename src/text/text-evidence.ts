@@ -65,7 +65,7 @@ export class TextEvidence {
 
   /** The print a query photo shows, one string. */
   async queryText(image: Uint8Array): Promise<string> {
-    return (await this.o.reader.read(image)).map((l) => l.text).join(' ');
+    return (await this.o.reader.read(image, 'query')).map((l) => l.text).join(' ');
   }
 
   /** A catalog image's print: from memory, from disk, or read now (and kept). */

@@ -126,6 +126,11 @@ export class TextEvidence {
     }
   }
 
+  /** Resolves once the background reading has nothing left to read (a benchmark times Search without it). */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
   /** Stops the background reading after the image in progress, then releases the OCR networks. */
   async close(): Promise<void> {
     this.closed = true;

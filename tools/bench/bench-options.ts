@@ -57,6 +57,11 @@ export interface BenchOptions {
   /** Search: hits asked for. Default 10. */
   topK?: number;
   /**
+   * Search: also time a server with every Search stage on, whatever the defaults: the query
+   * cut-out, the text evidence and the model's pair head (when its manifest has one). Default true.
+   */
+  allStages?: boolean;
+  /**
    * Time raw model runs alongside the service (a second raw session, opened as the service opens
    * its own): batch 16 between the ingest rounds, batch 1 in blocks alternating with the searches
    * at concurrency 1; the ratios then divide by those figures, taken in the same seconds. Default
@@ -94,6 +99,7 @@ export const FULL_BENCH = Object.freeze({
   searchWarmup: 16,
   concurrencies: [1, 8],
   topK: 10,
+  allStages: true,
   pairBaseline: true,
 });
 
@@ -114,6 +120,7 @@ export const QUICK_BENCH = Object.freeze({
   searchWarmup: 2,
   concurrencies: [1, 8],
   topK: 10,
+  allStages: true,
   pairBaseline: true,
 });
 

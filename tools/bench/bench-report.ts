@@ -11,6 +11,8 @@ import type { WarmPathResult } from './warm-path.js';
 export const INGEST_TARGET = 0.75;
 /** Search p50 at concurrency 1 may be at most this multiple of one raw batch-1 model run. */
 export const SEARCH_LATENCY_TARGET = 1.5;
+/** Search p50 at concurrency 1 with every stage on (cut-out, text, pair head), in ms, on the project's 2-core machine. */
+export const ALL_STAGES_P50_TARGET_MS = 250;
 
 /** A target the issue sets, and whether this run met it. */
 export interface BenchTarget {
@@ -25,6 +27,8 @@ export interface BenchTarget {
 export interface SearchModeResult {
   /** `on`: micro-batching as configured (default 16 / 2 ms); `off`: maxBatchSize 1. */
   microBatching: 'on' | 'off';
+  /** The Search stages turned on beyond the service defaults ('cut-out', 'text', 'pair head'); [] for the defaults. */
+  stages: string[];
   maxBatchSize: number;
   maxBatchWaitMs: number;
   levels: SearchLevelResult[];
@@ -110,6 +114,18 @@ export interface BenchReport {
     searchThroughputOnOverOff: number;
     /** The concurrency the throughput ratio was taken at. */
     throughputConcurrency: number;
+    /**
+     * With every stage on (allStages): Search p50 at concurrency 1 / the raw batch-1 p50 timed
+     * alongside it (or the raw model section's), and that raw figure.
+     */
+    allStagesP50OverRawEmbed?: number;
+    rawEmbedMsAllStages?: number;
+    /**
+     * With allStages: the service defaults against the same server with no optional stage (no
+     * cut-out, text evidence or pair head): Search p50 at concurrency 1, and searches/s at the highest.
+     */
+    searchP50OverNoStages?: number;
+    searchThroughputOverNoStages?: number;
   };
   targets: BenchTarget[];
   /**

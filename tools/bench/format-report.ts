@@ -23,15 +23,15 @@ function verdict(t: BenchTarget): string {
  */
 export function benchSummary(r: BenchReport): Record<string, unknown> {
   const raw = (b: number) => r.raw.batches.find((x) => x.batchSize === b)!;
-  const lv = (mode: 'on' | 'off', c: number) => r.search.find((m) => m.microBatching === mode)?.levels.find((l) => l.concurrency === c);
+  // search[0]: micro-batching on, search[1]: off, then (allStages) on with every optional stage, and with none.
   const cs = r.settings.concurrencies;
   const search: Record<string, unknown> = {};
-  for (const mode of ['on', 'off'] as const) {
-    for (const c of cs) {
-      const l = lv(mode, c);
-      if (l) search[`${mode}_c${c}`] = { p50_ms: +l.p50Ms.toFixed(2), p95_ms: +l.p95Ms.toFixed(2), per_s: +l.searchesPerSec.toFixed(1) };
+  r.search.forEach((m, i) => {
+    for (const l of m.levels.filter((x) => cs.includes(x.concurrency))) {
+      const key = i === 2 ? 'all_stages' : i === 3 ? 'no_stages' : m.microBatching;
+      search[`${key}_c${l.concurrency}`] = { p50_ms: +l.p50Ms.toFixed(2), p95_ms: +l.p95Ms.toFixed(2), per_s: +l.searchesPerSec.toFixed(1) };
     }
-  }
+  });
   return {
     twinlens_bench: 1,
     quick: r.quick,
@@ -60,6 +60,10 @@ export function benchSummary(r: BenchReport): Record<string, unknown> {
     raw_b1_ms_alongside_search: r.ratios.rawEmbedPaired ? +r.ratios.rawEmbedMsOn.toFixed(2) : null,
     raw_b16_img_s_alongside_ingest: r.ratios.rawBatch16Paired ? +r.ratios.rawBatch16ImagesPerSec.toFixed(1) : null,
     ratio_search_throughput_on_over_off: +r.ratios.searchThroughputOnOverOff.toFixed(3),
+    all_stages: r.search[2]?.stages ?? null,
+    ratio_all_stages_search_p50_over_raw_b1: r.ratios.allStagesP50OverRawEmbed === undefined ? null : +r.ratios.allStagesP50OverRawEmbed.toFixed(3),
+    ratio_search_p50_defaults_over_no_stages: r.ratios.searchP50OverNoStages === undefined ? null : +r.ratios.searchP50OverNoStages.toFixed(3),
+    ratio_searches_s_defaults_over_no_stages: r.ratios.searchThroughputOverNoStages === undefined ? null : +r.ratios.searchThroughputOverNoStages.toFixed(3),
     warm_examples: r.warmPath?.examples ?? null,
     warm_examples_per_s: r.warmPath ? +r.warmPath.examplesPerSec.toFixed(1) : null,
     warm_adapt_outcome: r.warmPath?.outcome ?? null,
@@ -180,14 +184,18 @@ export function formatBenchReport(r: BenchReport): string {
     for (const l of mode.levels) {
       rows.push([
         mode.microBatching === 'on' ? `on (${mode.maxBatchSize}, ${mode.maxBatchWaitMs} ms)` : 'off (1)',
+        mode.stages.join(' + ') || 'none',
         String(l.concurrency),
         String(l.searches),
         f1(l.p50Ms),
         f1(l.p95Ms),
         f1(l.searchesPerSec),
         f1(l.server.decodeMs),
+        f1(l.server.cutoutMs),
         f1(l.server.embedMs),
         f1(l.server.shortlistMs),
+        f1(l.server.rerankMs),
+        f1(l.server.textMs),
         f1(l.server.totalMs),
         l.paired ? f1(l.paired.baselineP50Ms) : '-',
       ]);
@@ -195,10 +203,11 @@ export function formatBenchReport(r: BenchReport): string {
   }
   out.push(
     textTable(
-      ['micro-batching', 'clients', 'searches', 'p50 ms', 'p95 ms', 'searches/s', 'srv decode', 'srv embed', 'srv scan', 'srv total', 'raw b1 ms'],
+      ['micro-batching', 'stages', 'clients', 'searches', 'p50 ms', 'p95 ms', 'searches/s', 'srv decode', 'srv cut-out', 'srv embed', 'srv scan', 'srv rerank', 'srv text', 'srv total', 'raw b1 ms'],
       rows,
     ),
   );
+  out.push('   stages: the optional Search stages that were on (query cut-out, text evidence, the pair head\'s rerank).');
   out.push('   srv *: p50 of the stage timings the server returns (embed includes waiting for the model; scan = shortlist).');
   if (r.ratios.rawEmbedPaired) {
     out.push('   raw b1 ms: p50 of raw batch-1 model runs timed in blocks of 10 alternating with blocks of these searches.');
@@ -236,6 +245,14 @@ export function formatBenchReport(r: BenchReport): string {
         targetRow(r.targets[1]),
         [`search p50 (concurrency ${low}, micro-batching off) / raw embed batch 1`, f2(ra.searchP50OverRawEmbedOff), '-', ''],
         [`searches/s at concurrency ${ra.throughputConcurrency}, micro-batching on / off`, f2(ra.searchThroughputOnOverOff), '-', ''],
+        ...(ra.allStagesP50OverRawEmbed === undefined
+          ? []
+          : [
+              [`search p50 (concurrency ${low}, ${r.search[2].stages.join(' + ')}) / raw embed batch 1`, f2(ra.allStagesP50OverRawEmbed), '-', ''],
+              ...r.targets.slice(2).map(targetRow),
+              [`search p50 (concurrency ${low}), the defaults (${r.search[0].stages.join(' + ') || 'no optional stage'}) / no optional stage`, f2(ra.searchP50OverNoStages!), '-', ''],
+              [`searches/s at concurrency ${ra.throughputConcurrency}, the defaults / no optional stage`, f2(ra.searchThroughputOverNoStages!), '-', ''],
+            ]),
       ],
     ),
   );

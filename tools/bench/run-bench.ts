@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { TwinlensOptions } from '../../src/config/index.js';
 import { type LoadedManifest, loadManifest } from '../../src/model/index.js';
 import { UPLOAD_CONCURRENCY } from '../../src/server/drain-uploads.js';
 import { makeBenchImages, type BenchImageSet } from './bench-images.js';
@@ -11,6 +12,7 @@ import {
   type BenchTarget,
   CPU_PRESSURE_WARNING,
   DRIFT_WARNING,
+  ALL_STAGES_P50_TARGET_MS,
   INGEST_TARGET,
   SEARCH_LATENCY_TARGET,
   type SearchModeResult,
@@ -187,7 +189,23 @@ async function openBaseline(manifest: LoadedManifest, settings: ResolvedBenchSet
   return runner;
 }
 
-/** Search on the filled catalog, with micro-batching on (as configured) and off (maxBatchSize 1). */
+/** The optional Search stages a server runs ('cut-out', 'text', 'pair head'). */
+function stagesOf(options: TwinlensOptions, manifest: LoadedManifest): string[] {
+  return [
+    ...(options.queryCutout ? ['cut-out'] : []),
+    ...(options.textEvidence ? ['text'] : []),
+    ...(options.usePairHead && manifest.pairHead ? ['pair head'] : []),
+  ];
+}
+
+/**
+ * Search on the filled catalog: the service defaults with micro-batching on (as configured) and off
+ * (maxBatchSize 1), then (allStages) micro-batching on with every stage on: the query cut-out, the
+ * text evidence and the model's pair head (when its manifest has one: the shipped default's leaves it
+ * out), and with none of them, so that one run shows what the stages cost. A server with the text
+ * evidence first reads its catalog's print, so that its background reading does not run during the
+ * timed searches.
+ */
 async function searchPhase(
   base: BenchServerBase,
   images: BenchImageSet,
@@ -197,11 +215,28 @@ async function searchPhase(
 ): Promise<SearchModeResult[]> {
   const baseline = settings.pairBaseline && settings.concurrencies[0] === 1 ? await openBaseline(manifest, settings, 1) : undefined;
   const pairedBaseline = baseline ? () => baseline.run(1) : undefined;
+  const configurations: { mode: 'on' | 'off'; overrides: Partial<TwinlensOptions> }[] = [
+    { mode: 'on', overrides: {} },
+    { mode: 'off', overrides: { maxBatchSize: 1 } },
+    ...(settings.allStages
+      ? [
+          { mode: 'on' as const, overrides: { queryCutout: true, textEvidence: true, usePairHead: manifest.pairHead !== null } },
+          { mode: 'on' as const, overrides: { queryCutout: false, textEvidence: false, usePairHead: false } },
+        ]
+      : []),
+  ];
   try {
     const search: SearchModeResult[] = [];
-    for (const mode of ['on', 'off'] as const) {
-      const s = await startBenchServer(base, mode === 'off' ? { maxBatchSize: 1 } : {});
+    for (const { mode, overrides } of configurations) {
+      const s = await startBenchServer(base, overrides);
       try {
+        const stages = stagesOf(s.server.options, manifest);
+        const name = `micro-batching ${mode}${stages.length > 0 ? `, ${stages.join(' + ')}` : ''}`;
+        if (s.server.engine.textEvidence) {
+          const t0 = performance.now();
+          await s.server.engine.textEvidence.idle();
+          log(`search, ${name}: catalog print read in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        }
         const levels: SearchLevelResult[] = [];
         for (const concurrency of settings.concurrencies) {
           const level = await benchSearch(s.clients.twinlens, {
@@ -214,13 +249,13 @@ async function searchPhase(
           });
           levels.push(level);
           log(
-            `search, micro-batching ${mode}, concurrency ${concurrency}: p50 ${level.p50Ms.toFixed(1)} ms, ` +
+            `search, ${name}, concurrency ${concurrency}: p50 ${level.p50Ms.toFixed(1)} ms, ` +
               `p95 ${level.p95Ms.toFixed(1)} ms, ${level.searchesPerSec.toFixed(1)} searches/s` +
               (level.paired ? ` (raw batch 1 alongside: ${level.paired.baselineP50Ms.toFixed(1)} ms)` : ''),
           );
         }
         const { maxBatchSize, maxBatchWaitMs } = s.server.options;
-        search.push({ microBatching: mode, maxBatchSize, maxBatchWaitMs, levels });
+        search.push({ microBatching: mode, stages, maxBatchSize, maxBatchWaitMs, levels });
       } finally {
         await s.stop();
       }
@@ -238,7 +273,8 @@ function ratiosOf(
   search: SearchModeResult[],
   concurrencies: number[],
 ): { ratios: BenchReport['ratios']; targets: BenchTarget[] } {
-  const [on, off] = search;
+  // search[2]: every optional stage on, search[3]: none (allStages).
+  const [on, off, all, none] = search;
   const lowest = concurrencies[0];
   const highest = concurrencies[concurrencies.length - 1];
   const level = (m: SearchModeResult, c: number): SearchLevelResult => m.levels.find((l) => l.concurrency === c)!;
@@ -258,6 +294,12 @@ function ratiosOf(
     searchThroughputOnOverOff: level(on, highest).searchesPerSec / level(off, highest).searchesPerSec,
     throughputConcurrency: highest,
   };
+  if (all && none) {
+    ratios.rawEmbedMsAllStages = level(all, lowest).paired?.baselineP50Ms ?? raw1;
+    ratios.allStagesP50OverRawEmbed = level(all, lowest).p50Ms / ratios.rawEmbedMsAllStages;
+    ratios.searchP50OverNoStages = level(on, lowest).p50Ms / level(none, lowest).p50Ms;
+    ratios.searchThroughputOverNoStages = level(on, highest).searchesPerSec / level(none, highest).searchesPerSec;
+  }
   const targets: BenchTarget[] = [
     {
       name: 'ingest / raw model batch 16',
@@ -274,6 +316,16 @@ function ratiosOf(
       met: ratios.searchP50OverRawEmbedOn <= SEARCH_LATENCY_TARGET,
     },
   ];
+  if (all) {
+    const p50 = level(all, lowest).p50Ms;
+    targets.push({
+      name: `search p50 (concurrency ${lowest}, ${all.stages.join(' + ')}), ms`,
+      value: p50,
+      comparison: '<=',
+      target: ALL_STAGES_P50_TARGET_MS,
+      met: p50 <= ALL_STAGES_P50_TARGET_MS,
+    });
+  }
   return { ratios, targets };
 }
 

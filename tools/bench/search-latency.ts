@@ -32,6 +32,10 @@ export interface ServerStageMedians {
   decodeMs: number;
   embedMs: number;
   shortlistMs: number;
+  /** The pair head's rerank, the query cut-out and the text evidence (0 when off). */
+  rerankMs: number;
+  cutoutMs: number;
+  textMs: number;
   totalMs: number;
 }
 
@@ -111,6 +115,9 @@ export async function benchSearch(client: TwinlensServiceClient, options: Search
       decodeMs: stage((r) => r.timings?.decodeMs),
       embedMs: stage((r) => r.timings?.embedMs),
       shortlistMs: stage((r) => r.timings?.shortlistMs),
+      rerankMs: stage((r) => r.timings?.rerankMs),
+      cutoutMs: stage((r) => r.timings?.cutoutMs),
+      textMs: stage((r) => r.timings?.textMs),
       totalMs: stage((r) => r.timings?.totalMs),
     },
     candidatesScanned: Math.max(...results.map((r) => r.candidatesScanned)),

@@ -44,6 +44,10 @@ describe('bench helpers', () => {
   });
 });
 
+const defaultModelHasPairHead = JSON.parse(fs.readFileSync(DEFAULT_OPTIONS.modelManifest, 'utf8')).pairHead != null;
+/** The optional Search stages the service runs on its defaults. */
+const stagesOnByDefault = [...(DEFAULT_OPTIONS.queryCutout ? ['cut-out'] : []), ...(DEFAULT_OPTIONS.textEvidence ? ['text'] : [])];
+
 describe('runBench (quick, tiny)', () => {
   let report: BenchReport;
   const lines: string[] = [];
@@ -129,11 +133,24 @@ describe('runBench (quick, tiny)', () => {
     expect(report.catalog.method).toContain('UpsertItems');
   });
 
-  it('measures search at each concurrency with micro-batching on and off', () => {
-    expect(report.search.map((m) => [m.microBatching, m.maxBatchSize])).toEqual([
-      ['on', 16],
-      ['off', 1],
+  it('measures search at each concurrency with micro-batching on and off, then with every stage on', () => {
+    expect(report.search.map((m) => [m.microBatching, m.maxBatchSize, m.stages])).toEqual([
+      ['on', 16, stagesOnByDefault],
+      ['off', 1, stagesOnByDefault],
+      // The pair head only when the served model has one (the shipped default's manifest leaves it out).
+      ['on', 16, ['cut-out', 'text', ...(defaultModelHasPairHead ? ['pair head'] : [])]],
+      ['on', 16, []],
     ]);
+    // The stages' own timings are reported by the server when, and only when, they ran.
+    for (const l of report.search[2].levels) {
+      positive(l.server.cutoutMs);
+      positive(l.server.textMs);
+      expect(l.server.rerankMs > 0).toBe(defaultModelHasPairHead);
+    }
+    expect(report.search[1].levels.every((l) => l.server.cutoutMs === 0 && l.server.rerankMs === 0)).toBe(true);
+    expect(report.search[3].levels.every((l) => l.server.cutoutMs === 0 && l.server.textMs === 0 && l.server.rerankMs === 0)).toBe(true);
+    expect(report.ratios.searchP50OverNoStages).toBe(report.search[0].levels[0].p50Ms / report.search[3].levels[0].p50Ms);
+    expect(formatBenchReport(report)).toMatch(/search p50 \(concurrency 1, cut-out \+ text( \+ pair head)?\), ms/);
     for (const mode of report.search) {
       expect(mode.levels.map((l) => l.concurrency)).toEqual([1, 3]);
       expect(mode.levels[0].paired).toBeDefined();
@@ -162,7 +179,10 @@ describe('runBench (quick, tiny)', () => {
     expect(report.targets.map((t) => [t.comparison, t.target])).toEqual([
       ['>=', 0.75],
       ['<=', 1.5],
+      ['<=', 250],
     ]);
+    expect(report.targets[2].value).toBe(report.search[2].levels[0].p50Ms);
+    expect(report.ratios.allStagesP50OverRawEmbed).toBe(report.search[2].levels[0].p50Ms / report.search[2].levels[0].paired!.baselineP50Ms);
     for (const t of report.targets) expect(typeof t.met).toBe('boolean');
     positive(report.stability.rawBatch16Drift! + 1);
     positive(report.stability.rawBatch1Drift! + 1);

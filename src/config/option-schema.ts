@@ -220,16 +220,16 @@ export const OPTION_SCHEMA = {
     doc: "the query cut-out's salient-object mask model (ONNX; its sha256 must be the bundled file's)",
   }),
   /**
-   * Off for now, though it helps: on grocery-dev (cold, shipped defaults otherwise) it moved Recall@1
-   * 0.223 -> 0.277 and Packages 0.380 -> 0.540, Fruit and Vegetables unchanged (docs/benchmarks.md).
-   * Its cost is what keeps it off: one OCR of each catalog image (about 0.1 s on 2 cores, in the
-   * background, kept on disk) and of each query photo took `make eval-scale` from 9 min 18 s to
-   * 13 min 4 s, over that target of 10.
+   * On grocery-dev (cold, shipped defaults otherwise) it moves Recall@1 0.223 -> 0.277 and Packages
+   * 0.380 -> 0.540, Fruit and Vegetables unchanged (docs/benchmarks.md). Its cost: one OCR of each
+   * catalog image (about 0.1 s on 2 cores, in the background, kept on disk) and one of each query
+   * photo at 384 px, which on 2 cores took `make bench`'s Search p50 from 24.3 to 45.1 ms and its
+   * searches/s at 8 clients from 45.4 to 23.9; off for Search throughput over print.
    */
   textEvidence: booleanOption({
-    default: false,
+    default: true,
     env: 'TWINLENS_TEXT_EVIDENCE',
-    flag: { flags: '--text-evidence', scope: 'model' },
+    flag: { flags: '--no-text-evidence', scope: 'model', help: "rank Search's hits without the print the query photo shows" },
     doc: "re-score Search's top hits by the print the query photo shows (OCR, PP-OCRv4) against each item's catalog print and textFields",
   }),
   textWeight: numberOption({

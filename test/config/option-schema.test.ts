@@ -65,7 +65,7 @@ describe('the table', () => {
       queryMirror: true,
       queryCutout: false,
       queryCutoutModel: expect.stringMatching(/models[\\/]u2netp[\\/]u2netp\.onnx$/),
-      textEvidence: false,
+      textEvidence: true,
       textWeight: 0.2,
       textDepth: 20,
       textFields: ['name'],
@@ -287,7 +287,7 @@ describe('CLI flags', () => {
 
   test('eval and calibrate get the model options only', () => {
     const cmd = addOptionFlags(new Command('eval'), 'model');
-    expect(cmd.options.map((o) => o.long)).toEqual(['--model', '--providers', '--catalog-views', '--no-query-mirror', '--query-cutout', '--query-cutout-model', '--text-evidence', '--text-weight', '--text-depth', '--text-fields', '--pair-head', '--example-scoring', '--example-adapter', '--adapt-base-model']);
+    expect(cmd.options.map((o) => o.long)).toEqual(['--model', '--providers', '--catalog-views', '--no-query-mirror', '--query-cutout', '--query-cutout-model', '--no-text-evidence', '--text-weight', '--text-depth', '--text-fields', '--pair-head', '--example-scoring', '--example-adapter', '--adapt-base-model']);
     cmd.parse(['--providers', 'cpu', '--pair-head'], { from: 'user' });
     expect(optionsFromFlags(cmd)).toEqual({ executionProviders: ['cpu'], usePairHead: true });
     expect(parse([], {}, 'model')).toEqual({});

@@ -259,6 +259,35 @@ export const OPTION_SCHEMA = {
     doc: "metadata fields whose values count as an item's text besides its catalog image's print (textEvidence), comma-separated",
   }),
   /**
+   * On grocery-dev (cold, text evidence on) it moved Recall@5 0.476 -> 0.571 and MRR 0.387 -> 0.404,
+   * Recall@1 0.277 -> 0.274 (one photo); on `make eval-scale`'s generated watches Recall@1 0.170 ->
+   * 0.198 and Recall@5 0.360 -> 0.420, for about 7 ms a query (docs/benchmarks.md).
+   */
+  colorEvidence: booleanOption({
+    default: true,
+    env: 'TWINLENS_COLOR_EVIDENCE',
+    flag: { flags: '--no-color-evidence', scope: 'model', help: "rank Search's hits without comparing colours" },
+    doc: "re-score Search's top hits by how alike the colours of the query photo's middle and each item's catalog image are",
+  }),
+  colorWeight: numberOption({
+    default: 0.1,
+    min: 0,
+    max: 10,
+    env: 'TWINLENS_COLOR_WEIGHT',
+    readme: false,
+    flag: { flags: '--color-weight <w>', scope: 'model' },
+    doc: "added to a hit's score when its colours and the query photo's agree fully (colorEvidence)",
+  }),
+  colorDepth: intOption({
+    default: 20,
+    min: 1,
+    max: 1000,
+    env: 'TWINLENS_COLOR_DEPTH',
+    readme: false,
+    flag: { flags: '--color-depth <n>', scope: 'model' },
+    doc: 'how many of the top hits the colour evidence re-scores',
+  }),
+  /**
    * Off: every pair head trained here so far, on simulated pairs, ranked real photos worse than the
    * embedding cosine (grocery-dev: the adapted model's Recall@1 0.257 by cosine, 0.142 reranked;
    * README "Measured"). `twinlens eval` turns it on to report both orders.

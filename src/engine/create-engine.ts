@@ -1,3 +1,4 @@
+import { ColorEvidence } from '../color/color-evidence.js';
 import * as path from 'node:path';
 import { Catalog, catalogIndexSettingsFrom, type NewCatalogItem, PgCatalogStore, type ReembedRows, splitRowKey } from '../store/index.js';
 import type { TwinlensOptions } from '../config/index.js';
@@ -41,6 +42,9 @@ function engineSettingsOf(model: LoadedModel, options: Readonly<TwinlensOptions>
     queryMirror: options.queryMirror,
     maxImagePixels: options.maxImagePixels,
     recentQueries: new RecentQueries({ retentionMs: options.confirmRetentionMs, maxBytes: options.confirmRetentionBytes }),
+    colorEvidence: options.colorEvidence
+      ? new ColorEvidence({ weight: options.colorWeight, depth: options.colorDepth, maxImagePixels: options.maxImagePixels })
+      : null,
     log: (m: string, f?: Record<string, unknown>) => log.info(m, f),
   };
 }

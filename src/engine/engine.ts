@@ -1,3 +1,4 @@
+import type { ColorEvidence } from '../color/color-evidence.js';
 import { performance } from 'node:perf_hooks';
 import { type Catalog, type CatalogRow, type CatalogStore, embeddedStore, isExampleView, splitRowKey } from '../store/index.js';
 import { FailedPreconditionError, InvalidArgumentError, InvalidImageError } from '../errors/index.js';
@@ -22,11 +23,13 @@ export interface Timings {
   rerankMs: number;
   /** Reading the query photo's print and re-scoring the top hits by it (0 when textEvidence is off). */
   textMs: number;
+  /** The query photo's colours and re-scoring the top hits by them (0 when colorEvidence is off). */
+  colorMs: number;
   totalMs: number;
 }
 
 /** Which stage produced an order or a score. */
-export type RankedBy = ScoredBy | 'text';
+export type RankedBy = ScoredBy | 'text' | 'color';
 
 /** Which score Compare gives: the pair head's probability or the embeddings' cosine. */
 export type ScoredBy = 'embedding' | 'pair_head';
@@ -89,7 +92,7 @@ export type ImageSource = { image: Uint8Array } | { itemId: string };
 /** The most hits or candidates one request may ask for. */
 export const MAX_TOP_K = 1000;
 
-const zeroTimings = (): Timings => ({ decodeMs: 0, embedMs: 0, cutoutMs: 0, shortlistMs: 0, rerankMs: 0, textMs: 0, totalMs: 0 });
+const zeroTimings = (): Timings => ({ decodeMs: 0, embedMs: 0, cutoutMs: 0, shortlistMs: 0, rerankMs: 0, textMs: 0, colorMs: 0, totalMs: 0 });
 
 /** Cosine similarity of two L2-normalised embeddings. */
 export function dot(a: Float32Array, b: Float32Array): number {
@@ -181,6 +184,8 @@ export interface TwinlensEngineOptions extends ServingModel {
    * null: off. The engine closes it.
    */
   textEvidence?: TextEvidence | null;
+  /** Re-score Search's top hits by the colours of the query photo (option colorEvidence). Default null: off. */
+  colorEvidence?: ColorEvidence | null;
   /** Simulated views averaged into every catalog vector (option catalogViews); null or absent: the clean image alone. */
   catalogViews?: CatalogViewSource | null;
   /**
@@ -215,6 +220,8 @@ export class TwinlensEngine {
   readonly queryCutout: SalientMask | null;
   /** Search's text evidence; null when textEvidence is off. */
   readonly textEvidence: TextEvidence | null;
+  /** Search's colour evidence; null when colorEvidence is off. */
+  readonly colorEvidence: ColorEvidence | null;
   private readonly maxImagePixels: number;
   /** The serving model; `switchModel` replaces it whole, together with the catalog's vectors. */
   private model: ServingModel;
@@ -237,6 +244,7 @@ export class TwinlensEngine {
     this.queryMirror = o.queryMirror ?? false;
     this.queryCutout = o.queryCutout ?? null;
     this.textEvidence = o.textEvidence ?? null;
+    this.colorEvidence = o.colorEvidence ?? null;
     this.maxImagePixels = o.maxImagePixels ?? 50_000_000;
     this.catalogViews = o.catalogViews ?? null;
     this.recentQueries = o.recentQueries ?? new RecentQueries({ retentionMs: 0, maxBytes: 0 });
@@ -396,7 +404,7 @@ export class TwinlensEngine {
     const searchId = this.recentQueries.put(bytes);
     const shortlist = hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata, view: h.view }));
     if (!this.pairHead || shortlist.length === 0) {
-      const rankedBy = (await this.rerankByText(bytes, shortlist, timings, ctx)) ? 'text' : 'embedding';
+      const rankedBy = await this.rerankByEvidence(bytes, shortlist, timings, ctx, 'embedding');
       timings.totalMs = performance.now() - start;
       return { hits: shortlist.slice(0, topK), rankedBy, scanned, timings, modelVersion: version, searchId };
     }
@@ -412,9 +420,26 @@ export class TwinlensEngine {
     // Ties (saturated probabilities) keep the embedding order.
     const ranked = shortlist.map((h, i) => ({ h, i })).sort((x, y) => y.h.score - x.h.score || x.i - y.i).map((x) => x.h);
     timings.rerankMs = performance.now() - t1;
-    const rankedBy = (await this.rerankByText(bytes, ranked, timings, ctx)) ? 'text' : 'pair_head';
+    const rankedBy = await this.rerankByEvidence(bytes, ranked, timings, ctx, 'pair_head');
     timings.totalMs = performance.now() - start;
     return { hits: ranked.slice(0, topK), rankedBy, scanned, timings, modelVersion: version, searchId };
+  }
+
+  /**
+   * The evidence stages after the ranking `before`: the colours (colorEvidence), then the print
+   * (textEvidence), each re-scoring the same top hits in place. Resolves the last stage that changed
+   * the scores.
+   */
+  private async rerankByEvidence(bytes: Uint8Array, hits: { itemId: string; score: number }[], timings: Timings, ctx: RequestContext, before: RankedBy): Promise<RankedBy> {
+    let rankedBy = before;
+    if (this.colorEvidence && hits.length > 0) {
+      ctx.signal?.throwIfAborted();
+      const t = performance.now();
+      await this.colorEvidence.rerank(hits, await this.colorEvidence.queryHistogram(bytes), this.store);
+      timings.colorMs = performance.now() - t;
+      rankedBy = 'color';
+    }
+    return (await this.rerankByText(bytes, hits, timings, ctx)) ? 'text' : rankedBy;
   }
 
   /**

@@ -137,9 +137,9 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     const maxRank = Math.min(options.maxRank ?? 100, items.length);
     const shortlistK = Math.min(options.shortlistK ?? service.defaultShortlistK, maxRank);
     const withHead = engine.pairHead !== null;
-    // A stage that reorders the shortlist (pair head, text evidence): both orders are reported.
-    const reranks = withHead || engine.textEvidence !== null;
-    const rankedBy: EvalReport['ranked_by'] = engine.textEvidence ? 'text' : withHead ? 'pair_head' : 'embedding';
+    // A stage that reorders the shortlist (pair head, colour or text evidence): both orders are reported.
+    const reranks = withHead || engine.textEvidence !== null || engine.colorEvidence !== null;
+    const rankedBy: EvalReport['ranked_by'] = engine.textEvidence ? 'text' : engine.colorEvidence ? 'color' : withHead ? 'pair_head' : 'embedding';
     const measure = async (verification: boolean) => {
     let answered = 0;
     const perQuery = await mapConcurrent(queries.length, QUERY_CONCURRENCY, async (i) => {

@@ -6,11 +6,12 @@ import { type AdaptationProgress, AdaptationState, type CatalogItem, type ImageR
 /** Wire form of a RankedBy. */
 export function rankingStageFrom(rankedBy: RankedBy): RankingStage {
   if (rankedBy === 'text') return RankingStage.RANKING_STAGE_TEXT;
+  if (rankedBy === 'color') return RankingStage.RANKING_STAGE_COLOR;
   return rankedBy === 'pair_head' ? RankingStage.RANKING_STAGE_PAIR_HEAD : RankingStage.RANKING_STAGE_EMBEDDING;
 }
 
 export function stageTimingsFrom(t: Timings): StageTimings {
-  return { decodeMs: t.decodeMs, embedMs: t.embedMs, cutoutMs: t.cutoutMs, shortlistMs: t.shortlistMs, rerankMs: t.rerankMs, textMs: t.textMs, totalMs: t.totalMs };
+  return { decodeMs: t.decodeMs, embedMs: t.embedMs, cutoutMs: t.cutoutMs, shortlistMs: t.shortlistMs, rerankMs: t.rerankMs, textMs: t.textMs, colorMs: t.colorMs, totalMs: t.totalMs };
 }
 
 /** An ImageRef from the wire as the engine's ImageSource; `field` names it in errors. */

@@ -69,6 +69,9 @@ describe('the table', () => {
       textWeight: 0.2,
       textDepth: 20,
       textFields: ['name'],
+      colorEvidence: true,
+      colorWeight: 0.1,
+      colorDepth: 20,
       usePairHead: false,
       compareStreamMaxInFlight: 8,
       maxImagesInProgress: 64,
@@ -287,7 +290,7 @@ describe('CLI flags', () => {
 
   test('eval and calibrate get the model options only', () => {
     const cmd = addOptionFlags(new Command('eval'), 'model');
-    expect(cmd.options.map((o) => o.long)).toEqual(['--model', '--providers', '--catalog-views', '--no-query-mirror', '--query-cutout', '--query-cutout-model', '--no-text-evidence', '--text-weight', '--text-depth', '--text-fields', '--pair-head', '--example-scoring', '--example-adapter', '--adapt-base-model']);
+    expect(cmd.options.map((o) => o.long)).toEqual(['--model', '--providers', '--catalog-views', '--no-query-mirror', '--query-cutout', '--query-cutout-model', '--no-text-evidence', '--text-weight', '--text-depth', '--text-fields', '--no-color-evidence', '--color-weight', '--color-depth', '--pair-head', '--example-scoring', '--example-adapter', '--adapt-base-model']);
     cmd.parse(['--providers', 'cpu', '--pair-head'], { from: 'user' });
     expect(optionsFromFlags(cmd)).toEqual({ executionProviders: ['cpu'], usePairHead: true });
     expect(parse([], {}, 'model')).toEqual({});

@@ -29,6 +29,8 @@ test('the compact table has one row per option but those marked readme: false, w
     'textWeight',
     'textDepth',
     'textFields',
+    'colorWeight',
+    'colorDepth',
     'metricsHost',
     'demoCatalogSize',
     'confirmRetentionBytes',

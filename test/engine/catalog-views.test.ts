@@ -100,17 +100,19 @@ describe('a server with catalog view averaging', () => {
 describe('the service defaults', () => {
   let ts: TestServer;
   beforeAll(async () => {
-    // The service's own defaults for all three (the helper turns them off for other suites).
-    ts = await startTestServer({ catalogViews: DEFAULT_OPTIONS.catalogViews, queryMirror: DEFAULT_OPTIONS.queryMirror, textEvidence: DEFAULT_OPTIONS.textEvidence });
+    // The service's own defaults for these (the helper turns them off for other suites).
+    const { catalogViews, queryMirror, textEvidence, colorEvidence } = DEFAULT_OPTIONS;
+    ts = await startTestServer({ catalogViews, queryMirror, textEvidence, colorEvidence });
   }, 120_000);
   afterAll(async () => {
     await ts?.stop();
   });
 
-  test('are on: catalog views, query mirroring and the text evidence', () => {
+  test('are on: catalog views, query mirroring, the text and colour evidence', () => {
     expect(DEFAULT_OPTIONS.catalogViews).toBeGreaterThan(0);
     expect(DEFAULT_OPTIONS.queryMirror).toBe(true);
     expect(DEFAULT_OPTIONS.textEvidence).toBe(true);
+    expect(DEFAULT_OPTIONS.colorEvidence).toBe(true);
   });
 
   test("a query's vector is the normalised mean of the photo's and its mirror image's", async () => {

@@ -150,11 +150,11 @@ export function makeTempDir(prefix = 'twinlens-test-'): Promise<string> {
 /**
  * Starts the real server on 127.0.0.1, an ephemeral port, the CPU provider, no demo seeding and a
  * fresh temporary data directory (unless `overrides.dataDir` names one), logging to `log` (default silent).
- * Catalog view averaging, query mirroring and the text evidence are off unless a test asks: many
+ * Catalog view averaging, query mirroring, the text and colour evidence are off unless a test asks: many
  * tests check exact properties of the pipeline (an item's own image scores 1, one model run per
  * image, hits in cosine order) that they change on purpose, and views cost `catalogViews` simulated
  * photos per upserted item; test/engine/catalog-views.test.ts runs the server with the service
- * defaults, test/server/text-evidence.test.ts the text evidence.
+ * defaults, test/server/text-evidence.test.ts and color-evidence.test.ts the evidence stages.
  */
 export async function startTestServer(overrides: Partial<TwinlensOptions> = {}, log: Logger = silentLogger): Promise<TestServer> {
   const ownDir = overrides.dataDir === undefined;
@@ -162,7 +162,7 @@ export async function startTestServer(overrides: Partial<TwinlensOptions> = {}, 
   let server: TwinlensServer;
   try {
     server = await createTwinlensServer(
-      { host: '127.0.0.1', port: 0, executionProviders: ['cpu'], seedDemoCatalog: false, catalogViews: 0, queryMirror: false, textEvidence: false, ...overrides, dataDir },
+      { host: '127.0.0.1', port: 0, executionProviders: ['cpu'], seedDemoCatalog: false, catalogViews: 0, queryMirror: false, textEvidence: false, colorEvidence: false, ...overrides, dataDir },
       log,
     );
   } catch (e) {

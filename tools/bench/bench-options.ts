@@ -57,8 +57,9 @@ export interface BenchOptions {
   /** Search: hits asked for. Default 10. */
   topK?: number;
   /**
-   * Search: also time a server with every Search stage on, whatever the defaults: the query
-   * cut-out, the text evidence and the model's pair head (when its manifest has one). Default true.
+   * Search: also time a server with every optional Search stage on, whatever the defaults (the
+   * query cut-out, the colour and text evidence, the model's pair head when its manifest has one),
+   * and one with none. Default true.
    */
   allStages?: boolean;
   /**

@@ -27,7 +27,7 @@ export interface BenchTarget {
 export interface SearchModeResult {
   /** `on`: micro-batching as configured (default 16 / 2 ms); `off`: maxBatchSize 1. */
   microBatching: 'on' | 'off';
-  /** The Search stages turned on beyond the service defaults ('cut-out', 'text', 'pair head'); [] for the defaults. */
+  /** The optional Search stages that were on ('cut-out', 'color', 'text', 'pair head'); [] for none. */
   stages: string[];
   maxBatchSize: number;
   maxBatchWaitMs: number;

@@ -195,6 +195,7 @@ export function formatBenchReport(r: BenchReport): string {
         f1(l.server.embedMs),
         f1(l.server.shortlistMs),
         f1(l.server.rerankMs),
+        f1(l.server.colorMs),
         f1(l.server.textMs),
         f1(l.server.totalMs),
         l.paired ? f1(l.paired.baselineP50Ms) : '-',
@@ -203,11 +204,11 @@ export function formatBenchReport(r: BenchReport): string {
   }
   out.push(
     textTable(
-      ['micro-batching', 'stages', 'clients', 'searches', 'p50 ms', 'p95 ms', 'searches/s', 'srv decode', 'srv cut-out', 'srv embed', 'srv scan', 'srv rerank', 'srv text', 'srv total', 'raw b1 ms'],
+      ['micro-batching', 'stages', 'clients', 'searches', 'p50 ms', 'p95 ms', 'searches/s', 'srv decode', 'srv cut-out', 'srv embed', 'srv scan', 'srv rerank', 'srv color', 'srv text', 'srv total', 'raw b1 ms'],
       rows,
     ),
   );
-  out.push('   stages: the optional Search stages that were on (query cut-out, text evidence, the pair head\'s rerank).');
+  out.push('   stages: the optional Search stages that were on (query cut-out, colour and text evidence, the pair head\'s rerank).');
   out.push('   srv *: p50 of the stage timings the server returns (embed includes waiting for the model; scan = shortlist).');
   if (r.ratios.rawEmbedPaired) {
     out.push('   raw b1 ms: p50 of raw batch-1 model runs timed in blocks of 10 alternating with blocks of these searches.');

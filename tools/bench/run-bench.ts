@@ -189,10 +189,11 @@ async function openBaseline(manifest: LoadedManifest, settings: ResolvedBenchSet
   return runner;
 }
 
-/** The optional Search stages a server runs ('cut-out', 'text', 'pair head'). */
+/** The optional Search stages a server runs ('cut-out', 'color', 'text', 'pair head'). */
 function stagesOf(options: TwinlensOptions, manifest: LoadedManifest): string[] {
   return [
     ...(options.queryCutout ? ['cut-out'] : []),
+    ...(options.colorEvidence ? ['color'] : []),
     ...(options.textEvidence ? ['text'] : []),
     ...(options.usePairHead && manifest.pairHead ? ['pair head'] : []),
   ];
@@ -201,7 +202,7 @@ function stagesOf(options: TwinlensOptions, manifest: LoadedManifest): string[] 
 /**
  * Search on the filled catalog: the service defaults with micro-batching on (as configured) and off
  * (maxBatchSize 1), then (allStages) micro-batching on with every stage on: the query cut-out, the
- * text evidence and the model's pair head (when its manifest has one: the shipped default's leaves it
+ * colour and text evidence and the model's pair head (when its manifest has one: the shipped default's leaves it
  * out), and with none of them, so that one run shows what the stages cost. A server with the text
  * evidence first reads its catalog's print, so that its background reading does not run during the
  * timed searches.
@@ -220,8 +221,8 @@ async function searchPhase(
     { mode: 'off', overrides: { maxBatchSize: 1 } },
     ...(settings.allStages
       ? [
-          { mode: 'on' as const, overrides: { queryCutout: true, textEvidence: true, usePairHead: manifest.pairHead !== null } },
-          { mode: 'on' as const, overrides: { queryCutout: false, textEvidence: false, usePairHead: false } },
+          { mode: 'on' as const, overrides: { queryCutout: true, colorEvidence: true, textEvidence: true, usePairHead: manifest.pairHead !== null } },
+          { mode: 'on' as const, overrides: { queryCutout: false, colorEvidence: false, textEvidence: false, usePairHead: false } },
         ]
       : []),
   ];

@@ -32,10 +32,11 @@ export interface ServerStageMedians {
   decodeMs: number;
   embedMs: number;
   shortlistMs: number;
-  /** The pair head's rerank, the query cut-out and the text evidence (0 when off). */
+  /** The pair head's rerank, the query cut-out, the text and the colour evidence (0 when off). */
   rerankMs: number;
   cutoutMs: number;
   textMs: number;
+  colorMs: number;
   totalMs: number;
 }
 
@@ -118,6 +119,7 @@ export async function benchSearch(client: TwinlensServiceClient, options: Search
       rerankMs: stage((r) => r.timings?.rerankMs),
       cutoutMs: stage((r) => r.timings?.cutoutMs),
       textMs: stage((r) => r.timings?.textMs),
+      colorMs: stage((r) => r.timings?.colorMs),
       totalMs: stage((r) => r.timings?.totalMs),
     },
     candidatesScanned: Math.max(...results.map((r) => r.candidatesScanned)),

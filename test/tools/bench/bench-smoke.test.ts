@@ -46,7 +46,11 @@ describe('bench helpers', () => {
 
 const defaultModelHasPairHead = JSON.parse(fs.readFileSync(DEFAULT_OPTIONS.modelManifest, 'utf8')).pairHead != null;
 /** The optional Search stages the service runs on its defaults. */
-const stagesOnByDefault = [...(DEFAULT_OPTIONS.queryCutout ? ['cut-out'] : []), ...(DEFAULT_OPTIONS.textEvidence ? ['text'] : [])];
+const stagesOnByDefault = [
+  ...(DEFAULT_OPTIONS.queryCutout ? ['cut-out'] : []),
+  ...(DEFAULT_OPTIONS.colorEvidence ? ['color'] : []),
+  ...(DEFAULT_OPTIONS.textEvidence ? ['text'] : []),
+];
 
 describe('runBench (quick, tiny)', () => {
   let report: BenchReport;
@@ -138,19 +142,20 @@ describe('runBench (quick, tiny)', () => {
       ['on', 16, stagesOnByDefault],
       ['off', 1, stagesOnByDefault],
       // The pair head only when the served model has one (the shipped default's manifest leaves it out).
-      ['on', 16, ['cut-out', 'text', ...(defaultModelHasPairHead ? ['pair head'] : [])]],
+      ['on', 16, ['cut-out', 'color', 'text', ...(defaultModelHasPairHead ? ['pair head'] : [])]],
       ['on', 16, []],
     ]);
     // The stages' own timings are reported by the server when, and only when, they ran.
     for (const l of report.search[2].levels) {
       positive(l.server.cutoutMs);
       positive(l.server.textMs);
+      positive(l.server.colorMs);
       expect(l.server.rerankMs > 0).toBe(defaultModelHasPairHead);
     }
     expect(report.search[1].levels.every((l) => l.server.cutoutMs === 0 && l.server.rerankMs === 0)).toBe(true);
-    expect(report.search[3].levels.every((l) => l.server.cutoutMs === 0 && l.server.textMs === 0 && l.server.rerankMs === 0)).toBe(true);
+    expect(report.search[3].levels.every((l) => l.server.cutoutMs === 0 && l.server.colorMs === 0 && l.server.textMs === 0 && l.server.rerankMs === 0)).toBe(true);
     expect(report.ratios.searchP50OverNoStages).toBe(report.search[0].levels[0].p50Ms / report.search[3].levels[0].p50Ms);
-    expect(formatBenchReport(report)).toMatch(/search p50 \(concurrency 1, cut-out \+ text( \+ pair head)?\), ms/);
+    expect(formatBenchReport(report)).toMatch(/search p50 \(concurrency 1, cut-out \+ color \+ text( \+ pair head)?\), ms/);
     for (const mode of report.search) {
       expect(mode.levels.map((l) => l.concurrency)).toEqual([1, 3]);
       expect(mode.levels[0].paired).toBeDefined();

@@ -39,6 +39,11 @@ export enum RankingStage {
    * print the query photo shows against each top hit's catalog print and named metadata fields.
    */
   RANKING_STAGE_TEXT = 3,
+  /**
+   * RANKING_STAGE_COLOR - The previous stage's scores plus the colour evidence (colorEvidence): how alike the colours of
+   * the query photo's middle and each top hit's catalog image are. TEXT when the print then moved them too.
+   */
+  RANKING_STAGE_COLOR = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -56,6 +61,9 @@ export function rankingStageFromJSON(object: any): RankingStage {
     case 3:
     case "RANKING_STAGE_TEXT":
       return RankingStage.RANKING_STAGE_TEXT;
+    case 4:
+    case "RANKING_STAGE_COLOR":
+      return RankingStage.RANKING_STAGE_COLOR;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -73,6 +81,8 @@ export function rankingStageToJSON(object: RankingStage): string {
       return "RANKING_STAGE_PAIR_HEAD";
     case RankingStage.RANKING_STAGE_TEXT:
       return "RANKING_STAGE_TEXT";
+    case RankingStage.RANKING_STAGE_COLOR:
+      return "RANKING_STAGE_COLOR";
     case RankingStage.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -198,6 +208,8 @@ export interface StageTimings {
   cutoutMs: number;
   /** Reading the query photo's print and re-scoring the top hits by it (0 when textEvidence is off). */
   textMs: number;
+  /** The query photo's colours and re-scoring the top hits by them (0 when colorEvidence is off). */
+  colorMs: number;
 }
 
 /** Why one item of a batch failed, with the gRPC status code it would have had alone. */
@@ -722,7 +734,7 @@ export const ImageRef: MessageFns<ImageRef> = {
 };
 
 function createBaseStageTimings(): StageTimings {
-  return { decodeMs: 0, embedMs: 0, shortlistMs: 0, rerankMs: 0, totalMs: 0, cutoutMs: 0, textMs: 0 };
+  return { decodeMs: 0, embedMs: 0, shortlistMs: 0, rerankMs: 0, totalMs: 0, cutoutMs: 0, textMs: 0, colorMs: 0 };
 }
 
 export const StageTimings: MessageFns<StageTimings> = {
@@ -747,6 +759,9 @@ export const StageTimings: MessageFns<StageTimings> = {
     }
     if (message.textMs !== 0) {
       writer.uint32(57).double(message.textMs);
+    }
+    if (message.colorMs !== 0) {
+      writer.uint32(65).double(message.colorMs);
     }
     return writer;
   },
@@ -820,6 +835,14 @@ export const StageTimings: MessageFns<StageTimings> = {
             message.textMs = reader.double();
             continue;
           }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.colorMs = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -869,6 +892,11 @@ export const StageTimings: MessageFns<StageTimings> = {
         : isSet(object.text_ms)
         ? globalThis.Number(object.text_ms)
         : 0,
+      colorMs: isSet(object.colorMs)
+        ? globalThis.Number(object.colorMs)
+        : isSet(object.color_ms)
+        ? globalThis.Number(object.color_ms)
+        : 0,
     };
   },
 
@@ -895,6 +923,9 @@ export const StageTimings: MessageFns<StageTimings> = {
     if (message.textMs !== 0) {
       obj.textMs = floatToJson(message.textMs);
     }
+    if (message.colorMs !== 0) {
+      obj.colorMs = floatToJson(message.colorMs);
+    }
     return obj;
   },
 
@@ -910,6 +941,7 @@ export const StageTimings: MessageFns<StageTimings> = {
     message.totalMs = object.totalMs ?? 0;
     message.cutoutMs = object.cutoutMs ?? 0;
     message.textMs = object.textMs ?? 0;
+    message.colorMs = object.colorMs ?? 0;
     return message;
   },
 };

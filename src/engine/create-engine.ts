@@ -1,4 +1,3 @@
-import { ColorEvidence } from '../color/color-evidence.js';
 import * as path from 'node:path';
 import { Catalog, catalogIndexSettingsFrom, type NewCatalogItem, PgCatalogStore, type ReembedRows, splitRowKey } from '../store/index.js';
 import type { TwinlensOptions } from '../config/index.js';
@@ -13,6 +12,7 @@ import { createWhiteningAdapter } from '../adapt/whitening-adapter.js';
 import { createFinetuneAdapter } from '../adapt/finetune-adapter.js';
 import { OnnxOcr } from '../text/ocr.js';
 import { TextEvidence } from '../text/text-evidence.js';
+import { ColorEvidence } from '../color/color-evidence.js';
 import { AdaptationJob, ROLL_IN_STAGE } from './adaptation-job.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
 import { FailedPreconditionError } from '../errors/index.js';

@@ -1,4 +1,3 @@
-import type { ColorEvidence } from '../color/color-evidence.js';
 import { performance } from 'node:perf_hooks';
 import { type Catalog, type CatalogRow, type CatalogStore, embeddedStore, isExampleView, splitRowKey } from '../store/index.js';
 import { FailedPreconditionError, InvalidArgumentError, InvalidImageError } from '../errors/index.js';
@@ -12,6 +11,7 @@ import type { MetadataFilter } from '../store/index.js';
 import { RecentQueries } from './recent-queries.js';
 import { type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
 import type { TextEvidence } from '../text/text-evidence.js';
+import type { ColorEvidence } from '../color/color-evidence.js';
 
 /** Milliseconds spent per stage. */
 export interface Timings {

@@ -45,8 +45,8 @@ test('shortlist-only and reranked figures, verification of Compare, rerank timin
   const run = await runEval({
     catalogCsv: path.join(dir, 'catalog.csv'),
     queriesCsv: path.join(dir, 'queries.csv'),
-    // The pair head's own figures: the text evidence (which would re-score after it) off.
-    service: { modelManifest: MANIFEST, executionProviders: ['cpu'], catalogViews: 0, textEvidence: false },
+    // The pair head's own figures: the colour and text evidence (which would re-score after it) off.
+    service: { modelManifest: MANIFEST, executionProviders: ['cpu'], catalogViews: 0, textEvidence: false, colorEvidence: false },
   });
   const r = run.report;
   expect(r.ranked_by).toBe('pair_head');

@@ -33,9 +33,18 @@ export async function searchCommand(
       ),
     );
     const t = r.timings!;
+    // The optional stages, when they ran.
+    const all: [string, number][] = [
+      ['cut-out', t.cutoutMs],
+      ['rerank', t.rerankMs],
+      ['colour', t.colorMs],
+      ['text', t.textMs],
+    ];
+    const stages = all.filter(([, ms]) => ms > 0);
     console.log(
       `\n${r.candidatesScanned} candidates; decode ${t.decodeMs.toFixed(1)} ms, embed ${t.embedMs.toFixed(1)} ms, ` +
-        `shortlist ${t.shortlistMs.toFixed(1)} ms, total ${t.totalMs.toFixed(1)} ms (model ${r.modelVersion})`,
+        `shortlist ${t.shortlistMs.toFixed(1)} ms, ${stages.map(([name, ms]) => `${name} ${ms.toFixed(1)} ms, `).join('')}` +
+        `total ${t.totalMs.toFixed(1)} ms (model ${r.modelVersion})`,
     );
   } finally {
     c.close();

@@ -372,6 +372,7 @@ export class TwinlensEngine {
    */
   async embedCatalogImage(bytes: Uint8Array, ctx: RequestContext = {}): Promise<TwinFeatures & { simulatedViews: number }> {
     this.refiner?.noteUpload();
+    this.textEvidence?.noteUpload();
     const clean = await this.embedImage(bytes, zeroTimings(), ctx, false);
     ctx.signal?.throwIfAborted();
     const views = this.refiner ? null : this.catalogViews;

@@ -37,7 +37,7 @@ export interface TextCatalog {
 
 /** Texts kept in memory; older ones are read from disk again. */
 const MEMORY_ENTRIES = 50_000;
-/** The background reading waits this long after the last Search, and checks again this often. */
+/** The background reading waits this long after the last Search or upload, and checks again this often. */
 const QUIET_MS = 2_000;
 const POLL_MS = 500;
 
@@ -51,7 +51,7 @@ export class TextEvidence {
   private readonly queue = new Set<string>();
   private draining: Promise<void> | undefined;
   private closed = false;
-  private lastSearchMs = -Infinity;
+  private lastActivityMs = -Infinity;
   private busy: () => boolean = () => false;
   /** Ends the background reading's current wait at once (close). */
   private wake: (() => void) | undefined;
@@ -106,7 +106,15 @@ export class TextEvidence {
 
   /** A Search started: the background reading waits for a quiet moment (it only warms what Search reads anyway). */
   noteSearch(): void {
-    this.lastSearchMs = performance.now();
+    this.lastActivityMs = performance.now();
+  }
+
+  /**
+   * A catalog image is being uploaded: the background reading waits for uploads to pause too, so that
+   * it neither takes the cores an ingest needs nor holds decoded images beside the upload budget's.
+   */
+  noteUpload(): void {
+    this.lastActivityMs = performance.now();
   }
 
   /** The background reading also waits while `busy()` (the catalog refiner, whose vectors Search needs first). */
@@ -116,7 +124,7 @@ export class TextEvidence {
 
   /**
    * Reads these images in the background (start-up, new items), one at a time, and only while no
-   * Search ran in the last 2 s and nothing it defers to is busy: Search reads what it needs itself,
+   * Search or upload ran in the last 2 s and nothing it defers to is busy: Search reads what it needs itself,
    * so this only saves later Searches the wait. `load` gives an image by its sha256.
    */
   enqueue(images: Iterable<{ imageSha256: string }>, load: (sha256: string) => Promise<Uint8Array>): void {
@@ -147,7 +155,7 @@ export class TextEvidence {
     let done = 0;
     const started = Date.now();
     for (const sha of this.queue) {
-      while (!this.closed && (this.busy() || performance.now() - this.lastSearchMs < QUIET_MS)) {
+      while (!this.closed && (this.busy() || performance.now() - this.lastActivityMs < QUIET_MS)) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, POLL_MS).unref();
           this.wake = () => {

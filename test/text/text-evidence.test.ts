@@ -97,3 +97,25 @@ test('the background reading waits while busier work runs, and close ends the wa
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the background reading waits until uploads pause for 2 s, then reads', async () => {
+  const dir = await makeTempDir();
+  try {
+    const reader = fakeReader();
+    const evidence = new TextEvidence({ reader, dir, weight: 0.2, depth: 20, fields: [] });
+    evidence.noteUpload();
+    evidence.enqueue([{ imageSha256: 'x' }], async () => Buffer.from('PRINT'));
+    // Uploads keep coming (every 250 ms for 3 s, real time): nothing is read meanwhile.
+    for (let i = 0; i < 12; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      evidence.noteUpload();
+    }
+    expect(reader.reads).toBe(0);
+    // They stop: the image is read once 2 s have passed without one.
+    await evidence.idle();
+    expect(reader.reads).toBe(1);
+    await evidence.close();
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}, 30_000);

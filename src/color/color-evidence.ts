@@ -13,6 +13,8 @@
  */
 import sharp from 'sharp';
 import { InvalidImageError } from '../errors/index.js';
+import { KeyedMemo } from '../evidence/keyed-memo.js';
+import { rescoreTop } from '../evidence/rescore-top.js';
 
 /** Options of {@link ColorEvidence}; defaults of the service in src/config/option-schema.ts. */
 export interface ColorEvidenceOptions {
@@ -96,8 +98,7 @@ export function colorSimilarity(a: Float32Array, b: Float32Array): number {
 export class ColorEvidence {
   readonly weight: number;
   readonly depth: number;
-  private readonly memory = new Map<string, Float32Array>();
-  private readonly computing = new Map<string, Promise<Float32Array>>();
+  private readonly histograms = new KeyedMemo<Float32Array>(MEMORY_ENTRIES);
 
   constructor(private readonly o: ColorEvidenceOptions) {
     this.weight = o.weight;
@@ -132,29 +133,19 @@ export class ColorEvidence {
 
   /** A catalog image's histogram (the whole image, fitted on white): from memory, or computed now and kept. */
   imageHistogram(sha256: string, load: () => Promise<Uint8Array>): Promise<Float32Array> {
-    const known = this.memory.get(sha256);
-    if (known) return Promise.resolve(known);
-    let pending = this.computing.get(sha256);
-    if (!pending) {
-      pending = (async () => {
-        const bytes = await load();
-        const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-        const rgb = await sharp(input, { limitInputPixels: this.o.maxImagePixels, pages: 1 })
-          .rotate()
-          .flatten({ background: '#ffffff' })
-          .toColourspace('srgb')
-          .resize(SIDE, SIDE, { fit: 'contain', background: '#ffffff' })
-          .removeAlpha()
-          .raw()
-          .toBuffer();
-        const h = colorHistogram(rgb);
-        if (this.memory.size >= MEMORY_ENTRIES) this.memory.delete(this.memory.keys().next().value!);
-        this.memory.set(sha256, h);
-        return h;
-      })().finally(() => this.computing.delete(sha256));
-      this.computing.set(sha256, pending);
-    }
-    return pending;
+    return this.histograms.get(sha256, async () => {
+      const bytes = await load();
+      const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+      const rgb = await sharp(input, { limitInputPixels: this.o.maxImagePixels, pages: 1 })
+        .rotate()
+        .flatten({ background: '#ffffff' })
+        .toColourspace('srgb')
+        .resize(SIDE, SIDE, { fit: 'contain', background: '#ffffff' })
+        .removeAlpha()
+        .raw()
+        .toBuffer();
+      return colorHistogram(rgb);
+    });
   }
 
   /**
@@ -173,8 +164,6 @@ export class ColorEvidence {
         }
       }),
     );
-    top.forEach((h, i) => (h.score += this.weight * similarity[i]));
-    const sorted = top.map((h, i) => ({ h, i })).sort((a, b) => b.h.score - a.h.score || a.i - b.i).map((x) => x.h);
-    hits.splice(0, top.length, ...sorted);
+    rescoreTop(hits, similarity.map((s) => this.weight * s));
   }
 }

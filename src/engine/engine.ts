@@ -428,8 +428,8 @@ export class TwinlensEngine {
 
   /**
    * The evidence stages after the ranking `before`: the colours (colorEvidence), then the print
-   * (textEvidence), each re-scoring the same top hits in place. Resolves the last stage that changed
-   * the scores.
+   * (textEvidence), each re-scoring the same top hits in place. Resolves the last stage that
+   * re-scored them: colour whenever it is on, text only when the photo showed print.
    */
   private async rerankByEvidence(bytes: Uint8Array, hits: { itemId: string; score: number }[], timings: Timings, ctx: RequestContext, before: RankedBy): Promise<RankedBy> {
     let rankedBy = before;

@@ -13,6 +13,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TextReader } from './ocr.js';
+import { KeyedMemo } from '../evidence/keyed-memo.js';
+import { rescoreTop } from '../evidence/rescore-top.js';
 
 /** Options of {@link TextEvidence}; defaults of the service in src/config/option-schema.ts. */
 export interface TextEvidenceOptions {
@@ -46,8 +48,7 @@ export class TextEvidence {
   readonly depth: number;
   readonly version: string;
   private readonly folder: string;
-  private readonly memory = new Map<string, string>();
-  private readonly reading = new Map<string, Promise<string>>();
+  private readonly texts = new KeyedMemo<string>(MEMORY_ENTRIES);
   private readonly queue = new Set<string>();
   private draining: Promise<void> | undefined;
   private closed = false;
@@ -70,14 +71,7 @@ export class TextEvidence {
 
   /** A catalog image's print: from memory, from disk, or read now (and kept). */
   imageText(sha256: string, load: () => Promise<Uint8Array>): Promise<string> {
-    const known = this.memory.get(sha256);
-    if (known !== undefined) return Promise.resolve(known);
-    let pending = this.reading.get(sha256);
-    if (!pending) {
-      pending = this.readOrLoad(sha256, load).finally(() => this.reading.delete(sha256));
-      this.reading.set(sha256, pending);
-    }
-    return pending;
+    return this.texts.get(sha256, () => this.readOrLoad(sha256, load));
   }
 
   /** An item's text: its image's print and its `fields`' values (dashes and underscores as spaces). */
@@ -98,9 +92,7 @@ export class TextEvidence {
     const top = hits.slice(0, this.depth);
     // An item deleted since the shortlist was taken, or whose image cannot be read, scores no text.
     const texts = await Promise.all(top.map((h) => this.itemText(catalog, h.itemId).catch(() => '')));
-    top.forEach((h, i) => (h.score += this.weight * containment(query, trigramsOf(texts[i]))));
-    const sorted = top.map((h, i) => ({ h, i })).sort((a, b) => b.h.score - a.h.score || a.i - b.i).map((x) => x.h);
-    hits.splice(0, top.length, ...sorted);
+    rescoreTop(hits, texts.map((t) => this.weight * containment(query, trigramsOf(t))));
     return true;
   }
 
@@ -128,7 +120,7 @@ export class TextEvidence {
    * so this only saves later Searches the wait. `load` gives an image by its sha256.
    */
   enqueue(images: Iterable<{ imageSha256: string }>, load: (sha256: string) => Promise<Uint8Array>): void {
-    for (const it of images) if (!this.memory.has(it.imageSha256)) this.queue.add(it.imageSha256);
+    for (const it of images) if (!this.texts.has(it.imageSha256)) this.queue.add(it.imageSha256);
     if (this.queue.size > 0 && !this.draining && !this.closed) {
       this.draining = this.drain(load).finally(() => (this.draining = undefined));
     }
@@ -147,7 +139,7 @@ export class TextEvidence {
     // process with nothing else to do would exit here instead of finishing close.
     this.wake?.();
     await this.draining;
-    await Promise.allSettled([...this.reading.values()]);
+    await this.texts.settled();
     await this.o.reader.close();
   }
 
@@ -189,8 +181,6 @@ export class TextEvidence {
       await fs.writeFile(tmp, text);
       await fs.rename(tmp, file);
     }
-    if (this.memory.size >= MEMORY_ENTRIES) this.memory.delete(this.memory.keys().next().value!);
-    this.memory.set(sha256, text);
     return text;
   }
 }

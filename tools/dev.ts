@@ -71,6 +71,7 @@ program
   .requiredOption('--out <dir>', 'folder for catalog.csv, queries.csv and the images')
   .option('--items <n>', 'catalog items', int, 1500)
   .option('--queries <n>', 'query photos', int, 600)
+  .option('--seed <n>', 'seed of the watches and photos (make eval-scale: 7; the evidence head trains on others)', int, 7)
   .action(async (o) => {
     const { makeSyntheticBenchmark } = await import('./eval-scale/make-synthetic-benchmark.js');
     const started = Date.now();
@@ -78,6 +79,30 @@ program
       outDir: o.out,
       items: o.items,
       queries: o.queries,
+      seed: o.seed,
+      onProgress: (stage, done, total) => process.stderr.write(`\r${stage} ${done}/${total}   `),
+    });
+    process.stderr.write(`\nwritten in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    console.log(JSON.stringify(r));
+  });
+
+program
+  .command('print-benchmark')
+  .description("write a synthetic benchmark of packaged goods with printed text (brand families, simulated photos as queries): training data for the evidence head's reranker")
+  .requiredOption('--out <dir>', 'folder for catalog.csv, queries.csv and the images')
+  .option('--families <n>', 'brands (one shape, palette and brand word each)', int, 60)
+  .option('--per-family <n>', 'products per brand', int, 5)
+  .option('--queries-per-item <n>', 'simulated photos per item', int, 1)
+  .option('--seed <n>', 'random seed', int, 1)
+  .action(async (o) => {
+    const { makePrintBenchmark } = await import('./evidence-head/make-print-benchmark.js');
+    const started = Date.now();
+    const r = await makePrintBenchmark({
+      outDir: o.out,
+      families: o.families,
+      perFamily: o.perFamily,
+      queriesPerItem: o.queriesPerItem,
+      seed: o.seed,
       onProgress: (stage, done, total) => process.stderr.write(`\r${stage} ${done}/${total}   `),
     });
     process.stderr.write(`\nwritten in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);

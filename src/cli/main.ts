@@ -80,6 +80,7 @@ addOptionFlags(
     .option('--report <file>', 'HTML report of failed queries and their top 5 (default reports/eval-<model version>.html)')
     .option('--no-report', 'write no HTML report')
     .option('--no-verification', "skip Compare's verification figures")
+    .option('--evidence-file <file>', "write each query's evidence (cosine, colour, text of its top hits) as JSON lines: the evidence head's training data")
     .option('--label-column <name>', "column of both csvs whose value is a class many items share: also report label_match (a hit is right when its label is the query's)", 'label')
     .option('--adapt', "first adapt a copy of the model on the benchmark's catalog images (never its photos), then evaluate with it")
     .option('--adapt-out <dir>', 'where --adapt writes the adapted model (default a temporary folder)')
@@ -99,6 +100,7 @@ addOptionFlags(
     shortlistK: o.shortlistK,
     report: o.report === false ? false : typeof o.report === 'string' ? o.report : undefined,
     verification: o.verification,
+    evidenceFile: o.evidenceFile,
     labelColumn: o.labelColumn,
     adapt: o.adapt,
     adaptOut: o.adaptOut,

@@ -14,7 +14,6 @@
 import sharp from 'sharp';
 import { InvalidImageError } from '../errors/index.js';
 import { KeyedMemo } from '../evidence/keyed-memo.js';
-import { rescoreTop } from '../evidence/rescore-top.js';
 
 /** Options of {@link ColorEvidence}; defaults of the service in src/config/option-schema.ts. */
 export interface ColorEvidenceOptions {
@@ -131,39 +130,40 @@ export class ColorEvidence {
     }
   }
 
-  /** A catalog image's histogram (the whole image, fitted on white): from memory, or computed now and kept. */
+  /** A catalog item's image's histogram: from memory, or computed now and kept. */
   imageHistogram(sha256: string, load: () => Promise<Uint8Array>): Promise<Float32Array> {
-    return this.histograms.get(sha256, async () => {
-      const bytes = await load();
-      const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-      const rgb = await sharp(input, { limitInputPixels: this.o.maxImagePixels, pages: 1 })
-        .rotate()
-        .flatten({ background: '#ffffff' })
-        .toColourspace('srgb')
-        .resize(SIDE, SIDE, { fit: 'contain', background: '#ffffff' })
-        .removeAlpha()
-        .raw()
-        .toBuffer();
-      return colorHistogram(rgb);
-    });
+    return this.histograms.get(sha256, async () => this.catalogHistogram(await load()));
+  }
+
+  /** The histogram of an image as a catalog image (the whole image, fitted on white), not kept (Compare's other image). */
+  async catalogHistogram(bytes: Uint8Array): Promise<Float32Array> {
+    const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    const rgb = await sharp(input, { limitInputPixels: this.o.maxImagePixels, pages: 1 })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .resize(SIDE, SIDE, { fit: 'contain', background: '#ffffff' })
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+    return colorHistogram(rgb);
   }
 
   /**
-   * Adds weight x {@link colorSimilarity} to the scores of the top `depth` hits and re-sorts them (the
-   * rest keep their place below). An item whose image cannot be read (deleted meanwhile) gains nothing.
+   * {@link colorSimilarity} of the query's histogram and each item's catalog image, in order. An item
+   * whose image cannot be read (deleted since it was shortlisted) scores 0.
    */
-  async rerank<H extends { itemId: string; score: number }>(hits: H[], query: Float32Array, catalog: ColorCatalog): Promise<void> {
-    const top = hits.slice(0, this.depth);
-    const similarity = await Promise.all(
-      top.map(async (h) => {
+  similarities(itemIds: readonly string[], query: Float32Array, catalog: ColorCatalog): Promise<number[]> {
+    return Promise.all(
+      itemIds.map(async (id) => {
         try {
-          const info = await catalog.get(h.itemId);
-          return colorSimilarity(query, await this.imageHistogram(info.imageSha256, () => catalog.imageOf(h.itemId)));
+          const info = await catalog.get(id);
+          return colorSimilarity(query, await this.imageHistogram(info.imageSha256, () => catalog.imageOf(id)));
         } catch {
           return 0;
         }
       }),
     );
-    rescoreTop(hits, similarity.map((s) => this.weight * s));
   }
+
 }

@@ -288,6 +288,19 @@ export const OPTION_SCHEMA = {
     doc: 'how many of the top hits the colour evidence re-scores',
   }),
   /**
+   * Issue 12's pair head v2: a small learned model (models/evidence_head/) that weighs each of
+   * Search's top hits' cosine, colour and text similarity into one probability, in place of
+   * colorWeight and textWeight. It applies while the embedding model it learned on serves and the
+   * stages it reads are on; a version learned from confirmed photos ranks by the fixed weights.
+   */
+  evidenceHead: stringOption({
+    default: path.join(PACKAGE_ROOT, 'models', 'evidence_head', 'manifest.json'),
+    defaultText: 'the bundled head, `models/evidence_head/manifest.json`',
+    env: 'TWINLENS_EVIDENCE_HEAD',
+    flag: { flags: '--evidence-head <manifest>', scope: 'model' },
+    doc: "the manifest of the learned head that weighs Search's evidence (cosine, colour, text); '' ranks by colorWeight and textWeight",
+  }),
+  /**
    * Off: every pair head trained here so far, on simulated pairs, ranked real photos worse than the
    * embedding cosine (grocery-dev: the adapted model's Recall@1 0.257 by cosine, 0.142 reranked;
    * README "Measured"). `twinlens eval` turns it on to report both orders.

@@ -13,6 +13,7 @@ import { createFinetuneAdapter } from '../adapt/finetune-adapter.js';
 import { OnnxOcr } from '../text/ocr.js';
 import { TextEvidence } from '../text/text-evidence.js';
 import { ColorEvidence } from '../color/color-evidence.js';
+import { OnnxEvidenceHead } from '../evidence/evidence-head.js';
 import { AdaptationJob, ROLL_IN_STAGE } from './adaptation-job.js';
 import { consoleLogger, type Logger } from '../observability/logger.js';
 import { FailedPreconditionError } from '../errors/index.js';
@@ -225,8 +226,15 @@ export async function createEngine(
       })
     : null;
   if (textEvidence) log.info(`Search's top ${options.textDepth} hits are re-scored by the query photo's print (textEvidence, ${textEvidence.version}, fields ${options.textFields.join(',') || 'none'})`);
+  // Likewise a missing or altered evidence head.
+  const evidenceHead = options.evidenceHead
+    ? await OnnxEvidenceHead.create(path.resolve(options.evidenceHead), { providers: options.executionProviders, log: log.info })
+    : null;
+  if (evidenceHead) {
+    log.info(`Search's evidence is weighed by the learned head ${evidenceHead.version} (evidenceHead: ${evidenceHead.features.join(', ')}) while ${evidenceHead.embedderVersion} serves`);
+  }
   const target = await loadModel(options.modelManifest, options, log, hooks);
-  if (options.store === 'postgres') return createPostgresEngine(options, log, target, queryCutout, textEvidence);
+  if (options.store === 'postgres') return createPostgresEngine(options, log, target, { queryCutout, textEvidence, evidenceHead });
   const active = readActiveVersion(options.dataDir);
   let previous = active && active.modelVersion !== target.manifest.version ? await loadPreviousModel(active, options, log, hooks) : undefined;
   // A version learned over the configured model (adaptation) keeps serving across restarts.
@@ -248,6 +256,7 @@ export async function createEngine(
     ...engineSettingsOf(serving, options, log),
     queryCutout,
     textEvidence,
+    evidenceHead,
     catalogViews,
     catalog,
     catalogViewsInBackground: options.catalogViewsInBackground,
@@ -374,9 +383,9 @@ async function createPostgresEngine(
   options: Readonly<TwinlensOptions>,
   log: Logger,
   model: LoadedModel,
-  queryCutout: OnnxSalientMask | null,
-  textEvidence: TextEvidence | null,
+  stages: { queryCutout: OnnxSalientMask | null; textEvidence: TextEvidence | null; evidenceHead: OnnxEvidenceHead | null },
 ): Promise<CreatedEngine> {
+  const { queryCutout, textEvidence, evidenceHead } = stages;
   const catalogViews = createCatalogViewSource({ views: options.catalogViews, seed: 1, workers: options.catalogViewWorkers });
   // A catalog bound to another model is re-embedded with this one before serving (one replica does
   // it, see PgCatalogStore), the way an upload would embed each image.
@@ -402,11 +411,12 @@ async function createPostgresEngine(
     await closeModel(model);
     await queryCutout?.close();
     await textEvidence?.close();
+    await evidenceHead?.close();
     await catalogViews?.close();
     throw e;
   });
   log.info('catalog in PostgreSQL (store=postgres)', { modelVersion: store.modelVersion, dim: store.dim });
-  const engine = new TwinlensEngine({ ...engineSettingsOf(model, options, log), queryCutout, textEvidence, catalogViews, store });
+  const engine = new TwinlensEngine({ ...engineSettingsOf(model, options, log), queryCutout, textEvidence, evidenceHead, catalogViews, store });
   const unsupported = 'model switches and adaptation need the embedded catalog (option store=embedded)';
   // Always refused: StartAdaptation answers FAILED_PRECONDITION with this reason, adaptFromExamples
   // resolves with it (not adapted), and GetCatalogStats reports no adaptation.

@@ -10,8 +10,10 @@ import { cutOutProduct } from './query-cutout.js';
 import type { MetadataFilter } from '../store/index.js';
 import { RecentQueries } from './recent-queries.js';
 import { type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
-import type { TextEvidence } from '../text/text-evidence.js';
-import type { ColorEvidence } from '../color/color-evidence.js';
+import { type TextEvidence, textSimilarity, trigramsOf } from '../text/text-evidence.js';
+import { type ColorEvidence, colorSimilarity } from '../color/color-evidence.js';
+import type { EvidenceFeature, EvidenceHead, PairEvidence } from '../evidence/evidence-head.js';
+import { rescoreTop } from '../evidence/rescore-top.js';
 
 /** Milliseconds spent per stage. */
 export interface Timings {
@@ -51,9 +53,19 @@ export interface RequestContext {
   waitForCapacity?: boolean;
 }
 
+/** One Search hit. `view`: the item's view that matched best ('' for its main image). */
+export interface SearchHit {
+  itemId: string;
+  score: number;
+  coarseScore: number;
+  metadata: Record<string, string>;
+  view: string;
+  /** What the evidence stages measured of this hit (the top hits, when colour or text evidence is on). */
+  evidence?: PairEvidence;
+}
+
 export interface SearchResult {
-  /** `view`: the item's view that matched best ('' for its main image). */
-  hits: { itemId: string; score: number; coarseScore: number; metadata: Record<string, string>; view: string }[];
+  hits: SearchHit[];
   rankedBy: RankedBy;
   scanned: number;
   timings: Timings;
@@ -88,6 +100,9 @@ export interface IngestItem {
 
 /** One side of a comparison. */
 export type ImageSource = { image: Uint8Array } | { itemId: string };
+
+/** What the evidence stages measure a photo against: a catalog item, or an image taken as one (Compare's b). */
+export type EvidenceTarget = { itemId: string } | { image: Uint8Array };
 
 /** The most hits or candidates one request may ask for. */
 export const MAX_TOP_K = 1000;
@@ -186,6 +201,11 @@ export interface TwinlensEngineOptions extends ServingModel {
   textEvidence?: TextEvidence | null;
   /** Re-score Search's top hits by the colours of the query photo (option colorEvidence). Default null: off. */
   colorEvidence?: ColorEvidence | null;
+  /**
+   * Weighs the evidence of Search's top hits into one probability (option evidenceHead), in place
+   * of the fixed weights, while the model version it learned on serves. Default null: fixed weights. The engine closes it.
+   */
+  evidenceHead?: EvidenceHead | null;
   /** Simulated views averaged into every catalog vector (option catalogViews); null or absent: the clean image alone. */
   catalogViews?: CatalogViewSource | null;
   /**
@@ -222,6 +242,8 @@ export class TwinlensEngine {
   readonly textEvidence: TextEvidence | null;
   /** Search's colour evidence; null when colorEvidence is off. */
   readonly colorEvidence: ColorEvidence | null;
+  /** The learned weighing of the evidence (see {@link evidenceHeadInUse}); null: fixed weights. */
+  readonly evidenceHead: EvidenceHead | null;
   private readonly maxImagePixels: number;
   /** The serving model; `switchModel` replaces it whole, together with the catalog's vectors. */
   private model: ServingModel;
@@ -245,6 +267,7 @@ export class TwinlensEngine {
     this.queryCutout = o.queryCutout ?? null;
     this.textEvidence = o.textEvidence ?? null;
     this.colorEvidence = o.colorEvidence ?? null;
+    this.evidenceHead = o.evidenceHead ?? null;
     this.maxImagePixels = o.maxImagePixels ?? 50_000_000;
     this.catalogViews = o.catalogViews ?? null;
     this.recentQueries = o.recentQueries ?? new RecentQueries({ retentionMs: 0, maxBytes: 0 });
@@ -314,7 +337,12 @@ export class TwinlensEngine {
 
   /** Compare's match threshold in use: the pair head's (on probability) when there is one, else the embedding's (on cosine). */
   get compareThreshold(): number {
-    return this.pairHead ? this.pairHead.threshold : this.threshold;
+    return this.pairHead ? this.pairHead.threshold : (this.compareHead()?.threshold ?? this.threshold);
+  }
+
+  /** The evidence head when it scores Compare: it applies, and the model's own pair head is not in use. */
+  compareHead(): EvidenceHead | null {
+    return this.pairHead ? null : this.evidenceHeadInUse();
   }
 
   /**
@@ -403,7 +431,7 @@ export class TwinlensEngine {
     const { hits, scanned } = await this.store.search(query.embedding, shortlistK, params.filter);
     timings.shortlistMs = performance.now() - t0;
     const searchId = this.recentQueries.put(bytes);
-    const shortlist = hits.map((h) => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata, view: h.view }));
+    const shortlist = hits.map((h): SearchHit => ({ itemId: h.itemId, score: h.score, coarseScore: h.score, metadata: h.metadata, view: h.view }));
     if (!this.pairHead || shortlist.length === 0) {
       const rankedBy = await this.rerankByEvidence(bytes, shortlist, timings, ctx, 'embedding');
       timings.totalMs = performance.now() - start;
@@ -427,36 +455,104 @@ export class TwinlensEngine {
   }
 
   /**
-   * The evidence stages after the ranking `before`: the colours (colorEvidence), then the print
-   * (textEvidence), each re-scoring the same top hits in place. Resolves the last stage that
-   * re-scored them: colour whenever it is on, text only when the photo showed print.
+   * The evidence stages after the ranking `before`: the colours (colorEvidence) and the print
+   * (textEvidence) of the query photo against each of the top hits (each stage's `depth`), then one
+   * re-score of those hits: by the evidence head when one applies (its probability; ranked by
+   * 'pair_head'), else by the fixed weights (score + colorWeight x colour + textWeight x text; ranked
+   * by 'text' when the photo showed print, else 'color'). Each re-scored hit keeps its evidence.
    */
-  private async rerankByEvidence(bytes: Uint8Array, hits: { itemId: string; score: number }[], timings: Timings, ctx: RequestContext, before: RankedBy): Promise<RankedBy> {
-    let rankedBy = before;
-    if (this.colorEvidence && hits.length > 0) {
-      ctx.signal?.throwIfAborted();
+  private async rerankByEvidence(bytes: Uint8Array, hits: SearchHit[], timings: Timings, ctx: RequestContext, before: RankedBy): Promise<RankedBy> {
+    if ((!this.colorEvidence && !this.textEvidence) || hits.length === 0) return before;
+    const colorDepth = this.colorEvidence?.depth ?? 0;
+    const textDepth = this.textEvidence?.depth ?? 0;
+    const top = hits.slice(0, Math.max(colorDepth, textDepth));
+    const evidence = await this.evidenceOf(bytes, top, timings, ctx, { color: colorDepth, text: textDepth });
+    top.forEach((h, i) => (h.evidence = evidence[i]));
+    const head = this.evidenceHeadInUse();
+    if (head) {
       const t = performance.now();
-      await this.colorEvidence.rerank(hits, await this.colorEvidence.queryHistogram(bytes), this.store);
-      timings.colorMs = performance.now() - t;
-      rankedBy = 'color';
+      const probabilities = await head.score(evidence);
+      timings.rerankMs += performance.now() - t;
+      // Below the re-scored hits, the rest keep their order (and scores on the cosine's scale).
+      rescoreTop(hits, top.map((h, i) => probabilities[i] - h.score));
+      return 'pair_head';
     }
-    return (await this.rerankByText(bytes, hits, timings, ctx)) ? 'text' : rankedBy;
+    const colorWeight = this.colorEvidence?.weight ?? 0;
+    const textWeight = this.textEvidence?.weight ?? 0;
+    rescoreTop(hits, evidence.map((e, i) => (i < colorDepth ? colorWeight * e.color : 0) + (i < textDepth ? textWeight * e.text : 0)));
+    return evidence[0].queryHasText ? 'text' : this.colorEvidence ? 'color' : before;
   }
 
   /**
-   * The text evidence's stage (option textEvidence): reads the query photo's print and re-scores the
-   * top hits in place by it. Resolves whether it changed the scores (false when off or no text was read).
-   * Runs after the service's decoder accepted the photo (embedQuery), as the cut-out does.
+   * The evidence head, when it applies: the serving model is the version it learned on, and the
+   * stages whose evidence it reads are on. Otherwise Search uses the fixed weights.
    */
-  private async rerankByText(bytes: Uint8Array, hits: { itemId: string; score: number }[], timings: Timings, ctx: RequestContext): Promise<boolean> {
-    if (!this.textEvidence || hits.length === 0) return false;
-    this.textEvidence.noteSearch();
+  evidenceHeadInUse(): EvidenceHead | null {
+    const head = this.evidenceHead;
+    if (!head || head.embedderVersion !== this.modelVersion) return null;
+    const needs = (f: EvidenceFeature): boolean => head.features.includes(f);
+    if (needs('color') && !this.colorEvidence) return null;
+    if ((needs('text') || needs('query_has_text')) && !this.textEvidence) return null;
+    return head;
+  }
+
+  /**
+   * What the evidence stages measure of a photo against each target (a catalog item, or an image
+   * taken as a catalog image: Compare's b), with each target's embedding cosine: the colours of the
+   * photo's middle against the target's, and how much of the photo's print the target's text holds.
+   * `limit` bounds how many of the first targets each stage measures (Search's depths); a stage that
+   * is off, or a target past its limit, measures 0. For Search, Compare and evaluating Compare.
+   */
+  async evidenceOf(
+    photo: Uint8Array,
+    targets: readonly (EvidenceTarget & { coarseScore: number })[],
+    timings: Timings = zeroTimings(),
+    ctx: RequestContext = {},
+    limit: { color: number; text: number } = { color: targets.length, text: targets.length },
+  ): Promise<PairEvidence[]> {
+    const color = await this.colorSimilarities(photo, targets.slice(0, limit.color), timings, ctx);
+    const text = await this.textSimilarities(photo, targets.slice(0, limit.text), timings, ctx);
+    return targets.map((t, i) => ({ cosine: t.coarseScore, color: color?.[i] ?? 0, text: text?.[i] ?? 0, queryHasText: text !== null }));
+  }
+
+  /** The colour similarity of the photo and each target (null when colorEvidence is off). */
+  private async colorSimilarities(photo: Uint8Array, targets: readonly EvidenceTarget[], timings: Timings, ctx: RequestContext): Promise<number[] | null> {
+    const colors = this.colorEvidence;
+    if (!colors) return null;
     ctx.signal?.throwIfAborted();
     const t = performance.now();
-    const text = await this.textEvidence.queryText(bytes);
-    const changed = await this.textEvidence.rerank(hits, text, this.store);
-    timings.textMs = performance.now() - t;
-    return changed;
+    const query = await colors.queryHistogram(photo);
+    const similarity = await Promise.all(
+      targets.map(async (target) =>
+        'image' in target ? colorSimilarity(query, await colors.catalogHistogram(target.image)) : (await colors.similarities([target.itemId], query, this.store))[0],
+      ),
+    );
+    timings.colorMs += performance.now() - t;
+    return similarity;
+  }
+
+  /**
+   * The text evidence (option textEvidence): reads the photo's print, and resolves how much of it
+   * each target's text holds; null when off or when the photo shows no print. Runs after the
+   * service's decoder accepted the photo (embedQuery), as the cut-out does.
+   */
+  private async textSimilarities(photo: Uint8Array, targets: readonly EvidenceTarget[], timings: Timings, ctx: RequestContext): Promise<number[] | null> {
+    const texts = this.textEvidence;
+    if (!texts) return null;
+    texts.noteSearch();
+    ctx.signal?.throwIfAborted();
+    const t = performance.now();
+    const query = await texts.queryText(photo);
+    let similarity: number[] | null = null;
+    if (trigramsOf(query).size > 0) {
+      similarity = await Promise.all(
+        targets.map(async (target) =>
+          'image' in target ? textSimilarity(query, await texts.catalogText(target.image)) : ((await texts.similarities([target.itemId], query, this.store)) ?? [0])[0],
+        ),
+      );
+    }
+    timings.textMs += performance.now() - t;
+    return similarity;
   }
 
   /**
@@ -508,6 +604,18 @@ export class TwinlensEngine {
       'comparison',
     );
     ctx.signal?.throwIfAborted();
+    const head = this.compareHead();
+    if (head) {
+      // The evidence head: a's colours and print against b's (an item's, or b's image as a catalog image's).
+      const photo = 'itemId' in a ? await this.store.imageOf(a.itemId) : a.image;
+      const target = 'itemId' in b ? { itemId: b.itemId } : { image: b.image };
+      const [evidence] = await this.evidenceOf(photo, [{ ...target, coarseScore: dot(fa.embedding, fb.embedding) }], timings, ctx);
+      const t = performance.now();
+      const [score] = await head.score([evidence]);
+      timings.rerankMs = performance.now() - t;
+      timings.totalMs = performance.now() - start;
+      return { score, match: score >= head.threshold, threshold: head.threshold, scoredBy: 'pair_head', modelVersion: version, timings };
+    }
     const t0 = performance.now();
     const { scores, scoredBy } = await this.scorePairs([fa], [fb]);
     if (scoredBy === 'pair_head') timings.rerankMs = performance.now() - t0;
@@ -547,6 +655,7 @@ export class TwinlensEngine {
     await this.catalogViews?.close();
     await this.queryCutout?.close();
     await this.textEvidence?.close();
+    await this.evidenceHead?.close();
   }
 
   /**

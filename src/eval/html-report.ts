@@ -49,7 +49,7 @@ function summary(r: EvalReport): string {
   if (r.shortlist_only && r.shortlist_only_by_category) {
     parts.push(metricsTable('Shortlist only (embedding order)', r.shortlist_only, r.n, r.shortlist_only_by_category));
   }
-  parts.push(metricsTable(r.ranked_by === 'pair_head' ? 'Reranked by the pair head' : r.ranked_by === 'text' ? 'Re-scored by the text evidence' : r.ranked_by === 'color' ? 'Re-scored by the colour evidence' : 'Embedding order', r.overall, r.n, r.by_category));
+  parts.push(metricsTable(r.ranked_by === 'pair_head' ? 'Reranked by the pair head' : r.ranked_by === 'evidence_head' ? 'Re-scored by the evidence head' : r.ranked_by === 'text' ? 'Re-scored by the text evidence' : r.ranked_by === 'color' ? 'Re-scored by the colour evidence' : 'Embedding order', r.overall, r.n, r.by_category));
   if (r.feedback) {
     const f = r.feedback;
     parts.push(

@@ -32,7 +32,7 @@ export interface VerificationReport {
 export interface EvalReport {
   n: number;
   /** The final order's stage: `text` when the text evidence re-scored the top hits (after the pair head, when it is on). */
-  ranked_by: 'embedding' | 'pair_head' | 'text' | 'color';
+  ranked_by: 'embedding' | 'pair_head' | 'evidence_head' | 'text' | 'color';
   overall: Omit<RetrievalMetrics, 'n'>;
   by_category: Record<string, RetrievalMetrics>;
   /** Present when a pair head reranked: the same metrics in shortlist (embedding) order. */

@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine } from '../engine/create-engine.js';
+import type { PairEvidence } from '../evidence/evidence-head.js';
 import { silentLogger } from '../observability/logger.js';
 import { type TwinlensOptions, validateOptions } from '../config/index.js';
 import { loadManifest, type TwinFeatures } from '../model/index.js';
@@ -39,6 +40,11 @@ export interface RunEvalOptions {
   verification?: boolean;
   /** Confirmed photos fed through the AddExamples path (then the adapt step) before measuring. */
   feedback?: FeedbackOptions;
+  /**
+   * Writes each query's evidence (cosine, colour, text of its top hits, and which hit is its item)
+   * to this file, one JSON line a query: the training data of the evidence head (models/evidence_head).
+   */
+  evidenceFile?: string;
   onProgress?: (stage: 'index' | 'feedback' | 'query' | 'verify', done: number, total: number) => void;
 }
 
@@ -139,7 +145,9 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     const withHead = engine.pairHead !== null;
     // A stage that reorders the shortlist (pair head, colour or text evidence): both orders are reported.
     const reranks = withHead || engine.textEvidence !== null || engine.colorEvidence !== null;
-    const rankedBy: EvalReport['ranked_by'] = engine.textEvidence ? 'text' : engine.colorEvidence ? 'color' : withHead ? 'pair_head' : 'embedding';
+    // Which stage ranks, asked once the serving version is known (after any adaptation).
+    const rankedByNow = (): EvalReport['ranked_by'] =>
+      engine.evidenceHeadInUse() ? 'evidence_head' : withHead ? 'pair_head' : engine.textEvidence ? 'text' : engine.colorEvidence ? 'color' : 'embedding';
     const measure = async (verification: boolean) => {
     let answered = 0;
     const perQuery = await mapConcurrent(queries.length, QUERY_CONCURRENCY, async (i) => {
@@ -179,6 +187,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
         labelOutcome: wanted ? ({ category: q.topCategory, rank: labelAt < 0 ? null : labelAt + 1 } as QueryOutcome) : undefined,
         detail: { query: q, rank, shortlistRank, top: ranked.slice(0, 5) } as QueryDetail,
         rerank,
+        evidence: options.evidenceFile ? evidenceLine(q, ranked) : undefined,
         // Compare's pairs need the photo's own item.
         feature: q.itemId ? feature : undefined,
       };
@@ -188,7 +197,8 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     const details = perQuery.map((p) => p.detail);
     const rerankMs = perQuery.flatMap((p) => (p.rerank === undefined ? [] : [p.rerank]));
     const features = perQuery.flatMap((p) => (p.feature ? [p.feature] : []));
-    return { outcomes, labelOutcomes, details, features, rerankMs };
+    const evidence = perQuery.flatMap((p) => (p.evidence ? [p.evidence] : []));
+    return { outcomes, labelOutcomes, details, features, rerankMs, evidence };
     };
     const fb = options.feedback;
     const fed = new Set<string>();
@@ -256,9 +266,10 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
     }
     const feedbackSeconds = fb ? secondsSince(feedbackStarted) : undefined;
     const queriesStarted = Date.now();
-    const { outcomes, labelOutcomes, details, features, rerankMs } = await measure(options.verification !== false);
+    const { outcomes, labelOutcomes, details, features, rerankMs, evidence } = await measure(options.verification !== false);
+    if (options.evidenceFile) await fs.writeFile(options.evidenceFile, evidence.join('\n') + '\n');
     const queriesSeconds = secondsSince(queriesStarted);
-    const report = reportOf(outcomes, rankedBy);
+    const report = reportOf(outcomes, rankedByNow());
     if (labels) {
       const { n, overall, by_category } = reportOf(labelOutcomes, 'embedding');
       report.label_match = { n, labels: labels.count, ...overall, by_category };
@@ -328,7 +339,8 @@ function labelMatching(items: readonly BenchmarkItem[], queries: readonly Benchm
 /**
  * Compare's verification quality: every benchmark photo against its own catalog image (a positive
  * pair) and against every other catalog image (negatives), scored exactly as Compare scores them
- * (engine.scorePairs: the pair head's probability, or the cosine without a head).
+ * (the evidence head's probability over the photo's evidence against each item when it scores
+ * Compare, else engine.scorePairs: the pair head's probability, or the cosine without a head).
  */
 async function verifyCompare(
   engine: TwinlensEngine,
@@ -344,11 +356,22 @@ async function verifyCompare(
   const scores: PairScores = { positives: [], negatives: [] };
   const cosine: PairScores = { positives: [], negatives: [] };
   let scoredBy: 'embedding' | 'pair_head' = 'embedding';
+  const head = engine.compareHead();
   for (const [i, q] of queries.entries()) {
-    const r = await engine.scorePairs(
-      catalog.map(() => features[i]),
-      catalog,
-    );
+    const r = head
+      ? {
+          scores: await head.score(
+            await engine.evidenceOf(
+              await fs.readFile(q.imagePath),
+              items.map((it, j) => ({ itemId: it.itemId, coarseScore: dot(features[i].embedding, catalog[j].embedding) })),
+            ),
+          ),
+          scoredBy: 'pair_head' as const,
+        }
+      : await engine.scorePairs(
+          catalog.map(() => features[i]),
+          catalog,
+        );
     scoredBy = r.scoredBy;
     items.forEach((it, j) => {
       const same = it.itemId === q.itemId;
@@ -358,4 +381,10 @@ async function verifyCompare(
     onProgress(i + 1, queries.length);
   }
   return verificationReportOf(scores, scoredBy, engine.compareThreshold, scoredBy === 'pair_head' ? cosine : undefined);
+}
+
+/** One query's evidence line (RunEvalOptions.evidenceFile): the hits the evidence stages measured. */
+function evidenceLine(q: BenchmarkQuery, ranked: (EvalHit & { evidence?: PairEvidence })[]): string {
+  const hits = ranked.flatMap((h) => (h.evidence ? [{ item_id: h.itemId, right: h.itemId === q.itemId, ...h.evidence }] : []));
+  return JSON.stringify({ image: q.imagePath, item_id: q.itemId, category: q.topCategory, hits });
 }

@@ -145,8 +145,9 @@ export function createTwinlensService(
         providerFallbackReason: e.providerFallbackReason,
         hasPairHead: engine.pairHead !== null,
         pairHeadDecision: engine.pairHeadDecision,
-        // Compare's threshold in use: on the pair head's probability when there is one, else on cosine.
+        // Compare's threshold in use: on the pair head's or the evidence head's probability when one scores Compare, else on cosine.
         threshold: engine.compareThreshold,
+        evidenceHead: engine.evidenceHeadInUse()?.version ?? '',
         inputSize: engine.inputSize,
         serverVersion: SERVER_VERSION,
         maxBatchSize: options.maxBatchSize,

@@ -14,7 +14,6 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TextReader } from './ocr.js';
 import { KeyedMemo } from '../evidence/keyed-memo.js';
-import { rescoreTop } from '../evidence/rescore-top.js';
 
 /** Options of {@link TextEvidence}; defaults of the service in src/config/option-schema.ts. */
 export interface TextEvidenceOptions {
@@ -69,6 +68,11 @@ export class TextEvidence {
     return (await this.o.reader.read(image, 'query')).map((l) => l.text).join(' ');
   }
 
+  /** An image's print read as a catalog image's, not kept (Compare's other image). */
+  async catalogText(image: Uint8Array): Promise<string> {
+    return (await this.o.reader.read(image)).map((l) => l.text).join(' ');
+  }
+
   /** A catalog image's print: from memory, from disk, or read now (and kept). */
   imageText(sha256: string, load: () => Promise<Uint8Array>): Promise<string> {
     return this.texts.get(sha256, () => this.readOrLoad(sha256, load));
@@ -83,17 +87,14 @@ export class TextEvidence {
   }
 
   /**
-   * Adds weight x {@link textSimilarity} to the scores of the top `depth` hits and re-sorts them (the
-   * rest keep their place below). Resolves false, changing nothing, when the query shows no text.
+   * {@link containment} of the query's print in each item's text, in order; null when the query
+   * shows no text. An item deleted since the shortlist was taken, or whose image cannot be read, scores 0.
    */
-  async rerank<H extends { itemId: string; score: number }>(hits: H[], queryText: string, catalog: TextCatalog): Promise<boolean> {
+  async similarities(itemIds: readonly string[], queryText: string, catalog: TextCatalog): Promise<number[] | null> {
     const query = trigramsOf(queryText);
-    if (query.size === 0 || hits.length === 0) return false;
-    const top = hits.slice(0, this.depth);
-    // An item deleted since the shortlist was taken, or whose image cannot be read, scores no text.
-    const texts = await Promise.all(top.map((h) => this.itemText(catalog, h.itemId).catch(() => '')));
-    rescoreTop(hits, texts.map((t) => this.weight * containment(query, trigramsOf(t))));
-    return true;
+    if (query.size === 0) return null;
+    const texts = await Promise.all(itemIds.map((id) => this.itemText(catalog, id).catch(() => '')));
+    return texts.map((t) => containment(query, trigramsOf(t)));
   }
 
   /** A Search started: the background reading waits for a quiet moment (it only warms what Search reads anyway). */
@@ -175,7 +176,7 @@ export class TextEvidence {
     try {
       text = await fs.readFile(file, 'utf8');
     } catch {
-      text = (await this.o.reader.read(await load())).map((l) => l.text).join(' ');
+      text = await this.catalogText(await load());
       await fs.mkdir(this.folder, { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
       await fs.writeFile(tmp, text);

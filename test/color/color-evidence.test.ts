@@ -65,33 +65,19 @@ describe('ColorEvidence', () => {
     images.blue = await disc('#2840b0');
   });
 
-  test("moves the hit whose colours the photo's middle shows first, within the top `depth` only", async () => {
+  test("scores highest the item whose colours the photo's middle shows", async () => {
     const query = await evidence.queryHistogram(await disc('#c0281e', '#6b4a2f'));
-    const hits = [
-      { itemId: 'green', score: 0.8 },
-      { itemId: 'red', score: 0.7 },
-      { itemId: 'blue', score: 0.6 },
-    ];
-    await evidence.rerank(hits, query, catalog);
-    expect(hits.map((h) => h.itemId)).toEqual(['red', 'green', 'blue']);
-    expect(hits[0].score).toBeGreaterThan(0.7 + 0.5 * 0.8);
-    expect(hits[1].score).toBeCloseTo(0.8, 2);
-    expect(hits[2].score).toBe(0.6); // below depth 2: untouched
+    const [green, red, blue] = await evidence.similarities(['green', 'red', 'blue'], query, catalog);
+    expect(red).toBeGreaterThan(0.8);
+    expect(red).toBeGreaterThan(2 * Math.max(green, blue));
   });
 
-  test('computes a catalog image once, and gives an item it cannot read nothing', async () => {
+  test('computes a catalog image once, and gives an item it cannot read 0', async () => {
     loads.length = 0;
     const query = await evidence.queryHistogram(await disc('#2a9a32', '#6b4a2f'));
-    const hits = [
-      { itemId: 'gone', score: 0.9 },
-      { itemId: 'green', score: 0.5 },
-    ];
-    await evidence.rerank(hits, query, catalog);
-    expect(hits.map((h) => [h.itemId, h.score > 0.9])).toEqual([
-      ['green', true],
-      ['gone', false],
-    ]);
-    expect(hits[1].score).toBe(0.9);
+    const [gone, green] = await evidence.similarities(['gone', 'green'], query, catalog);
+    expect(gone).toBe(0);
+    expect(green).toBeGreaterThan(0.8);
     expect(loads).toEqual([]); // green was computed by the first test and kept
   });
 

@@ -37,8 +37,9 @@ describe('the table', () => {
   });
 
   test('the defaults are the service defaults the eval figures were measured with', () => {
-    const { modelManifest, ...rest } = DEFAULT_OPTIONS;
+    const { modelManifest, evidenceHead, ...rest } = DEFAULT_OPTIONS;
     expect(modelManifest).toMatch(/models[\\/]twinlens_generic_v1[\\/]manifest\.shortlist\.json$/);
+    expect(evidenceHead).toMatch(/models[\\/]evidence_head[\\/]manifest\.json$/);
     expect(rest).toEqual({
       host: '127.0.0.1',
       port: 50051,
@@ -290,7 +291,7 @@ describe('CLI flags', () => {
 
   test('eval and calibrate get the model options only', () => {
     const cmd = addOptionFlags(new Command('eval'), 'model');
-    expect(cmd.options.map((o) => o.long)).toEqual(['--model', '--providers', '--catalog-views', '--no-query-mirror', '--query-cutout', '--query-cutout-model', '--no-text-evidence', '--text-weight', '--text-depth', '--text-fields', '--no-color-evidence', '--color-weight', '--color-depth', '--pair-head', '--example-scoring', '--example-adapter', '--adapt-base-model']);
+    expect(cmd.options.map((o) => o.long)).toEqual(['--model', '--providers', '--catalog-views', '--no-query-mirror', '--query-cutout', '--query-cutout-model', '--no-text-evidence', '--text-weight', '--text-depth', '--text-fields', '--no-color-evidence', '--color-weight', '--color-depth', '--evidence-head', '--pair-head', '--example-scoring', '--example-adapter', '--adapt-base-model']);
     cmd.parse(['--providers', 'cpu', '--pair-head'], { from: 'user' });
     expect(optionsFromFlags(cmd)).toEqual({ executionProviders: ['cpu'], usePairHead: true });
     expect(parse([], {}, 'model')).toEqual({});

@@ -41,32 +41,18 @@ test('trigram containment: the share of the query words found, accents and case 
   expect(containment(new Set(), new Set(['abc']))).toBe(0);
 });
 
-test('the top hits gain weight x similarity and are re-sorted; hits below the depth and deleted items keep their scores', async () => {
+test("each item's share of the query's print, from its image and its fields; a deleted item scores 0; a query without print gives null", async () => {
   const dir = await makeTempDir();
   try {
     const reader = fakeReader();
     const evidence = new TextEvidence({ reader, dir, weight: 0.2, depth: 3, fields: ['name'] });
-    const catalog = catalogOf({ a: { print: 'MILK' }, b: { print: 'JUICE' }, c: { print: '', name: 'Apple-Juice' }, d: { print: 'JUICE' } });
-    const hits = [
-      { itemId: 'a', score: 0.5 },
-      { itemId: 'gone', score: 0.45 },
-      { itemId: 'b', score: 0.4 },
-      { itemId: 'd', score: 0.3 },
-    ];
-    expect(await evidence.rerank(hits, 'juice', catalog)).toBe(true);
-    expect(hits.map((h) => [h.itemId, Number(h.score.toFixed(3))])).toEqual([
-      ['b', 0.6],
-      ['a', 0.5],
-      ['gone', 0.45],
-      ['d', 0.3], // below the depth: not re-scored
-    ]);
-    const c = [{ itemId: 'c', score: 0.1 }];
-    await evidence.rerank(c, 'JUICE', catalog);
-    expect(c[0].score).toBeCloseTo(0.3); // found by its name field
-    expect(await evidence.rerank([{ itemId: 'a', score: 1 }], '', catalog)).toBe(false);
+    const catalog = catalogOf({ a: { print: 'MILK' }, b: { print: 'JUICE' }, c: { print: '', name: 'Apple-Juice' } });
+    expect(await evidence.similarities(['a', 'gone', 'b', 'c'], 'juice', catalog)).toEqual([0, 0, 1, 1]); // c: by its name field
+    expect(await evidence.similarities(['a'], '', catalog)).toBeNull();
+    expect(await evidence.similarities(['a'], 'a !', catalog)).toBeNull(); // no word of 3+ letters
     // Each image read once, then kept on disk under the reader's version.
     const before = reader.reads;
-    await evidence.rerank([{ itemId: 'b', score: 0 }], 'juice', catalog);
+    expect(await evidence.similarities(['b'], 'JUICE', catalog)).toEqual([1]);
     expect(reader.reads).toBe(before);
     expect(await fs.readFile(`${dir}/fake-1/sha-b.txt`, 'utf8')).toBe('JUICE');
     await evidence.close();

@@ -13,7 +13,13 @@ export function formatReport(r: EvalReport): string {
   const lines: string[] = [];
   if (r.model) lines.push(`model: ${r.model.name} (${r.model.version})`);
   if (r.ranked_by !== 'embedding' && r.shortlist_only && r.shortlist_only_by_category) {
-    lines.push(r.ranked_by === 'pair_head' ? `ranked by: pair_head over an embedding shortlist of ${r.shortlist_k}` : `ranked by: ${r.ranked_by} (re-scoring the embedding order's top hits)`);
+    lines.push(
+      r.ranked_by === 'pair_head'
+        ? `ranked by: pair_head over an embedding shortlist of ${r.shortlist_k}`
+        : r.ranked_by === 'evidence_head'
+          ? "ranked by: evidence_head (the learned weighing of the cosine, colour and text of the embedding order's top hits)"
+          : `ranked by: ${r.ranked_by} (re-scoring the embedding order's top hits)`,
+    );
     const shortlist = r.shortlist_only_by_category;
     const rows = [
       ['overall', String(r.n), ...m3(r.shortlist_only), ...m3(r.overall)],
@@ -83,6 +89,8 @@ export interface EvalCommandOptions {
   report?: string | false;
   /** Skip Compare's verification figures. */
   verification?: boolean;
+  /** Each query's evidence as JSON lines (the evidence head's training data). */
+  evidenceFile?: string;
   /** The csv column of labels for label_match (default `label`). */
   labelColumn?: string;
   /** Adapt a copy of the model on the benchmark's catalog images first, then evaluate with it. */
@@ -123,6 +131,7 @@ export async function evalCommand(opts: EvalCommandOptions): Promise<void> {
     service,
     shortlistK: opts.shortlistK,
     verification: opts.verification,
+    evidenceFile: opts.evidenceFile,
     feedback: opts.feedback,
     onProgress: (stage, done, total) => process.stderr.write(`\r${stage} ${done}/${total}   `),
   });

@@ -32,7 +32,11 @@ export enum RankingStage {
   RANKING_STAGE_UNSPECIFIED = 0,
   /** RANKING_STAGE_EMBEDDING - Cosine similarity of the twin's embeddings (the coarse shortlist stage). */
   RANKING_STAGE_EMBEDDING = 1,
-  /** RANKING_STAGE_PAIR_HEAD - The learned pairwise similarity head (the rerank stage). */
+  /**
+   * RANKING_STAGE_PAIR_HEAD - The learned pairwise similarity head (the rerank stage): the model's pair head over local feature
+   * maps, or the evidence head (evidenceHead) that weighs each top hit's cosine, colour and text
+   * similarity into the probability that it is the photo's item.
+   */
   RANKING_STAGE_PAIR_HEAD = 2,
   /**
    * RANKING_STAGE_TEXT - The previous stage's scores plus the text evidence (the service's textEvidence option): the
@@ -338,6 +342,12 @@ export interface GetServiceInfoResponse {
    * examples records its held-out measurement (head rerank against the cosine order). Empty otherwise.
    */
   pairHeadDecision: string;
+  /**
+   * The evidence head's version when it ranks Search's top hits and scores Compare (option
+   * evidenceHead; threshold is then on its probability). Empty when it does not apply: the fixed
+   * weights rank, Compare gives the cosine (or the model's pair head).
+   */
+  evidenceHead: string;
 }
 
 export interface StartAdaptationRequest {
@@ -2441,6 +2451,7 @@ function createBaseGetServiceInfoResponse(): GetServiceInfoResponse {
     maxBatchSize: 0,
     maxBatchWaitMs: 0,
     pairHeadDecision: "",
+    evidenceHead: "",
   };
 }
 
@@ -2484,6 +2495,9 @@ export const GetServiceInfoResponse: MessageFns<GetServiceInfoResponse> = {
     }
     if (message.pairHeadDecision !== "") {
       writer.uint32(106).string(message.pairHeadDecision);
+    }
+    if (message.evidenceHead !== "") {
+      writer.uint32(114).string(message.evidenceHead);
     }
     return writer;
   },
@@ -2605,6 +2619,14 @@ export const GetServiceInfoResponse: MessageFns<GetServiceInfoResponse> = {
             message.pairHeadDecision = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.evidenceHead = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2680,6 +2702,11 @@ export const GetServiceInfoResponse: MessageFns<GetServiceInfoResponse> = {
         : isSet(object.pair_head_decision)
         ? globalThis.String(object.pair_head_decision)
         : "",
+      evidenceHead: isSet(object.evidenceHead)
+        ? globalThis.String(object.evidenceHead)
+        : isSet(object.evidence_head)
+        ? globalThis.String(object.evidence_head)
+        : "",
     };
   },
 
@@ -2724,6 +2751,9 @@ export const GetServiceInfoResponse: MessageFns<GetServiceInfoResponse> = {
     if (message.pairHeadDecision !== "") {
       obj.pairHeadDecision = message.pairHeadDecision;
     }
+    if (message.evidenceHead !== "") {
+      obj.evidenceHead = message.evidenceHead;
+    }
     return obj;
   },
 
@@ -2745,6 +2775,7 @@ export const GetServiceInfoResponse: MessageFns<GetServiceInfoResponse> = {
     message.maxBatchSize = object.maxBatchSize ?? 0;
     message.maxBatchWaitMs = object.maxBatchWaitMs ?? 0;
     message.pairHeadDecision = object.pairHeadDecision ?? "";
+    message.evidenceHead = object.evidenceHead ?? "";
     return message;
   },
 };

@@ -1,3 +1,4 @@
+import type { CompareLevelResult } from './compare-latency.js';
 import type { CatalogFillResult } from './catalog-fill.js';
 import type { ResolvedBenchSettings } from './bench-options.js';
 import type { DecodeResult, IngestResult } from './ingest.js';
@@ -32,6 +33,8 @@ export interface SearchModeResult {
   maxBatchSize: number;
   maxBatchWaitMs: number;
   levels: SearchLevelResult[];
+  /** Compare(photo, catalog item) on the same server, one client: what the stages cost a verification call. */
+  compare: CompareLevelResult;
 }
 
 /** Everything {@link runBench} measured. Plain data: `JSON.stringify` it as is. */

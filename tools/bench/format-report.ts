@@ -31,6 +31,7 @@ export function benchSummary(r: BenchReport): Record<string, unknown> {
       const key = i === 2 ? 'all_stages' : i === 3 ? 'no_stages' : m.microBatching;
       search[`${key}_c${l.concurrency}`] = { p50_ms: +l.p50Ms.toFixed(2), p95_ms: +l.p95Ms.toFixed(2), per_s: +l.searchesPerSec.toFixed(1) };
     }
+    search[`${i === 2 ? 'all_stages' : i === 3 ? 'no_stages' : m.microBatching}_compare_c1`] = { p50_ms: +m.compare.p50Ms.toFixed(2), p95_ms: +m.compare.p95Ms.toFixed(2) };
   });
   return {
     twinlens_bench: 1,
@@ -208,7 +209,26 @@ export function formatBenchReport(r: BenchReport): string {
       rows,
     ),
   );
-  out.push('   stages: the optional Search stages that were on (query cut-out, colour and text evidence, the pair head\'s rerank).');
+  out.push('   stages: the optional Search stages that were on (query cut-out, colour and text evidence, the evidence head weighing them, the pair head\'s rerank).');
+  out.push('   Compare(photo, catalog item) on each server, 1 client:');
+  out.push(
+    textTable(
+      ['micro-batching', 'stages', 'calls', 'p50 ms', 'p95 ms', 'scored by', 'srv embed', 'srv color', 'srv text', 'srv head', 'srv total'],
+      r.search.map((mode) => [
+        mode.microBatching === 'on' ? `on (${mode.maxBatchSize}, ${mode.maxBatchWaitMs} ms)` : 'off (1)',
+        mode.stages.join(' + ') || 'none',
+        String(mode.compare.calls),
+        f1(mode.compare.p50Ms),
+        f1(mode.compare.p95Ms),
+        mode.compare.scoredBy.replace('RANKING_STAGE_', '').toLowerCase(),
+        f1(mode.compare.server.embedMs),
+        f1(mode.compare.server.colorMs),
+        f1(mode.compare.server.textMs),
+        f1(mode.compare.server.rerankMs),
+        f1(mode.compare.server.totalMs),
+      ]),
+    ),
+  );
   out.push('   srv *: p50 of the stage timings the server returns (embed includes waiting for the model; scan = shortlist).');
   if (r.ratios.rawEmbedPaired) {
     out.push('   raw b1 ms: p50 of raw batch-1 model runs timed in blocks of 10 alternating with blocks of these searches.');

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TwinlensOptions } from '../../src/config/index.js';
 import { type LoadedManifest, loadManifest } from '../../src/model/index.js';
+import type { TwinlensEngine } from '../../src/engine/index.js';
 import { UPLOAD_CONCURRENCY } from '../../src/server/drain-uploads.js';
 import { makeBenchImages, type BenchImageSet } from './bench-images.js';
 import { type BenchOptions, type ResolvedBenchSettings, resolveBenchSettings } from './bench-options.js';
@@ -24,6 +25,7 @@ import { measureIngestBreakdown } from './ingest-breakdown.js';
 import { machineInfo } from './machine-info.js';
 import { benchRawModel, openRawRunner, type RawBatchResult, type RawModelResult, type RawRunner } from './raw-model.js';
 import { benchSearch, type SearchLevelResult } from './search-latency.js';
+import { benchCompare } from './compare-latency.js';
 import { benchWarmPath } from './warm-path.js';
 
 export type { BenchOptions, BenchReport };
@@ -190,11 +192,12 @@ async function openBaseline(manifest: LoadedManifest, settings: ResolvedBenchSet
 }
 
 /** The optional Search stages a server runs ('cut-out', 'color', 'text', 'pair head'). */
-function stagesOf(options: TwinlensOptions, manifest: LoadedManifest): string[] {
+function stagesOf(options: TwinlensOptions, manifest: LoadedManifest, engine: TwinlensEngine): string[] {
   return [
     ...(options.queryCutout ? ['cut-out'] : []),
     ...(options.colorEvidence ? ['color'] : []),
     ...(options.textEvidence ? ['text'] : []),
+    ...(engine.evidenceHeadInUse() ? ['evidence head'] : []),
     ...(options.usePairHead && manifest.pairHead ? ['pair head'] : []),
   ];
 }
@@ -202,8 +205,8 @@ function stagesOf(options: TwinlensOptions, manifest: LoadedManifest): string[] 
 /**
  * Search on the filled catalog: the service defaults with micro-batching on (as configured) and off
  * (maxBatchSize 1), then (allStages) micro-batching on with every stage on: the query cut-out, the
- * colour and text evidence and the model's pair head (when its manifest has one: the shipped default's leaves it
- * out), and with none of them, so that one run shows what the stages cost. A server with the text
+ * colour and text evidence, the evidence head weighing them (when it applies) and the model's pair head (when
+ * its manifest has one: the shipped default's leaves it out), and with none of them, so that one run shows what the stages cost. A server with the text
  * evidence first reads its catalog's print, so that its background reading does not run during the
  * timed searches.
  */
@@ -231,7 +234,7 @@ async function searchPhase(
     for (const { mode, overrides } of configurations) {
       const s = await startBenchServer(base, overrides);
       try {
-        const stages = stagesOf(s.server.options, manifest);
+        const stages = stagesOf(s.server.options, manifest, s.server.engine);
         const name = `micro-batching ${mode}${stages.length > 0 ? `, ${stages.join(' + ')}` : ''}`;
         if (s.server.engine.textEvidence) {
           const t0 = performance.now();
@@ -255,8 +258,11 @@ async function searchPhase(
               (level.paired ? ` (raw batch 1 alongside: ${level.paired.baselineP50Ms.toFixed(1)} ms)` : ''),
           );
         }
+        const itemIds = [...s.server.engine.catalog.rows()].slice(0, 16).map((r) => r.itemId);
+        const compare = await benchCompare(s.clients.twinlens, { photos: images.queries, itemIds, total: settings.searchesPerLevel, warmup: settings.searchWarmup });
+        log(`compare, ${name}: p50 ${compare.p50Ms.toFixed(1)} ms, p95 ${compare.p95Ms.toFixed(1)} ms, scored by ${compare.scoredBy}`);
         const { maxBatchSize, maxBatchWaitMs } = s.server.options;
-        search.push({ microBatching: mode, stages, maxBatchSize, maxBatchWaitMs, levels });
+        search.push({ microBatching: mode, stages, maxBatchSize, maxBatchWaitMs, levels, compare });
       } finally {
         await s.stop();
       }

@@ -50,6 +50,8 @@ const stagesOnByDefault = [
   ...(DEFAULT_OPTIONS.queryCutout ? ['cut-out'] : []),
   ...(DEFAULT_OPTIONS.colorEvidence ? ['color'] : []),
   ...(DEFAULT_OPTIONS.textEvidence ? ['text'] : []),
+  // The bundled evidence head weighs the colour and text of the default model's hits.
+  ...(DEFAULT_OPTIONS.evidenceHead && DEFAULT_OPTIONS.colorEvidence && DEFAULT_OPTIONS.textEvidence ? ['evidence head'] : []),
 ];
 
 describe('runBench (quick, tiny)', () => {
@@ -142,7 +144,7 @@ describe('runBench (quick, tiny)', () => {
       ['on', 16, stagesOnByDefault],
       ['off', 1, stagesOnByDefault],
       // The pair head only when the served model has one (the shipped default's manifest leaves it out).
-      ['on', 16, ['cut-out', 'color', 'text', ...(defaultModelHasPairHead ? ['pair head'] : [])]],
+      ['on', 16, ['cut-out', 'color', 'text', 'evidence head', ...(defaultModelHasPairHead ? ['pair head'] : [])]],
       ['on', 16, []],
     ]);
     // The stages' own timings are reported by the server when, and only when, they ran.
@@ -150,14 +152,19 @@ describe('runBench (quick, tiny)', () => {
       positive(l.server.cutoutMs);
       positive(l.server.textMs);
       positive(l.server.colorMs);
-      expect(l.server.rerankMs > 0).toBe(defaultModelHasPairHead);
+      positive(l.server.rerankMs); // the evidence head (and the pair head, when the model has one)
     }
-    expect(report.search[1].levels.every((l) => l.server.cutoutMs === 0 && l.server.rerankMs === 0)).toBe(true);
+    expect(report.search[1].levels.every((l) => l.server.cutoutMs === 0)).toBe(true);
     expect(report.search[3].levels.every((l) => l.server.cutoutMs === 0 && l.server.colorMs === 0 && l.server.textMs === 0 && l.server.rerankMs === 0)).toBe(true);
     expect(report.ratios.searchP50OverNoStages).toBe(report.search[0].levels[0].p50Ms / report.search[3].levels[0].p50Ms);
-    expect(formatBenchReport(report)).toMatch(/search p50 \(concurrency 1, cut-out \+ color \+ text( \+ pair head)?\), ms/);
+    expect(formatBenchReport(report)).toMatch(/search p50 \(concurrency 1, cut-out \+ color \+ text \+ evidence head( \+ pair head)?\), ms/);
+    // Compare on each server: scored by the evidence head where it applies, by the cosine with no stage.
+    expect(report.search.map((m) => m.compare.scoredBy)).toEqual(['RANKING_STAGE_PAIR_HEAD', 'RANKING_STAGE_PAIR_HEAD', 'RANKING_STAGE_PAIR_HEAD', 'RANKING_STAGE_EMBEDDING']);
     for (const mode of report.search) {
-      expect(mode.levels.map((l) => l.concurrency)).toEqual([1, 3]);
+      expect(mode.compare.calls).toBe(4);
+      positive(mode.compare.p50Ms);
+      positive(mode.compare.server.totalMs);
+      expect(mode.compare.server.textMs > 0).toBe(mode.stages.includes('text'));
       expect(mode.levels[0].paired).toBeDefined();
       expect(mode.levels[1].paired).toBeUndefined();
       for (const l of mode.levels) {

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs/promises';
-import type { ImageRef } from '../../gen/twinlens/v1/twinlens.js';
+import { type ImageRef, type RankingStage, rankingStageToJSON } from '../../gen/twinlens/v1/twinlens.js';
 import { connect, unaryCall } from '../client.js';
 import { type ClientSecurityFlags, clientSecurityOptionsFrom } from '../security-flags.js';
 import { formatTable } from '../format-table.js';
@@ -44,7 +44,7 @@ export async function searchCommand(
     console.log(
       `\n${r.candidatesScanned} candidates; decode ${t.decodeMs.toFixed(1)} ms, embed ${t.embedMs.toFixed(1)} ms, ` +
         `shortlist ${t.shortlistMs.toFixed(1)} ms, ${stages.map(([name, ms]) => `${name} ${ms.toFixed(1)} ms, `).join('')}` +
-        `total ${t.totalMs.toFixed(1)} ms (model ${r.modelVersion})`,
+        `total ${t.totalMs.toFixed(1)} ms (model ${r.modelVersion}, ranked by ${stageName(r.rankedBy)})`,
     );
   } finally {
     c.close();
@@ -61,8 +61,13 @@ export async function compareCommand(
   try {
     const r = await unaryCall(c.twinlens.compare.bind(c.twinlens), { a: await imageRefFrom(a), b: await imageRefFrom(b) });
     if (opts.json) return void console.log(JSON.stringify(r, null, 2));
-    console.log(`score ${r.score.toFixed(4)} (threshold ${r.threshold.toFixed(4)}): ${r.match ? 'MATCH' : 'no match'}`);
+    console.log(`score ${r.score.toFixed(4)} (threshold ${r.threshold.toFixed(4)}, scored by ${stageName(r.scoredBy)}): ${r.match ? 'MATCH' : 'no match'}`);
   } finally {
     c.close();
   }
+}
+
+/** `RANKING_STAGE_PAIR_HEAD` -> `pair_head`. */
+function stageName(stage: RankingStage): string {
+  return rankingStageToJSON(stage).replace(/^RANKING_STAGE_/, '').toLowerCase();
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { CATALOG_VIEW_ASSETS } from '../../src/engine/index.js';
 import { createPhotoSimulator, loadSimulationAssets, photosOf } from '../../src/simulate/index.js';
+import { mulberry32, type Rng } from '../../src/simulate/random.js';
 
 /** Options of {@link makePrintBenchmark}. */
 export interface PrintBenchmarkOptions {
@@ -80,20 +81,6 @@ export async function makePrintBenchmark(o: PrintBenchmarkOptions): Promise<{ ca
 
 // ---------------------------------------------------------------------------------------------
 // Randomness and words
-
-type Rng = () => number;
-
-/** mulberry32: small, fast, deterministic; `seed` taken modulo 2^32. */
-function mulberry32(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A generator for the pair (seed, key): independent streams per family. */
 function streamRng(seed: number, key: number): Rng {

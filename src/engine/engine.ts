@@ -10,7 +10,7 @@ import { cutOutProduct } from './query-cutout.js';
 import type { MetadataFilter } from '../store/index.js';
 import { RecentQueries } from './recent-queries.js';
 import { type ExampleAdapter, NO_EXAMPLE_ADAPTER } from './example-adapter.js';
-import { type TextEvidence, textSimilarity, trigramsOf } from '../text/text-evidence.js';
+import { type TextEvidence, textSimilarity } from '../text/text-evidence.js';
 import { type ColorEvidence, colorSimilarity } from '../color/color-evidence.js';
 import type { EvidenceFeature, EvidenceHead, PairEvidence } from '../evidence/evidence-head.js';
 import { rescoreTop } from '../evidence/rescore-top.js';
@@ -522,11 +522,9 @@ export class TwinlensEngine {
     ctx.signal?.throwIfAborted();
     const t = performance.now();
     const query = await colors.queryHistogram(photo);
-    const similarity = await Promise.all(
-      targets.map(async (target) =>
-        'image' in target ? colorSimilarity(query, await colors.catalogHistogram(target.image)) : (await colors.similarities([target.itemId], query, this.store))[0],
-      ),
-    );
+    const items = await colors.similarities(itemIdsOf(targets), query, this.store);
+    let next = 0;
+    const similarity = await Promise.all(targets.map(async (target) => ('image' in target ? colorSimilarity(query, await colors.catalogHistogram(target.image)) : items[next++])));
     timings.colorMs += performance.now() - t;
     return similarity;
   }
@@ -544,12 +542,10 @@ export class TwinlensEngine {
     const t = performance.now();
     const query = await texts.queryText(photo);
     let similarity: number[] | null = null;
-    if (trigramsOf(query).size > 0) {
-      similarity = await Promise.all(
-        targets.map(async (target) =>
-          'image' in target ? textSimilarity(query, await texts.catalogText(target.image)) : ((await texts.similarities([target.itemId], query, this.store)) ?? [0])[0],
-        ),
-      );
+    const items = await texts.similarities(itemIdsOf(targets), query, this.store);
+    if (items) {
+      let next = 0;
+      similarity = await Promise.all(targets.map(async (target) => ('image' in target ? textSimilarity(query, await texts.catalogText(target.image)) : items[next++])));
     }
     timings.textMs += performance.now() - t;
     return similarity;
@@ -688,4 +684,9 @@ export class TwinlensEngine {
 function localOrFail(f: TwinFeatures, side: string): Float32Array {
   if (!f.local) throw new Error(`${side}: the model gave no local features for the pair head`);
   return f.local;
+}
+
+/** The catalog items among evidence targets, in order (images, Compare's b, are measured apart). */
+function itemIdsOf(targets: readonly EvidenceTarget[]): string[] {
+  return targets.flatMap((t) => ('itemId' in t ? [t.itemId] : []));
 }

@@ -26,11 +26,14 @@ test('the compact table has one row per option but those marked readme: false, w
   const hidden = optionEntries().filter(([, spec]) => spec.readme === false);
   // Tuning knobs stay in docs/configuration.md only, so the README stays short.
   expect(hidden.map(([name]) => name)).toEqual([
+    'catalogViewWorkers',
     'textWeight',
     'textDepth',
     'textFields',
     'colorWeight',
     'colorDepth',
+    'maxImageCallsInProgress',
+    'maxImageStreamsInProgress',
     'metricsHost',
     'demoCatalogSize',
     'confirmRetentionBytes',

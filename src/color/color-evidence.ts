@@ -2,8 +2,9 @@
  * Colour evidence for Search (issue 12, option colorEvidence): what colours the product shows. A
  * query photo's middle (its central half, where a photographed product usually is) and each
  * shortlisted item's catalog image are summarised as hue x saturation x value histograms of their
- * non-white pixels; the top `depth` hits gain `weight` x the histograms' Bhattacharyya coefficient
- * (1: the same colours) and are re-sorted. The embedding sees shape and texture through a photo's
+ * non-white pixels; the top `depth` hits are measured by the histograms' Bhattacharyya coefficient
+ * (1: the same colours), which the engine weighs with the evidence head, or adds `weight` x it (the
+ * fixed weights). The embedding sees shape and texture through a photo's
  * background and light; this asks the plainer question "is it the same colours", which separates
  * a yellow apple from a green one.
  *
@@ -14,6 +15,7 @@
 import sharp from 'sharp';
 import { InvalidImageError } from '../errors/index.js';
 import { KeyedMemo } from '../evidence/keyed-memo.js';
+import { asBuffer } from '../imaging/as-buffer.js';
 
 /** Options of {@link ColorEvidence}; defaults of the service in src/config/option-schema.ts. */
 export interface ColorEvidenceOptions {
@@ -106,7 +108,7 @@ export class ColorEvidence {
 
   /** A query photo's histogram: its central half (a quarter of the area), EXIF orientation applied. */
   async queryHistogram(bytes: Uint8Array): Promise<Float32Array> {
-    const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    const input = asBuffer(bytes);
     try {
       const options: sharp.SharpOptions = { limitInputPixels: this.o.maxImagePixels, failOn: 'warning', pages: 1 };
       // Bounded first (cheap for large JPEGs: sharp shrinks on load), then cropped to the middle.
@@ -137,7 +139,7 @@ export class ColorEvidence {
 
   /** The histogram of an image as a catalog image (the whole image, fitted on white), not kept (Compare's other image). */
   async catalogHistogram(bytes: Uint8Array): Promise<Float32Array> {
-    const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    const input = asBuffer(bytes);
     const rgb = await sharp(input, { limitInputPixels: this.o.maxImagePixels, pages: 1 })
       .rotate()
       .flatten({ background: '#ffffff' })
@@ -165,5 +167,4 @@ export class ColorEvidence {
       }),
     );
   }
-
 }

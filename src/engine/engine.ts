@@ -523,8 +523,7 @@ export class TwinlensEngine {
     const t = performance.now();
     const query = await colors.queryHistogram(photo);
     const items = await colors.similarities(itemIdsOf(targets), query, this.store);
-    let next = 0;
-    const similarity = await Promise.all(targets.map(async (target) => ('image' in target ? colorSimilarity(query, await colors.catalogHistogram(target.image)) : items[next++])));
+    const similarity = await inTargetOrder(targets, items, async (image) => colorSimilarity(query, await colors.catalogHistogram(image)));
     timings.colorMs += performance.now() - t;
     return similarity;
   }
@@ -541,12 +540,8 @@ export class TwinlensEngine {
     ctx.signal?.throwIfAborted();
     const t = performance.now();
     const query = await texts.queryText(photo);
-    let similarity: number[] | null = null;
     const items = await texts.similarities(itemIdsOf(targets), query, this.store);
-    if (items) {
-      let next = 0;
-      similarity = await Promise.all(targets.map(async (target) => ('image' in target ? textSimilarity(query, await texts.catalogText(target.image)) : items[next++])));
-    }
+    const similarity = items ? await inTargetOrder(targets, items, async (image) => textSimilarity(query, await texts.catalogText(image))) : null;
     timings.textMs += performance.now() - t;
     return similarity;
   }
@@ -689,4 +684,13 @@ function localOrFail(f: TwinFeatures, side: string): Float32Array {
 /** The catalog items among evidence targets, in order (images, Compare's b, are measured apart). */
 function itemIdsOf(targets: readonly EvidenceTarget[]): string[] {
   return targets.flatMap((t) => ('itemId' in t ? [t.itemId] : []));
+}
+
+/**
+ * One value per target, in order: the catalog items' from `items` (measured together, in the order
+ * of {@link itemIdsOf}), the images' from `ofImage`.
+ */
+function inTargetOrder(targets: readonly EvidenceTarget[], items: readonly number[], ofImage: (image: Uint8Array) => Promise<number>): Promise<number[]> {
+  let next = 0;
+  return Promise.all(targets.map((t) => ('image' in t ? ofImage(t.image) : items[next++])));
 }

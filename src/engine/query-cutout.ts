@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { InvalidImageError } from '../errors/index.js';
 import type { DecodedImage } from '../imaging/index.js';
 import { SALIENT_MASK_SIZE, type SalientMask } from '../model/index.js';
+import { asBuffer } from '../imaging/as-buffer.js';
 
 /** Options of {@link cutOutProduct}. */
 export interface CutoutOptions {
@@ -43,7 +44,7 @@ export async function cutOutProduct(
   options: CutoutOptions,
 ): Promise<{ image: DecodedImage; box: CutoutBox } | null> {
   const { size, maxImagePixels, workingSide = 640, threshold = 0.5, margin = 0.08 } = options;
-  const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const input = asBuffer(bytes);
   let work: { data: Buffer; info: sharp.OutputInfo };
   try {
     work = await sharp(input, { limitInputPixels: maxImagePixels, failOn: 'warning', pages: 1 })

@@ -39,6 +39,15 @@ function metricsTable(title: string, overall: Omit<RetrievalMetrics, 'n'>, n: nu
 ${row('overall', n, overall)}${Object.entries(byCat).map(([c, m]) => row(c, m.n, m)).join('')}</table>`;
 }
 
+/** The heading of the final order's table, by the stage that ranked it. */
+const RANKED_BY_TITLE: Record<EvalReport['ranked_by'], string> = {
+  embedding: 'Embedding order',
+  pair_head: 'Reranked by the pair head',
+  evidence_head: 'Re-scored by the evidence head',
+  text: 'Re-scored by the text evidence',
+  color: 'Re-scored by the colour evidence',
+};
+
 function summary(r: EvalReport): string {
   const parts = [
     `<p>model <b>${esc(r.model?.name ?? '?')}</b> version <code>${esc(r.model?.version ?? '?')}</code>, ranked by <b>${r.ranked_by}</b>` +
@@ -49,7 +58,7 @@ function summary(r: EvalReport): string {
   if (r.shortlist_only && r.shortlist_only_by_category) {
     parts.push(metricsTable('Shortlist only (embedding order)', r.shortlist_only, r.n, r.shortlist_only_by_category));
   }
-  parts.push(metricsTable(r.ranked_by === 'pair_head' ? 'Reranked by the pair head' : r.ranked_by === 'evidence_head' ? 'Re-scored by the evidence head' : r.ranked_by === 'text' ? 'Re-scored by the text evidence' : r.ranked_by === 'color' ? 'Re-scored by the colour evidence' : 'Embedding order', r.overall, r.n, r.by_category));
+  parts.push(metricsTable(RANKED_BY_TITLE[r.ranked_by], r.overall, r.n, r.by_category));
   if (r.feedback) {
     const f = r.feedback;
     parts.push(

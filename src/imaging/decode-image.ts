@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { InvalidImageError } from '../errors/index.js';
+import { asBuffer } from './as-buffer.js';
 
 /** Formats accepted from clients. SVG and others that can reference external files are not. */
 export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'gif', 'tiff'] as const;
@@ -68,7 +69,7 @@ export function createSharpDecoder(options: SharpDecoderOptions): ImageDecoder {
   return {
     async decode(bytes: Uint8Array): Promise<DecodedImage> {
       checkEncodedSize(bytes, maxImageBytes);
-      const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+      const input = asBuffer(bytes);
       // failOn 'warning' (the strictest): a truncated JPEG, or one whose header claims more pixels
       // than its data holds, is refused instead of being padded with grey and embedded.
       const sharpOptions: sharp.SharpOptions = { limitInputPixels: maxImagePixels, failOn: 'warning', pages: 1 };

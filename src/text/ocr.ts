@@ -18,6 +18,7 @@ import type { ExecutionProviderName } from '../config/index.js';
 import { InvalidImageError } from '../errors/index.js';
 import { createProviderSession } from '../model/create-session.js';
 import { readVerifiedFile } from '../model/verify-file.js';
+import { asBuffer } from '../imaging/as-buffer.js';
 
 /** One line of text found in an image. */
 export interface TextLine {
@@ -146,7 +147,7 @@ export class OnnxOcr implements TextReader {
 
   /** The image enlarged and bounded, padded with white to multiples of 32, as interleaved RGB. */
   private async decode(bytes: Uint8Array, maxSide: number): Promise<{ rgb: Buffer; width: number; height: number }> {
-    const input = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    const input = asBuffer(bytes);
     try {
       const options: sharp.SharpOptions = { limitInputPixels: this.o.maxImagePixels, failOn: 'warning', pages: 1 };
       const meta = await sharp(input, options).metadata();

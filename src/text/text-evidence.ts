@@ -2,8 +2,9 @@
  * Text evidence for Search (issue 12, option textEvidence): the print a query photo shows, read by the
  * OCR stage, against each shortlisted item's text: its catalog image's print (read once per image and
  * OCR version, kept on disk) and the metadata fields named in `fields` (a product name, say). The top
- * `depth` hits gain `weight` x the share of the query's character trigrams found in the item's text,
- * and are re-sorted; a query photo without readable text changes nothing.
+ * `depth` hits are measured by the share of the query's character trigrams found in the item's text;
+ * the engine weighs that with the evidence head, or adds `weight` x it (the fixed weights). A query
+ * photo without readable text measures nothing.
  *
  * Catalog images are read in the background once the option is on (every item at start-up, and each
  * new one after it is written; embedded catalog), and lazily by the first Search that shortlists an
